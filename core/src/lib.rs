@@ -1,0 +1,12 @@
+//! # mcp-sse-core
+//!
+//! The sans-IO heart of `mcp-sse`: pure state machines for the Model Context Protocol's legacy
+//! HTTP+SSE transport. Nothing here performs I/O, spawns tasks or reads a clock: callers feed bytes
+//! in (`handle_*`), pull bytes, events and deadlines out (`poll_*`), and pass `now` in.
+//!
+//! Layers, bottom up:
+//! - [`sse`]: an incremental WHATWG-exact `text/event-stream` decoder and an encoder.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod sse;

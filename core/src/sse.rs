@@ -1,0 +1,1 @@
+//! Server-sent events (`text/event-stream`): decoder and encoder.

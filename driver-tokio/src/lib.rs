@@ -1,0 +1,3 @@
+//! tokio driver for `mcp-sse`.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
