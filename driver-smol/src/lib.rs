@@ -1,3 +1,212 @@
-//! smol driver for `mcp-sse`.
+//! smol driver for `mcp-sse`: the [`Runtime`] of the glue layer on smol (tasks on smol's global
+//! executor, `async-io` timers and sockets), plus the public entry points.
+//!
+//! ```no_run
+//! use mcp_sse_smol::{connect_over_sse, ClientOptions, demo_server};
+//! smol::block_on(async {
+//!     let client = connect_over_sse(demo_server(), ClientOptions::default()).await.unwrap();
+//!     let tools = client.request("tools/list", None, Default::default()).await.unwrap();
+//!     println!("{tools}");
+//!     client.close().await;
+//! });
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use mcp_sse_core::transport;
+use mcp_sse_glue::io::{ByteRead, ByteWrite, Connection};
+use mcp_sse_glue::{BoxFuture, CancelFlag, Rt, Runtime};
+
+pub use mcp_sse_glue::{
+    CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer, RequestContext, SseServer,
+};
+
+/// Read buffer size per TCP read.
+pub const READ_CHUNK: usize = 64 * 1024;
+
+/// The glue [`Runtime`] on smol.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SmolRuntime;
+
+impl Runtime for SmolRuntime {
+    fn spawn(&self, fut: BoxFuture<'static, ()>) {
+        smol::spawn(fut).detach();
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            async_io::Timer::at(deadline).await;
+        })
+    }
+
+    fn connect_tcp(&self, host: String, port: u16) -> BoxFuture<'static, io::Result<Connection>> {
+        Box::pin(async move {
+            let stream = smol::net::TcpStream::connect((host.as_str(), port)).await?;
+            Ok(tcp_connection(stream))
+        })
+    }
+}
+
+/// The runtime handle the glue takes.
+pub fn runtime() -> Rt {
+    Arc::new(SmolRuntime)
+}
+
+struct TcpRead(smol::net::TcpStream, BytesMut);
+struct TcpWrite(smol::net::TcpStream);
+
+impl ByteRead for TcpRead {
+    fn read(&mut self) -> BoxFuture<'_, io::Result<Option<Bytes>>> {
+        Box::pin(async move {
+            if self.1.capacity() < READ_CHUNK / 4 {
+                self.1 = BytesMut::with_capacity(READ_CHUNK);
+            }
+            let start = self.1.len();
+            let cap = self.1.capacity();
+            self.1.resize(cap, 0);
+            let n = self.0.read(&mut self.1[start..]).await?;
+            self.1.truncate(start + n);
+            if n == 0 {
+                return Ok(None);
+            }
+            Ok(Some(self.1.split().freeze()))
+        })
+    }
+}
+
+impl ByteWrite for TcpWrite {
+    fn write(&mut self, bufs: Vec<Bytes>) -> BoxFuture<'_, io::Result<()>> {
+        Box::pin(async move {
+            if bufs.len() > 1 && bufs.iter().map(Bytes::len).sum::<usize>() <= 64 * 1024 {
+                let mut joined = BytesMut::with_capacity(bufs.iter().map(Bytes::len).sum());
+                for b in &bufs {
+                    joined.extend_from_slice(b);
+                }
+                return self.0.write_all(&joined).await;
+            }
+            for b in bufs {
+                self.0.write_all(&b).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, io::Result<()>> {
+        Box::pin(async move {
+            let _ = self.0.flush().await;
+            self.0.shutdown(std::net::Shutdown::Both)
+        })
+    }
+}
+
+fn tcp_connection(stream: smol::net::TcpStream) -> Connection {
+    let _ = stream.set_nodelay(true);
+    (Box::new(TcpRead(stream.clone(), BytesMut::new())), Box::new(TcpWrite(stream)))
+}
+
+/// Connects a client to `server` in memory (no HTTP).
+pub async fn connect_in_memory(server: McpServer, options: ClientOptions) -> Result<Client, ConnectError> {
+    mcp_sse_glue::connect_in_memory(runtime(), server, options).await
+}
+
+/// Connects a client to `server` over the real HTTP+SSE path through in-memory pipes.
+pub async fn connect_over_sse(server: McpServer, options: ClientOptions) -> Result<Client, ConnectError> {
+    mcp_sse_glue::connect_over_sse(runtime(), server, options).await
+}
+
+/// Connects a client to an existing in-process [`SseServer`] through in-memory pipes.
+pub async fn connect_over_sse_to(server: Arc<SseServer>, options: ClientOptions) -> Result<Client, ConnectError> {
+    mcp_sse_glue::connect_over_sse_to(runtime(), server, options).await
+}
+
+/// An in-process [`SseServer`] (to share between clients or inspect its session table).
+pub fn sse_server(server: McpServer, config: transport::ServerConfig) -> Arc<SseServer> {
+    SseServer::new(runtime(), server, config, Box::new(mcp_sse_glue::os_random))
+}
+
+/// `Client::connect(url, options)` for this runtime.
+pub trait ClientConnect: Sized {
+    /// Connects over TCP to any legacy SSE server (`http://host:port/sse`).
+    fn connect(url: &str, options: ClientOptions) -> BoxFuture<'_, Result<Self, ConnectError>>;
+}
+
+impl ClientConnect for Client {
+    fn connect(url: &str, options: ClientOptions) -> BoxFuture<'_, Result<Self, ConnectError>> {
+        Box::pin(mcp_sse_glue::connect_url(runtime(), url, options, transport::ClientConfig::default()))
+    }
+}
+
+/// Connects over TCP with explicit transport settings (headers, timeouts, limits).
+pub async fn connect_with(
+    url: &str,
+    options: ClientOptions,
+    transport_config: transport::ClientConfig,
+) -> Result<Client, ConnectError> {
+    mcp_sse_glue::connect_url(runtime(), url, options, transport_config).await
+}
+
+/// Server options for [`serve`].
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Transport settings: prefix, ping interval, security, limits.
+    pub transport: transport::ServerConfig,
+}
+
+/// A running TCP server.
+#[derive(Debug, Clone)]
+pub struct Serving {
+    sse: Arc<SseServer>,
+    stop: Arc<CancelFlag>,
+    local_addr: SocketAddr,
+}
+
+impl Serving {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The transport server (session table, connection count).
+    pub fn sse(&self) -> &Arc<SseServer> {
+        &self.sse
+    }
+
+    /// Stops accepting, ends every stream cleanly, and waits until the sessions are gone.
+    pub async fn shutdown(&self) {
+        self.stop.cancel();
+        self.sse.shutdown().await;
+        self.sse.wait_idle().await;
+    }
+}
+
+/// Serves `server` on `listener` (accept loop in the background) and returns at once.
+pub fn serve(listener: smol::net::TcpListener, server: McpServer, options: ServerOptions) -> io::Result<Serving> {
+    let local_addr = listener.local_addr()?;
+    let sse = SseServer::new(runtime(), server, options.transport, Box::new(mcp_sse_glue::os_random));
+    let stop = Arc::new(CancelFlag::new());
+    let (s, st) = (sse.clone(), stop.clone());
+    smol::spawn(async move {
+        loop {
+            match st.run(listener.accept()).await {
+                None => break,
+                Some(Ok((stream, _))) => {
+                    let s = s.clone();
+                    smol::spawn(async move { s.serve_connection(tcp_connection(stream)).await }).detach();
+                }
+                Some(Err(_)) => {
+                    // Out of descriptors or similar: back off briefly instead of spinning.
+                    async_io::Timer::after(std::time::Duration::from_millis(10)).await;
+                }
+            }
+        }
+    })
+    .detach();
+    Ok(Serving { sse, stop, local_addr })
+}

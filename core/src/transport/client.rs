@@ -1,0 +1,739 @@
+//! The client side of the legacy HTTP+SSE transport, as one sans-IO machine.
+//!
+//! The machine asks its driver to open connections to the server ([`ClientEvent::Open`]), and
+//! the driver reports them open ([`Client::handle_connected`]) or failed
+//! ([`Client::handle_connect_failed`]), feeds what it reads ([`Client::handle_bytes`],
+//! [`Client::handle_eof`]), writes what [`Client::poll_transmit`] returns, and closes a
+//! connection on [`ClientEvent::Close`]. Connection `0` carries the `GET` event stream; the others
+//! carry `POST`s, one at a time each, kept alive and reused.
+//!
+//! Reference behaviour: `shared/spec/legacy-sse.md` section (b), with its DIVERGENCES 2–5:
+//! a cross-origin endpoint fails at once; a failed POST fails exactly its message; POSTs run in
+//! parallel up to a bound.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+
+use crate::http::{self, HttpError, RequestHead, ResponseDecoder, ResponseEvent, ResponseExpectation};
+use crate::jsonrpc::{Message, ParseError};
+use crate::sse::{self, DecodeError, Item};
+
+/// Default idle bound on the event stream (the reference's `sse_read_timeout`).
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default bound on waiting for the `endpoint` event after connecting.
+pub const DEFAULT_ENDPOINT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default number of POSTs in flight at once (each on its own keep-alive connection).
+pub const DEFAULT_MAX_IN_FLIGHT_POSTS: usize = 8;
+/// Default bound on messages waiting for a free POST connection.
+pub const DEFAULT_MAX_QUEUED_POSTS: usize = 4096;
+/// Default bound on a non-2xx response body kept for the error.
+pub const DEFAULT_MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// Configuration of a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Extra headers sent with the GET and every POST (e.g. `Authorization`).
+    pub headers: Vec<(String, String)>,
+    /// The stream fails if no byte arrives for this long.
+    pub read_timeout: Duration,
+    /// Connecting fails if no `endpoint` event arrives within this time.
+    pub endpoint_timeout: Duration,
+    /// POSTs in flight at once.
+    pub max_in_flight_posts: usize,
+    /// Messages waiting for a POST slot; beyond it [`Client::send`] fails with
+    /// [`ClientError::QueueFull`].
+    pub max_queued_posts: usize,
+    /// HTTP framing limits.
+    pub http_limits: http::Limits,
+    /// SSE decoder limits (line and event size).
+    pub sse_limits: sse::DecoderLimits,
+    /// Bound on a kept error body.
+    pub max_error_body_bytes: usize,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            headers: Vec::new(),
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            endpoint_timeout: DEFAULT_ENDPOINT_TIMEOUT,
+            max_in_flight_posts: DEFAULT_MAX_IN_FLIGHT_POSTS,
+            max_queued_posts: DEFAULT_MAX_QUEUED_POSTS,
+            http_limits: http::Limits::default(),
+            sse_limits: sse::DecoderLimits::default(),
+            max_error_body_bytes: DEFAULT_MAX_ERROR_BODY_BYTES,
+        }
+    }
+}
+
+/// Errors of the client transport.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// The SSE URL could not be used.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// A connection could not be opened or failed.
+    #[error("connection failed: {0}")]
+    Connection(String),
+    /// The server answered with a non-2xx status.
+    #[error("HTTP {status}: {body}")]
+    HttpStatus {
+        /// The status code.
+        status: u16,
+        /// The response body (lossy UTF-8, bounded).
+        body: String,
+    },
+    /// The GET response is not an event stream.
+    #[error("Expected response with content type 'text/event-stream', got '{0}'")]
+    NotEventStream(String),
+    /// HTTP framing error on a connection.
+    #[error("HTTP framing error: {0}")]
+    Http(#[from] HttpError),
+    /// SSE decoding limit exceeded on the stream.
+    #[error("event stream error: {0}")]
+    Sse(#[from] DecodeError),
+    /// No `endpoint` event arrived in time.
+    #[error("no endpoint event within {0:?}")]
+    EndpointTimeout(Duration),
+    /// Nothing arrived on the stream for the read timeout.
+    #[error("no data on the event stream for {0:?}")]
+    ReadTimeout(Duration),
+    /// The endpoint names another origin than the SSE URL (DIVERGENCE 2: refused at once).
+    #[error("endpoint origin does not match the SSE URL: {0}")]
+    CrossOriginEndpoint(String),
+    /// The endpoint event data is not a usable URL reference.
+    #[error("invalid endpoint {0:?}")]
+    InvalidEndpoint(String),
+    /// A second `endpoint` event arrived.
+    #[error("second endpoint event")]
+    DuplicateEndpoint,
+    /// The stream ended before the `endpoint` event.
+    #[error("event stream ended before the endpoint event")]
+    EndedBeforeEndpoint,
+    /// The stream ended without the chunked terminator (server crashed or cut it).
+    #[error("event stream cut off")]
+    StreamCut,
+    /// A POST got `404`: the server no longer knows the session.
+    #[error("session not found on the server (404)")]
+    SessionGone,
+    /// A `message` event whose data is not one valid JSON-RPC message (the stream goes on).
+    #[error("invalid message on the event stream: {0}")]
+    InvalidMessage(String),
+    /// Too many messages waiting for a POST slot.
+    #[error("too many messages queued ({0})")]
+    QueueFull(usize),
+    /// The transport is closed.
+    #[error("transport closed")]
+    Closed,
+}
+
+impl From<ParseError> for ClientError {
+    fn from(e: ParseError) -> Self {
+        ClientError::InvalidMessage(e.to_string())
+    }
+}
+
+/// Identifies one connection of a [`Client`]; [`Client::STREAM`] is the GET.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientConnectionId(pub u64);
+
+/// Identifies one message handed to [`Client::send`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SendToken(pub u64);
+
+/// What the client machine reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientEvent {
+    /// Open a connection to the server's address; report with `handle_connected` or
+    /// `handle_connect_failed`.
+    Open(ClientConnectionId),
+    /// Close this connection (after writing what `poll_transmit` still returns for it).
+    Close(ClientConnectionId),
+    /// This connection has bytes to write: call [`Client::poll_transmit`] for it.
+    Transmit(ClientConnectionId),
+    /// The endpoint arrived: messages can flow.
+    Ready {
+        /// The resolved absolute endpoint URL.
+        endpoint: String,
+        /// The `sessionId`/`session_id` query parameter, if present.
+        session_id: Option<String>,
+    },
+    /// A server→client message.
+    Message(Message),
+    /// A `message` event that is not valid JSON-RPC; the stream continues.
+    InvalidMessage(ClientError),
+    /// The server accepted this message (2xx).
+    Sent(SendToken),
+    /// This message failed (and only this one, unless a `Closed` follows).
+    SendFailed(SendToken, ClientError),
+    /// The transport has ended: `None` for a clean end (closed by us, or the server ended the
+    /// stream properly), else why.
+    Closed(Option<ClientError>),
+}
+
+#[derive(Debug, Clone)]
+struct Target {
+    /// `host[:port]` for the Host header.
+    authority: String,
+    /// Path and query of the SSE URL.
+    path_and_query: String,
+}
+
+#[derive(Debug)]
+enum StreamPhase {
+    Connecting,
+    AwaitingHead,
+    /// Reading an error body of a non-2xx GET.
+    ErrorBody { status: u16, body: BytesMut },
+    Events,
+    Done,
+}
+
+#[derive(Debug)]
+struct PostConn {
+    connected: bool,
+    decoder: ResponseDecoder,
+    out: VecDeque<Bytes>,
+    current: Option<PostInFlight>,
+}
+
+#[derive(Debug)]
+struct PostInFlight {
+    token: SendToken,
+    status: Option<u16>,
+    close_after: bool,
+    body: BytesMut,
+}
+
+/// The legacy HTTP+SSE client transport.
+///
+/// ```
+/// use std::time::Instant;
+/// use bytes::Bytes;
+/// use mcp_sse_core::transport::{Client, ClientConfig, ClientEvent};
+///
+/// let now = Instant::now();
+/// let mut c = Client::new("http://127.0.0.1:8000/sse", ClientConfig::default(), now).unwrap();
+/// let ClientEvent::Open(stream) = c.poll_event().unwrap() else { unreachable!() };
+/// c.handle_connected(stream, now);
+/// let get = c.poll_transmit(stream).unwrap();
+/// assert!(get.starts_with(b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n"));
+/// c.handle_bytes(stream, Bytes::from_static(
+///     b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n\
+///       31\r\nevent: endpoint\r\ndata: /messages/?session_id=ab\r\n\r\n\r\n"), now);
+/// let ready = std::iter::from_fn(|| c.poll_event()).find(|e| matches!(e, ClientEvent::Ready { .. }));
+/// assert_eq!(ready, Some(ClientEvent::Ready {
+///     endpoint: "http://127.0.0.1:8000/messages/?session_id=ab".into(),
+///     session_id: Some("ab".into()),
+/// }));
+/// ```
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    sse_url: url::Url,
+    target: Target,
+    endpoint: Option<(url::Url, String)>,
+    phase: StreamPhase,
+    stream_decoder: ResponseDecoder,
+    stream_out: VecDeque<Bytes>,
+    sse: sse::Decoder,
+    stream_deadline: Option<Instant>,
+    posts: HashMap<ClientConnectionId, PostConn>,
+    queue: VecDeque<(SendToken, Bytes)>,
+    next_conn: u64,
+    next_token: u64,
+    events: VecDeque<ClientEvent>,
+    closed: bool,
+}
+
+impl Client {
+    /// The connection that carries the event stream.
+    pub const STREAM: ClientConnectionId = ClientConnectionId(0);
+
+    /// Starts connecting to the SSE URL (`http://host[:port]/path`). The first event is
+    /// `Open(Client::STREAM)`.
+    pub fn new(url: &str, config: ClientConfig, now: Instant) -> Result<Self, ClientError> {
+        let bad = |reason: &str| ClientError::InvalidUrl { url: url.to_string(), reason: reason.to_string() };
+        let sse_url = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+        if sse_url.scheme() != "http" {
+            return Err(bad("only http:// URLs are supported (no TLS in this transport)"));
+        }
+        let host = sse_url.host_str().ok_or_else(|| bad("no host"))?;
+        let authority = match sse_url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        let mut path_and_query = sse_url.path().to_string();
+        if let Some(q) = sse_url.query() {
+            path_and_query.push('?');
+            path_and_query.push_str(q);
+        }
+        let mut events = VecDeque::new();
+        events.push_back(ClientEvent::Open(Self::STREAM));
+        let mut stream_decoder = ResponseDecoder::new(config.http_limits);
+        stream_decoder.expect(ResponseExpectation { head_request: false, max_body_bytes: None });
+        let sse = sse::Decoder::with_limits(config.sse_limits);
+        Ok(Client {
+            stream_deadline: Some(now + config.endpoint_timeout),
+            config,
+            sse_url,
+            target: Target { authority, path_and_query },
+            endpoint: None,
+            phase: StreamPhase::Connecting,
+            stream_decoder,
+            stream_out: VecDeque::new(),
+            sse,
+            posts: HashMap::new(),
+            queue: VecDeque::new(),
+            next_conn: 1,
+            next_token: 0,
+            events,
+            closed: false,
+        })
+    }
+
+    /// `host:port` to connect to (port 80 when the URL has none).
+    pub fn server_address(&self) -> (String, u16) {
+        let host = self.sse_url.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+        (host.to_string(), self.sse_url.port_or_known_default().unwrap_or(80))
+    }
+
+    /// Whether the endpoint has arrived and the transport is not closed.
+    pub fn is_ready(&self) -> bool {
+        self.endpoint.is_some() && !self.closed
+    }
+
+    /// Whether the transport has ended.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Next event.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    /// Queues `message` for POSTing. Messages sent before the endpoint arrived wait for it.
+    pub fn send(&mut self, message: &Message) -> Result<SendToken, ClientError> {
+        let mut body = Vec::with_capacity(128);
+        message.write_to(&mut body);
+        self.send_json(Bytes::from(body))
+    }
+
+    /// Like [`Client::send`] for an already serialized message.
+    pub fn send_json(&mut self, body: Bytes) -> Result<SendToken, ClientError> {
+        if self.closed {
+            return Err(ClientError::Closed);
+        }
+        if self.queue.len() >= self.config.max_queued_posts {
+            return Err(ClientError::QueueFull(self.queue.len()));
+        }
+        let token = SendToken(self.next_token);
+        self.next_token += 1;
+        self.queue.push_back((token, body));
+        self.dispatch_posts();
+        Ok(token)
+    }
+
+    /// Closes everything; pending messages fail with [`ClientError::Closed`].
+    pub fn close(&mut self) {
+        self.finish(None);
+    }
+
+    /// The driver opened `conn`.
+    pub fn handle_connected(&mut self, conn: ClientConnectionId, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if conn == Self::STREAM {
+            if matches!(self.phase, StreamPhase::Connecting) {
+                self.phase = StreamPhase::AwaitingHead;
+                let mut head = request_head("GET", &self.target.path_and_query);
+                head.headers.push("Host", self.target.authority.clone());
+                head.headers.push("Accept", "text/event-stream");
+                head.headers.push("Cache-Control", "no-store");
+                for (k, v) in &self.config.headers {
+                    head.headers.push(k.clone(), v.clone());
+                }
+                let mut out = BytesMut::with_capacity(256);
+                head.encode(&mut out);
+                self.stream_out.push_back(out.freeze());
+                self.events.push_back(ClientEvent::Transmit(Self::STREAM));
+                let _ = now;
+            }
+            return;
+        }
+        if let Some(p) = self.posts.get_mut(&conn) {
+            p.connected = true;
+        }
+        self.dispatch_posts();
+    }
+
+    /// The driver could not open `conn`.
+    pub fn handle_connect_failed(&mut self, conn: ClientConnectionId, reason: &str) {
+        if conn == Self::STREAM {
+            self.finish(Some(ClientError::Connection(reason.to_string())));
+            return;
+        }
+        self.post_conn_failed(conn, ClientError::Connection(reason.to_string()));
+    }
+
+    /// Bytes read from `conn`.
+    pub fn handle_bytes(&mut self, conn: ClientConnectionId, data: Bytes, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if conn == Self::STREAM {
+            if self.endpoint.is_some() {
+                self.stream_deadline = Some(now + self.config.read_timeout);
+            }
+            self.stream_decoder.handle_bytes(data);
+            self.process_stream(now);
+        } else if let Some(p) = self.posts.get_mut(&conn) {
+            p.decoder.handle_bytes(data);
+            self.process_post(conn);
+        }
+    }
+
+    /// `conn` reached EOF (the peer closed it).
+    pub fn handle_eof(&mut self, conn: ClientConnectionId, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if conn == Self::STREAM {
+            self.stream_decoder.handle_eof();
+            self.process_stream(now);
+            if !self.closed {
+                let err = if self.endpoint.is_none() { ClientError::EndedBeforeEndpoint } else { ClientError::StreamCut };
+                self.finish(Some(err));
+            }
+        } else if let Some(p) = self.posts.get_mut(&conn) {
+            p.decoder.handle_eof();
+            self.process_post(conn);
+            if self.posts.contains_key(&conn) {
+                self.post_conn_failed(conn, ClientError::Connection("connection closed by server".into()));
+            }
+        }
+    }
+
+    /// Takes the next bytes to write on `conn`.
+    pub fn poll_transmit(&mut self, conn: ClientConnectionId) -> Option<Bytes> {
+        if conn == Self::STREAM {
+            self.stream_out.pop_front()
+        } else {
+            self.posts.get_mut(&conn)?.out.pop_front()
+        }
+    }
+
+    /// When [`Client::handle_timeout`] must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed {
+            None
+        } else {
+            self.stream_deadline
+        }
+    }
+
+    /// Runs the endpoint and read-idle timers.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(d) = self.stream_deadline {
+            if now >= d && !self.closed {
+                let err = if self.endpoint.is_none() {
+                    ClientError::EndpointTimeout(self.config.endpoint_timeout)
+                } else {
+                    ClientError::ReadTimeout(self.config.read_timeout)
+                };
+                self.finish(Some(err));
+            }
+        }
+    }
+
+    fn finish(&mut self, error: Option<ClientError>) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.phase = StreamPhase::Done;
+        self.stream_deadline = None;
+        let fail = error.clone().unwrap_or(ClientError::Closed);
+        let mut conns: Vec<ClientConnectionId> = self.posts.keys().copied().collect();
+        conns.sort();
+        for id in conns {
+            if let Some(p) = self.posts.remove(&id) {
+                if let Some(inf) = p.current {
+                    self.events.push_back(ClientEvent::SendFailed(inf.token, fail.clone()));
+                }
+                self.events.push_back(ClientEvent::Close(id));
+            }
+        }
+        for (token, _) in self.queue.drain(..) {
+            self.events.push_back(ClientEvent::SendFailed(token, fail.clone()));
+        }
+        self.events.push_back(ClientEvent::Close(Self::STREAM));
+        self.events.push_back(ClientEvent::Closed(error));
+    }
+
+    fn process_stream(&mut self, now: Instant) {
+        loop {
+            if self.closed {
+                return;
+            }
+            let ev = match self.stream_decoder.poll_event() {
+                Ok(Some(ev)) => ev,
+                Ok(None) => return,
+                Err(e) => {
+                    let err = match e {
+                        HttpError::UnexpectedEof if self.endpoint.is_none() => ClientError::EndedBeforeEndpoint,
+                        HttpError::UnexpectedEof => ClientError::StreamCut,
+                        other => ClientError::Http(other),
+                    };
+                    self.finish(Some(err));
+                    return;
+                }
+            };
+            match ev {
+                ResponseEvent::Head(head) => {
+                    if !(200..300).contains(&head.status) {
+                        self.phase = StreamPhase::ErrorBody { status: head.status, body: BytesMut::new() };
+                        continue;
+                    }
+                    let ct = head.headers.get_str("content-type").unwrap_or("");
+                    let media = ct.split(';').next().unwrap_or("").trim();
+                    if !media.eq_ignore_ascii_case("text/event-stream") {
+                        self.finish(Some(ClientError::NotEventStream(ct.to_string())));
+                        return;
+                    }
+                    self.phase = StreamPhase::Events;
+                }
+                ResponseEvent::Body(chunk) => match &mut self.phase {
+                    StreamPhase::ErrorBody { body, .. } => {
+                        let room = self.config.max_error_body_bytes.saturating_sub(body.len());
+                        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    }
+                    StreamPhase::Events => {
+                        self.sse.handle_bytes(chunk);
+                        self.drain_sse(now);
+                    }
+                    _ => {}
+                },
+                ResponseEvent::End => {
+                    match std::mem::replace(&mut self.phase, StreamPhase::Done) {
+                        StreamPhase::ErrorBody { status, body } => {
+                            let body = String::from_utf8_lossy(&body).into_owned();
+                            self.finish(Some(ClientError::HttpStatus { status, body }));
+                        }
+                        _ => {
+                            self.sse.handle_eof();
+                            self.drain_sse(now);
+                            if self.endpoint.is_none() {
+                                self.finish(Some(ClientError::EndedBeforeEndpoint));
+                            } else {
+                                // The server ended the stream properly.
+                                self.finish(None);
+                            }
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn drain_sse(&mut self, now: Instant) {
+        loop {
+            if self.closed {
+                return;
+            }
+            let item = match self.sse.poll_item() {
+                Ok(Some(item)) => item,
+                Ok(None) => return,
+                Err(e) => {
+                    self.finish(Some(ClientError::Sse(e)));
+                    return;
+                }
+            };
+            let Item::Event(ev) = item else { continue };
+            match ev.event_type() {
+                "endpoint" => {
+                    if self.endpoint.is_some() {
+                        self.finish(Some(ClientError::DuplicateEndpoint));
+                        return;
+                    }
+                    match self.resolve_endpoint(ev.data()) {
+                        Ok((url, session_id)) => {
+                            let path = match url.query() {
+                                Some(q) => format!("{}?{q}", url.path()),
+                                None => url.path().to_string(),
+                            };
+                            self.events.push_back(ClientEvent::Ready { endpoint: url.to_string(), session_id });
+                            self.endpoint = Some((url, path));
+                            self.stream_deadline = Some(now + self.config.read_timeout);
+                            self.dispatch_posts();
+                        }
+                        Err(e) => {
+                            self.finish(Some(e));
+                            return;
+                        }
+                    }
+                }
+                "message" if self.endpoint.is_some() => {
+                    if ev.data().is_empty() {
+                        continue;
+                    }
+                    match Message::from_slice(ev.data().as_bytes()) {
+                        Ok(m) => self.events.push_back(ClientEvent::Message(m)),
+                        Err(e) => self.events.push_back(ClientEvent::InvalidMessage(e.into())),
+                    }
+                }
+                // Other event types, and anything before the endpoint, are skipped.
+                _ => {}
+            }
+        }
+    }
+
+    fn resolve_endpoint(&self, data: &str) -> Result<(url::Url, Option<String>), ClientError> {
+        let url = self.sse_url.join(data).map_err(|_| ClientError::InvalidEndpoint(data.to_string()))?;
+        if url.origin() != self.sse_url.origin() {
+            return Err(ClientError::CrossOriginEndpoint(url.to_string()));
+        }
+        let mut by_name: Option<String> = None;
+        let mut fallback: Option<String> = None;
+        for (k, v) in url.query_pairs() {
+            if k == "sessionId" {
+                by_name = Some(v.into_owned());
+            } else if k == "session_id" {
+                fallback = Some(v.into_owned());
+            }
+        }
+        Ok((url, by_name.or(fallback)))
+    }
+
+    fn dispatch_posts(&mut self) {
+        let Some((_, path)) = &self.endpoint else { return };
+        let path = path.clone();
+        if self.closed {
+            return;
+        }
+        // Hand queued messages to idle, connected POST connections.
+        let mut idle: Vec<ClientConnectionId> =
+            self.posts.iter().filter(|(_, p)| p.connected && p.current.is_none()).map(|(id, _)| *id).collect();
+        idle.sort();
+        for id in idle {
+            let Some((token, body)) = self.queue.pop_front() else { return };
+            let mut head = request_head("POST", &path);
+            head.headers.push("Host", self.target.authority.clone());
+            head.headers.push("Content-Type", "application/json");
+            head.headers.push("Content-Length", body.len().to_string());
+            for (k, v) in &self.config.headers {
+                head.headers.push(k.clone(), v.clone());
+            }
+            let mut out = BytesMut::with_capacity(256);
+            head.encode(&mut out);
+            if let Some(p) = self.posts.get_mut(&id) {
+                p.out.push_back(out.freeze());
+                p.out.push_back(body);
+                self.events.push_back(ClientEvent::Transmit(id));
+                p.decoder.expect(ResponseExpectation {
+                    head_request: false,
+                    max_body_bytes: Some(self.config.max_error_body_bytes),
+                });
+                p.current = Some(PostInFlight { token, status: None, close_after: false, body: BytesMut::new() });
+            }
+        }
+        // Open more connections while messages wait (the ones connecting count as busy).
+        let connecting = self.posts.values().filter(|p| !p.connected).count();
+        let mut wanted = self.queue.len().saturating_sub(connecting);
+        while wanted > 0 && self.posts.len() < self.config.max_in_flight_posts.max(1) {
+            let id = ClientConnectionId(self.next_conn);
+            self.next_conn += 1;
+            self.posts.insert(
+                id,
+                PostConn {
+                    connected: false,
+                    decoder: ResponseDecoder::new(self.config.http_limits),
+                    out: VecDeque::new(),
+                    current: None,
+                },
+            );
+            self.events.push_back(ClientEvent::Open(id));
+            wanted -= 1;
+        }
+    }
+
+    fn post_conn_failed(&mut self, conn: ClientConnectionId, err: ClientError) {
+        if let Some(p) = self.posts.remove(&conn) {
+            if let Some(inf) = p.current {
+                self.events.push_back(ClientEvent::SendFailed(inf.token, err));
+            }
+            self.events.push_back(ClientEvent::Close(conn));
+        }
+        self.dispatch_posts();
+    }
+
+    fn process_post(&mut self, conn: ClientConnectionId) {
+        loop {
+            let Some(p) = self.posts.get_mut(&conn) else { return };
+            let ev = match p.decoder.poll_event() {
+                Ok(Some(ev)) => ev,
+                Ok(None) => return,
+                Err(e) => {
+                    self.post_conn_failed(conn, ClientError::Http(e));
+                    return;
+                }
+            };
+            match ev {
+                ResponseEvent::Head(head) => {
+                    if let Some(inf) = p.current.as_mut() {
+                        inf.status = Some(head.status);
+                        let conn_hdr = head.headers.get_str("connection").unwrap_or("");
+                        inf.close_after = conn_hdr.eq_ignore_ascii_case("close") || head.version == http::Version::Http10;
+                    }
+                }
+                ResponseEvent::Body(chunk) => {
+                    if let Some(inf) = p.current.as_mut() {
+                        let room = self.config.max_error_body_bytes.saturating_sub(inf.body.len());
+                        inf.body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    }
+                }
+                ResponseEvent::End => {
+                    let Some(inf) = p.current.take() else {
+                        self.post_conn_failed(conn, ClientError::Http(HttpError::UnexpectedResponse));
+                        return;
+                    };
+                    let status = inf.status.unwrap_or(0);
+                    if inf.close_after {
+                        self.posts.remove(&conn);
+                        self.events.push_back(ClientEvent::Close(conn));
+                    }
+                    if (200..300).contains(&status) {
+                        self.events.push_back(ClientEvent::Sent(inf.token));
+                    } else if status == 404 {
+                        self.events.push_back(ClientEvent::SendFailed(inf.token, ClientError::SessionGone));
+                        self.finish(Some(ClientError::SessionGone));
+                        return;
+                    } else {
+                        let body = String::from_utf8_lossy(&inf.body).into_owned();
+                        self.events.push_back(ClientEvent::SendFailed(inf.token, ClientError::HttpStatus { status, body }));
+                    }
+                    self.dispatch_posts();
+                }
+            }
+        }
+    }
+}
+
+fn request_head(method: &str, target: &str) -> RequestHead {
+    RequestHead {
+        method: method.to_string(),
+        target: target.to_string(),
+        version: http::Version::Http11,
+        headers: http::Headers::new(),
+    }
+}

@@ -1,0 +1,821 @@
+//! The server side of the legacy HTTP+SSE transport, as one sans-IO machine for all connections.
+//!
+//! `GET <root><sse_path>` opens a session and streams `endpoint` then `message` events;
+//! `POST <root><message_path>?session_id=…` carries client messages and is answered `202`.
+//! The reference behaviour (status codes, bodies, header order, check order) is
+//! `shared/spec/legacy-sse.md` section (a); the deliberate divergences are listed in its last
+//! section.
+//!
+//! The driver accepts connections and calls [`Server::open_connection`], feeds what it reads to
+//! [`Server::handle_bytes`], writes what [`Server::poll_transmit`] returns, closes the socket when
+//! [`Server::wants_close`] says so, and reports a gone peer with [`Server::handle_close`]. Session
+//! life-cycle and client messages come out of [`Server::poll_event`]; server messages go in with
+//! [`Server::send`]. Time is passed in; [`Server::poll_timeout`] says when to call
+//! [`Server::handle_timeout`].
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+
+use crate::http::{self, Headers, HttpError, RequestDecoder, RequestEvent, RequestHead, ResponseHead};
+use crate::jsonrpc::Message;
+use crate::sse::{Encoder, OutgoingEvent};
+
+use super::endpoint::{percent_decode_path, EndpointError, MessagePath};
+use super::query::{query_param, quote_path};
+use super::security::SecuritySettings;
+use super::session_id::SessionId;
+use super::wall_clock::format_utc_python;
+
+/// Default keep-alive comment interval (sse-starlette's `DEFAULT_PING_INTERVAL`).
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(15);
+/// Default bound on the bytes queued for one session's SSE stream and not yet taken by the driver.
+pub const DEFAULT_MAX_SESSION_QUEUE_BYTES: usize = 8 * 1024 * 1024;
+/// Default time allowed to receive a complete request head once its first byte arrived
+/// (slow-loris protection).
+pub const DEFAULT_HEAD_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time an idle keep-alive connection (between requests) is kept open.
+pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default bound on live sessions; a GET beyond it is answered `503`.
+pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
+
+/// Configuration of a [`Server`].
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Mount prefix (ASGI `root_path`), e.g. `""` or `"/api v1"`; requests carry it in their
+    /// path and the endpoint event announces it, percent-quoted.
+    pub root_path: String,
+    /// Path of the SSE stream below the prefix (default `/sse`).
+    pub sse_path: String,
+    /// Path of the message endpoint below the prefix (default `/messages/`).
+    pub message_path: MessagePath,
+    /// Keep-alive comment interval; `None` disables pings.
+    pub ping_interval: Option<Duration>,
+    /// DNS-rebinding protection.
+    pub security: SecuritySettings,
+    /// HTTP framing limits (head size, header count, body size).
+    pub http_limits: http::Limits,
+    /// Bound on one session's queued outbound bytes (see [`SendError::QueueFull`]).
+    pub max_session_queue_bytes: usize,
+    /// Time allowed for a request head to arrive completely once started.
+    pub head_read_timeout: Duration,
+    /// Time an idle keep-alive connection is kept.
+    pub keep_alive_timeout: Duration,
+    /// Bound on live sessions.
+    pub max_sessions: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            root_path: String::new(),
+            sse_path: "/sse".into(),
+            message_path: MessagePath::default(),
+            ping_interval: Some(DEFAULT_PING_INTERVAL),
+            security: SecuritySettings::disabled(),
+            http_limits: http::Limits::default(),
+            max_session_queue_bytes: DEFAULT_MAX_SESSION_QUEUE_BYTES,
+            head_read_timeout: DEFAULT_HEAD_READ_TIMEOUT,
+            keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
+            max_sessions: DEFAULT_MAX_SESSIONS,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Sets the message endpoint path with the reference's constructor rules.
+    pub fn with_message_path(mut self, path: &str) -> Result<Self, EndpointError> {
+        self.message_path = MessagePath::new(path)?;
+        Ok(self)
+    }
+}
+
+/// Identifies one HTTP connection of a [`Server`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnectionId(pub u64);
+
+/// What the server machine reports to its driver.
+#[derive(Debug)]
+pub enum ServerEvent {
+    /// A GET opened a session; its stream runs on `connection`.
+    SessionOpened {
+        /// The new session.
+        session: SessionId,
+        /// The connection carrying its SSE stream.
+        connection: ConnectionId,
+        /// The GET request's head (for handlers that want its headers).
+        request: Box<RequestHead>,
+    },
+    /// A POST delivered a client message to a session (already answered `202`).
+    Message {
+        /// The session named by `session_id`.
+        session: SessionId,
+        /// The parsed JSON-RPC message.
+        message: Message,
+        /// The POST's headers (e.g. `Authorization`), visible to handlers.
+        headers: Headers,
+    },
+    /// The session ended (its GET stream disconnected, or the server shut down).
+    SessionClosed {
+        /// The session that ended.
+        session: SessionId,
+    },
+    /// `connection` has bytes to write: call [`Server::poll_transmit`] for it. Reported once per
+    /// transition from nothing-to-write to something-to-write.
+    Transmit {
+        /// The connection with pending output.
+        connection: ConnectionId,
+    },
+    /// A session's queue went back under its bound after [`SendError::QueueFull`].
+    Writable {
+        /// The session that can take messages again.
+        session: SessionId,
+    },
+}
+
+/// Why [`Server::send`] refused a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The session does not exist (never did, or has ended).
+    #[error("no such session")]
+    UnknownSession,
+    /// The session's outbound queue holds more than `max_session_queue_bytes`. Nothing was
+    /// queued; wait for [`ServerEvent::Writable`] and send again (backpressure, never data loss).
+    #[error("session queue full ({queued} bytes queued, limit {limit})")]
+    QueueFull {
+        /// Bytes queued now.
+        queued: usize,
+        /// The configured bound.
+        limit: usize,
+    },
+}
+
+/// A reply computed from a request head, sent once the body has been read.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: &'static str,
+}
+
+impl Reply {
+    fn plain(status: u16, body: &'static str) -> Self {
+        Reply { status, headers: Vec::new(), body }
+    }
+}
+
+#[derive(Debug)]
+enum RequestKind {
+    /// Answer this fixed reply after the body.
+    Fixed(Reply),
+    /// A POST to the message endpoint that passed the head checks; the body decides.
+    PostMessage { session: SessionId, headers: Headers },
+}
+
+#[derive(Debug)]
+struct InFlight {
+    kind: RequestKind,
+    keep_alive: bool,
+    /// A reply that must win over a body-size error (405 precedes 413).
+    beats_too_large: bool,
+    body: BytesMut,
+}
+
+#[derive(Debug)]
+enum ConnState {
+    /// Reading requests (keep-alive).
+    Requests { in_flight: Option<InFlight> },
+    /// Carrying a session's SSE stream; further input is ignored.
+    Stream { session: SessionId, next_ping: Option<Instant> },
+    /// Finished: flush what is queued, then close.
+    Closing,
+}
+
+#[derive(Debug)]
+struct Connection {
+    decoder: RequestDecoder,
+    state: ConnState,
+    out: VecDeque<Bytes>,
+    out_bytes: usize,
+    transmit_reported: bool,
+    /// When the current head started arriving, or when the connection went idle.
+    phase_started: Instant,
+}
+
+#[derive(Debug)]
+struct SessionEntry {
+    connection: ConnectionId,
+    blocked: bool,
+}
+
+/// The legacy HTTP+SSE server transport: every connection and session of one server.
+///
+/// ```
+/// use std::time::{Instant, SystemTime};
+/// use bytes::Bytes;
+/// use mcp_sse_core::transport::{Server, ServerConfig, ServerEvent};
+///
+/// let mut server = Server::new(ServerConfig::default(), Box::new(|| [7u8; 16]));
+/// let now = Instant::now();
+/// let conn = server.open_connection(now);
+/// server.handle_bytes(conn, Bytes::from_static(b"GET /sse HTTP/1.1\r\nHost: x\r\n\r\n"), now);
+/// let mut out = Vec::new();
+/// while let Some(b) = server.poll_transmit(conn) { out.extend_from_slice(&b); }
+/// let text = String::from_utf8(out).unwrap();
+/// assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
+/// assert!(text.contains("event: endpoint\r\ndata: /messages/?session_id=07070707070747079707070707070707\r\n\r\n"));
+/// assert!(matches!(server.poll_event(), Some(ServerEvent::SessionOpened { .. })));
+/// ```
+pub struct Server {
+    config: ServerConfig,
+    random: Box<dyn FnMut() -> [u8; 16] + Send>,
+    encoder: Encoder,
+    connections: HashMap<ConnectionId, Connection>,
+    sessions: HashMap<SessionId, SessionEntry>,
+    next_connection: u64,
+    events: VecDeque<ServerEvent>,
+    shutting_down: bool,
+    wall_clock: Option<SystemTime>,
+    /// The decoded path of the SSE route and of the message mount (prefix included).
+    sse_route: String,
+    message_route: String,
+    /// The percent-quoted endpoint announced to clients, without the query.
+    endpoint_base: String,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("connections", &self.connections.len())
+            .field("sessions", &self.sessions.len())
+            .field("shutting_down", &self.shutting_down)
+            .finish()
+    }
+}
+
+const SSE_HEADERS: [(&str, &str); 5] = [
+    ("cache-control", "no-store"),
+    ("connection", "keep-alive"),
+    ("x-accel-buffering", "no"),
+    ("content-type", "text/event-stream; charset=utf-8"),
+    ("Transfer-Encoding", "chunked"),
+];
+
+impl Server {
+    /// Creates a server. `random` yields 16 random bytes per new session id (inject a real
+    /// generator in drivers and a deterministic one in tests).
+    pub fn new(config: ServerConfig, random: Box<dyn FnMut() -> [u8; 16] + Send>) -> Self {
+        let root = config.root_path.trim_end_matches('/').to_string();
+        let sse_route = format!("{root}{}", config.sse_path);
+        let message_route = format!("{root}{}", config.message_path.as_str());
+        let endpoint_base = quote_path(&message_route);
+        Server {
+            config,
+            random,
+            encoder: Encoder::new(),
+            connections: HashMap::new(),
+            sessions: HashMap::new(),
+            next_connection: 0,
+            events: VecDeque::new(),
+            shutting_down: false,
+            wall_clock: None,
+            sse_route,
+            message_route,
+            endpoint_base,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Number of live sessions.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Number of open connections.
+    pub fn connection_count(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// Whether `session` is live.
+    pub fn has_session(&self, session: SessionId) -> bool {
+        self.sessions.contains_key(&session)
+    }
+
+    /// Registers a newly accepted connection.
+    pub fn open_connection(&mut self, now: Instant) -> ConnectionId {
+        let id = ConnectionId(self.next_connection);
+        self.next_connection += 1;
+        let mut conn = Connection {
+            decoder: RequestDecoder::new(self.config.http_limits),
+            state: ConnState::Requests { in_flight: None },
+            out: VecDeque::new(),
+            out_bytes: 0,
+            transmit_reported: false,
+            phase_started: now,
+        };
+        if self.shutting_down {
+            conn.state = ConnState::Closing;
+        }
+        self.connections.insert(id, conn);
+        id
+    }
+
+    /// Feeds bytes read from `connection`.
+    pub fn handle_bytes(&mut self, connection: ConnectionId, data: Bytes, now: Instant) {
+        let Some(conn) = self.connections.get_mut(&connection) else { return };
+        match conn.state {
+            ConnState::Requests { .. } => {
+                conn.decoder.handle_bytes(data);
+                self.process(connection, now);
+            }
+            // A client writing on its SSE GET connection, or after we decided to close, is
+            // ignored (and nothing of it is kept).
+            ConnState::Stream { .. } | ConnState::Closing => {}
+        }
+    }
+
+    /// The peer finished sending on `connection` (read side EOF).
+    pub fn handle_eof(&mut self, connection: ConnectionId, now: Instant) {
+        let Some(conn) = self.connections.get_mut(&connection) else { return };
+        match conn.state {
+            ConnState::Requests { .. } => {
+                if conn.decoder.is_idle() {
+                    self.begin_close(connection);
+                } else {
+                    conn.decoder.handle_eof();
+                    self.process(connection, now);
+                    self.begin_close(connection);
+                }
+            }
+            // The GET's client went away: that ends the session (the reference's
+            // `http.disconnect`).
+            ConnState::Stream { .. } => self.handle_close(connection),
+            ConnState::Closing => {}
+        }
+    }
+
+    /// `connection` is gone (closed by either side, or failed). Ends its session if it carried one.
+    pub fn handle_close(&mut self, connection: ConnectionId) {
+        if let Some(conn) = self.connections.remove(&connection) {
+            if let ConnState::Stream { session, .. } = conn.state {
+                self.end_session(session);
+            }
+        }
+    }
+
+    /// Takes the next bytes to write on `connection`.
+    pub fn poll_transmit(&mut self, connection: ConnectionId) -> Option<Bytes> {
+        let conn = self.connections.get_mut(&connection)?;
+        match conn.out.pop_front() {
+            Some(b) => {
+                conn.out_bytes -= b.len();
+                if let ConnState::Stream { session, .. } = conn.state {
+                    if let Some(entry) = self.sessions.get_mut(&session) {
+                        if entry.blocked && conn.out_bytes <= self.config.max_session_queue_bytes / 2 {
+                            entry.blocked = false;
+                            self.events.push_back(ServerEvent::Writable { session });
+                        }
+                    }
+                }
+                Some(b)
+            }
+            None => {
+                conn.transmit_reported = false;
+                None
+            }
+        }
+    }
+
+    /// Bytes queued on `connection` and not yet taken.
+    pub fn queued_bytes(&self, connection: ConnectionId) -> usize {
+        self.connections.get(&connection).map_or(0, |c| c.out_bytes)
+    }
+
+    /// Whether the driver should close `connection` now: everything queued was taken and the
+    /// connection is finished (error, `Connection: close`, shutdown, unknown id).
+    pub fn wants_close(&self, connection: ConnectionId) -> bool {
+        match self.connections.get(&connection) {
+            None => true,
+            Some(c) => matches!(c.state, ConnState::Closing) && c.out.is_empty(),
+        }
+    }
+
+    /// Next event for the driver.
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// Queues a server→client message on `session`'s stream as an `event: message` event (one
+    /// HTTP chunk).
+    ///
+    /// Queue policy: a message is refused with [`SendError::QueueFull`] while the session already
+    /// has more than `max_session_queue_bytes` queued; one message is always accepted into an
+    /// empty queue, however large, so progress is guaranteed.
+    pub fn send(&mut self, session: SessionId, message: &Message) -> Result<(), SendError> {
+        let mut json = Vec::with_capacity(128);
+        message.write_to(&mut json);
+        self.send_json(session, &json)
+    }
+
+    /// Like [`Server::send`] for an already serialized JSON-RPC message (compact JSON, one line).
+    pub fn send_json(&mut self, session: SessionId, json: &[u8]) -> Result<(), SendError> {
+        let entry = self.sessions.get_mut(&session).ok_or(SendError::UnknownSession)?;
+        let conn = self.connections.get_mut(&entry.connection).ok_or(SendError::UnknownSession)?;
+        let limit = self.config.max_session_queue_bytes;
+        if conn.out_bytes > 0 && conn.out_bytes + json.len() > limit {
+            entry.blocked = true;
+            return Err(SendError::QueueFull { queued: conn.out_bytes, limit });
+        }
+        // Compact JSON never contains a raw CR or LF, so it is exactly one `data:` line.
+        let data = String::from_utf8_lossy(json);
+        let ev = OutgoingEvent { id: None, event: Some("message"), data: &data, retry: None };
+        let chunk = encode_event_chunk(&self.encoder, &ev);
+        push_out(conn, chunk, entry.connection, &mut self.events);
+        Ok(())
+    }
+
+    /// Ends every stream cleanly: what is queued is flushed, then the final `0\r\n\r\n` chunk is
+    /// written and the connection closes (DIVERGENCE 6). Idle connections close at once,
+    /// connections with a request in flight close after its reply, and new requests are refused.
+    /// Each session is reported closed.
+    pub fn shutdown(&mut self) {
+        self.shutting_down = true;
+        let ids: Vec<ConnectionId> = self.connections.keys().copied().collect();
+        for id in ids {
+            let Some(conn) = self.connections.get_mut(&id) else { continue };
+            match &conn.state {
+                ConnState::Stream { session, .. } => {
+                    let session = *session;
+                    let mut last = BytesMut::new();
+                    http::encode_last_chunk(&mut last);
+                    push_out(conn, last.freeze(), id, &mut self.events);
+                    conn.state = ConnState::Closing;
+                    self.end_session(session);
+                }
+                ConnState::Requests { in_flight: None } => conn.state = ConnState::Closing,
+                ConnState::Requests { in_flight: Some(_) } | ConnState::Closing => {}
+            }
+        }
+    }
+
+    /// When [`Server::handle_timeout`] must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.connections.values().filter_map(|c| self.conn_deadline(c)).min()
+    }
+
+    /// Runs timers: keep-alive pings, head-read and keep-alive timeouts. `wall_clock` is only used
+    /// to format the ping comments (`: ping - <UTC time>`).
+    pub fn handle_timeout(&mut self, now: Instant, wall_clock: SystemTime) {
+        self.wall_clock = Some(wall_clock);
+        let due: Vec<ConnectionId> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| self.conn_deadline(c).is_some_and(|d| d <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            let Some(conn) = self.connections.get_mut(&id) else { continue };
+            match &mut conn.state {
+                ConnState::Stream { next_ping, .. } => {
+                    if let (Some(at), Some(interval)) = (*next_ping, self.config.ping_interval) {
+                        let mut next = at + interval;
+                        if next <= now {
+                            next = now + interval;
+                        }
+                        *next_ping = Some(next);
+                        let text = format!("ping - {}", format_utc_python(wall_clock));
+                        let mut body = BytesMut::new();
+                        // The text has no CR/LF, so encoding cannot fail.
+                        if self.encoder.encode_comment(&text, &mut body).is_ok() {
+                            let mut chunk = BytesMut::with_capacity(body.len() + 8);
+                            http::encode_chunk(&body, &mut chunk);
+                            push_out(conn, chunk.freeze(), id, &mut self.events);
+                        }
+                    }
+                }
+                ConnState::Requests { in_flight } => {
+                    let reading = conn.decoder.is_reading_head() || in_flight.is_some();
+                    if reading {
+                        // Slow-loris: the head (or body) did not complete in time.
+                        let reply = Reply::plain(408, "Request Timeout");
+                        write_reply(conn, id, &reply, false, &mut self.events);
+                    }
+                    conn.state = ConnState::Closing;
+                }
+                ConnState::Closing => {}
+            }
+        }
+    }
+
+    fn conn_deadline(&self, c: &Connection) -> Option<Instant> {
+        match &c.state {
+            ConnState::Stream { next_ping, .. } => *next_ping,
+            ConnState::Requests { in_flight } => {
+                if c.decoder.is_reading_head() || in_flight.is_some() {
+                    Some(c.phase_started + self.config.head_read_timeout)
+                } else {
+                    Some(c.phase_started + self.config.keep_alive_timeout)
+                }
+            }
+            ConnState::Closing => None,
+        }
+    }
+
+    fn begin_close(&mut self, connection: ConnectionId) {
+        if let Some(conn) = self.connections.get_mut(&connection) {
+            if let ConnState::Stream { session, .. } = conn.state {
+                self.end_session(session);
+            }
+            conn.state = ConnState::Closing;
+            if !conn.out.is_empty() || !conn.transmit_reported {
+                // Make sure the driver looks at the connection (to flush, then close).
+                conn.transmit_reported = true;
+                self.events.push_back(ServerEvent::Transmit { connection });
+            }
+        }
+    }
+
+    fn end_session(&mut self, session: SessionId) {
+        if self.sessions.remove(&session).is_some() {
+            self.events.push_back(ServerEvent::SessionClosed { session });
+        }
+    }
+
+    fn process(&mut self, id: ConnectionId, now: Instant) {
+        loop {
+            let Some(conn) = self.connections.get_mut(&id) else { return };
+            let ConnState::Requests { in_flight } = &mut conn.state else { return };
+            let was_idle = in_flight.is_none() && !conn.decoder.is_reading_head();
+            let polled = conn.decoder.poll_event();
+            match polled {
+                Ok(None) => {
+                    if was_idle && conn.decoder.is_reading_head() {
+                        conn.phase_started = now;
+                    }
+                    return;
+                }
+                Ok(Some(RequestEvent::Head(head))) => {
+                    conn.phase_started = now;
+                    let in_flight_new = self.route(head);
+                    let Some(conn) = self.connections.get_mut(&id) else { return };
+                    match in_flight_new {
+                        Routed::Request(inf) => {
+                            conn.state = ConnState::Requests { in_flight: Some(inf) };
+                        }
+                        Routed::Stream { session, head_only, request, keep_alive } => {
+                            let mut out = BytesMut::with_capacity(512);
+                            let mut rh = ResponseHead::new(200, "OK");
+                            for (k, v) in SSE_HEADERS {
+                                rh.headers.push(k, Bytes::from_static(v.as_bytes()));
+                            }
+                            rh.encode(&mut out);
+                            if head_only {
+                                push_out(conn, out.freeze(), id, &mut self.events);
+                                conn.state = if keep_alive {
+                                    ConnState::Requests { in_flight: None }
+                                } else {
+                                    ConnState::Closing
+                                };
+                                continue;
+                            }
+                            let endpoint = format!("{}?session_id={session}", self.endpoint_base);
+                            let ev = OutgoingEvent {
+                                id: None,
+                                event: Some("endpoint"),
+                                data: &endpoint,
+                                retry: None,
+                            };
+                            out.extend_from_slice(&encode_event_chunk(&self.encoder, &ev));
+                            push_out(conn, out.freeze(), id, &mut self.events);
+                            let next_ping = self.config.ping_interval.map(|p| now + p);
+                            conn.state = ConnState::Stream { session, next_ping };
+                            self.sessions.insert(session, SessionEntry { connection: id, blocked: false });
+                            self.events.push_back(ServerEvent::SessionOpened {
+                                session,
+                                connection: id,
+                                request,
+                            });
+                            return;
+                        }
+                    }
+                }
+                Ok(Some(RequestEvent::Body(chunk))) => {
+                    if let Some(inf) = in_flight {
+                        inf.body.extend_from_slice(&chunk);
+                    }
+                }
+                Ok(Some(RequestEvent::End)) => {
+                    let Some(inf) = in_flight.take() else { continue };
+                    conn.phase_started = now;
+                    self.finish_request(id, inf);
+                }
+                Err(err) => {
+                    let reply = match (in_flight.take(), &err) {
+                        (Some(inf), HttpError::BodyTooLarge { .. }) if inf.beats_too_large => match inf.kind {
+                            RequestKind::Fixed(r) => r,
+                            RequestKind::PostMessage { .. } => http_error_reply(&err),
+                        },
+                        _ => http_error_reply(&err),
+                    };
+                    if !matches!(err, HttpError::UnexpectedEof) {
+                        write_reply(conn, id, &reply, false, &mut self.events);
+                    }
+                    conn.state = ConnState::Closing;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn finish_request(&mut self, id: ConnectionId, inf: InFlight) {
+        let InFlight { kind, keep_alive, body, .. } = inf;
+        let keep_alive = keep_alive && !self.shutting_down;
+        let reply = match kind {
+            RequestKind::Fixed(reply) => reply,
+            RequestKind::PostMessage { session, headers } => {
+                if !self.sessions.contains_key(&session) {
+                    // The session ended while the body was arriving.
+                    Reply::plain(404, "Could not find session")
+                } else {
+                    match Message::from_slice(&body) {
+                        Ok(message) => {
+                            self.events.push_back(ServerEvent::Message { session, message, headers });
+                            Reply::plain(202, "Accepted")
+                        }
+                        Err(_) => Reply::plain(400, "Could not parse message"),
+                    }
+                }
+            }
+        };
+        let Some(conn) = self.connections.get_mut(&id) else { return };
+        write_reply(conn, id, &reply, keep_alive, &mut self.events);
+        conn.state = if keep_alive { ConnState::Requests { in_flight: None } } else { ConnState::Closing };
+    }
+
+    fn route(&mut self, head: RequestHead) -> Routed {
+        let keep_alive = head.keep_alive();
+        let path = percent_decode_path(head.path());
+        let fixed = |reply: Reply, beats: bool| {
+            Routed::Request(InFlight {
+                kind: RequestKind::Fixed(reply),
+                keep_alive,
+                beats_too_large: beats,
+                body: BytesMut::new(),
+            })
+        };
+        if path == self.sse_route {
+            if head.method != "GET" && head.method != "HEAD" {
+                let mut r = Reply::plain(405, "Method Not Allowed");
+                r.headers.push(("allow", "HEAD, GET".into()));
+                r.headers.push(("content-type", "text/plain; charset=utf-8".into()));
+                return fixed(r, true);
+            }
+            if let Err(e) = self.config.security.check(head.headers.get_str("host"), head.headers.get_str("origin")) {
+                return fixed(Reply::plain(e.status(), security_body(e)), false);
+            }
+            if self.shutting_down || self.sessions.len() >= self.config.max_sessions {
+                return fixed(Reply::plain(503, "Service Unavailable"), false);
+            }
+            let head_only = head.method == "HEAD";
+            let session = loop {
+                let candidate = SessionId::from_random_bytes((self.random)());
+                if !self.sessions.contains_key(&candidate) {
+                    break candidate;
+                }
+            };
+            return Routed::Stream { session, head_only, request: Box::new(head), keep_alive };
+        }
+        let mount = self.message_route.trim_end_matches('/');
+        let below_mount = path.len() > mount.len() && path.starts_with(mount) && path.as_bytes()[mount.len()] == b'/';
+        if path == mount && !mount.is_empty() {
+            // Starlette's slash redirect for the mount.
+            let host = head.headers.get_str("host").unwrap_or("localhost");
+            let location = match head.query() {
+                Some(q) => format!("http://{host}{}/?{q}", head.path()),
+                None => format!("http://{host}{}/", head.path()),
+            };
+            let mut r = Reply::plain(307, "");
+            r.headers.push(("location", location));
+            return fixed(r, false);
+        }
+        if !below_mount {
+            let mut r = Reply::plain(404, "Not Found");
+            r.headers.push(("content-type", "text/plain; charset=utf-8".into()));
+            return fixed(r, false);
+        }
+        // The message endpoint: checks in the reference's order.
+        if head.method != "POST" {
+            let mut r = Reply::plain(405, "");
+            r.headers.push(("allow", "POST".into()));
+            return fixed(r, true);
+        }
+        let content_type_ok = head
+            .headers
+            .get("content-type")
+            .is_some_and(|v| v.len() >= 16 && v[..16].eq_ignore_ascii_case(b"application/json"));
+        if !content_type_ok {
+            return fixed(Reply::plain(400, "Invalid Content-Type header"), false);
+        }
+        if let Err(e) = self.config.security.check(head.headers.get_str("host"), head.headers.get_str("origin")) {
+            return fixed(Reply::plain(e.status(), security_body(e)), false);
+        }
+        let Some(raw_id) = head.query().and_then(|q| query_param(q, "session_id")) else {
+            return fixed(Reply::plain(400, "session_id is required"), false);
+        };
+        let Some(session) = SessionId::parse_lenient(&raw_id) else {
+            return fixed(Reply::plain(400, "Invalid session ID"), false);
+        };
+        if !self.sessions.contains_key(&session) {
+            return fixed(Reply::plain(404, "Could not find session"), false);
+        }
+        Routed::Request(InFlight {
+            kind: RequestKind::PostMessage { session, headers: head.headers },
+            keep_alive,
+            beats_too_large: false,
+            body: BytesMut::new(),
+        })
+    }
+}
+
+enum Routed {
+    Request(InFlight),
+    Stream { session: SessionId, head_only: bool, request: Box<RequestHead>, keep_alive: bool },
+}
+
+fn security_body(e: super::security::SecurityError) -> &'static str {
+    match e {
+        super::security::SecurityError::InvalidHost => "Invalid Host header",
+        super::security::SecurityError::InvalidOrigin => "Invalid Origin header",
+    }
+}
+
+fn http_error_reply(err: &HttpError) -> Reply {
+    match err {
+        HttpError::BodyTooLarge { .. } => Reply::plain(413, "Request body too large"),
+        other => Reply::plain(other.status(), other.reason()),
+    }
+}
+
+fn push_out(conn: &mut Connection, bytes: Bytes, id: ConnectionId, events: &mut VecDeque<ServerEvent>) {
+    if bytes.is_empty() {
+        return;
+    }
+    conn.out_bytes += bytes.len();
+    conn.out.push_back(bytes);
+    if !conn.transmit_reported {
+        conn.transmit_reported = true;
+        events.push_back(ServerEvent::Transmit { connection: id });
+    }
+}
+
+fn write_reply(
+    conn: &mut Connection,
+    id: ConnectionId,
+    reply: &Reply,
+    keep_alive: bool,
+    events: &mut VecDeque<ServerEvent>,
+) {
+    let mut head = ResponseHead::new(reply.status, http::reason_phrase(reply.status));
+    let mut pushed_length = false;
+    for (k, v) in &reply.headers {
+        // Starlette writes content-length before content-type; `allow` and `location` around it
+        // as in the captures.
+        if *k == "content-type" && !pushed_length {
+            head.headers.push("content-length", reply.body.len().to_string());
+            pushed_length = true;
+        }
+        if *k == "location" && !pushed_length {
+            head.headers.push("content-length", reply.body.len().to_string());
+            pushed_length = true;
+        }
+        head.headers.push(*k, v.clone());
+    }
+    if !pushed_length {
+        head.headers.push("content-length", reply.body.len().to_string());
+    }
+    if !keep_alive {
+        head.headers.push("Connection", "close");
+    }
+    let mut out = BytesMut::with_capacity(128 + reply.body.len());
+    head.encode(&mut out);
+    out.extend_from_slice(reply.body.as_bytes());
+    push_out(conn, out.freeze(), id, events);
+}
+
+/// One SSE event framed as one HTTP chunk: `<hex>\r\n<event>\r\n`.
+fn encode_event_chunk(encoder: &Encoder, ev: &OutgoingEvent<'_>) -> Bytes {
+    let len = encoder.encoded_len(ev);
+    let mut out = BytesMut::with_capacity(len + 16);
+    http::encode_chunk_header(len, &mut out);
+    // Event names and data here never hold CR/LF (fixed names, compact JSON, quoted paths).
+    if encoder.encode_event(ev, &mut out).is_err() {
+        return Bytes::new();
+    }
+    out.extend_from_slice(b"\r\n");
+    out.freeze()
+}

@@ -1,0 +1,438 @@
+//! The MCP client: drives the core's [`session::ClientSession`] over any message link (in-memory
+//! or the SSE transport) and runs the caller's callbacks.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use mcp_sse_core::jsonrpc::{codes, ErrorObject, Message, Notification, RequestId};
+use mcp_sse_core::session::{self, ClientEvent, ClientSession, RequestOptions};
+use serde_json::{json, Map, Value};
+
+use crate::cancel::CancelFlag;
+use crate::rt::{recv_until, BoxFuture, Recv, Rt};
+use crate::server::Params;
+
+/// Answers a server→client request (sampling, roots, elicitation): params in, result or
+/// JSON-RPC error out.
+pub type RequestCallback = Arc<dyn Fn(Params) -> BoxFuture<'static, Result<Value, ErrorObject>> + Send + Sync>;
+/// Receives the params of each `notifications/message`.
+pub type LoggingCallback = Arc<dyn Fn(Value) -> BoxFuture<'static, ()> + Send + Sync>;
+/// Receives every server notification and every transport-level problem.
+pub type MessageHandler = Arc<dyn Fn(IncomingMessage) -> BoxFuture<'static, ()> + Send + Sync>;
+/// Receives `(progress, total, message)` for one request.
+pub type ProgressCallback = Arc<dyn Fn(f64, Option<f64>, Option<String>) + Send + Sync>;
+
+/// What reaches a [`MessageHandler`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum IncomingMessage {
+    /// A server notification (other than `notifications/cancelled`).
+    Notification(Notification),
+    /// A problem on the transport that did not end it (e.g. invalid JSON in a `message` event).
+    TransportError(String),
+}
+
+/// The client's options, as the reference `Client` takes them.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// Default timeout of every request (`None`: wait forever).
+    pub read_timeout: Option<Duration>,
+    /// Answers `sampling/createMessage`; its presence declares the `sampling` capability.
+    pub sampling_callback: Option<RequestCallback>,
+    /// Answers `roots/list`; its presence declares `roots: {listChanged: true}`.
+    pub list_roots_callback: Option<RequestCallback>,
+    /// Receives log notifications (before the message handler sees them too).
+    pub logging_callback: Option<LoggingCallback>,
+    /// Receives every notification and transport error.
+    pub message_handler: Option<MessageHandler>,
+    /// `clientInfo` (`{"name","version",…}`).
+    pub client_info: Value,
+    /// Answers `elicitation/create`; its presence declares `elicitation: {form: {}, url: {}}`.
+    pub elicitation_callback: Option<RequestCallback>,
+    /// The protocol version offered in `initialize`.
+    pub protocol_version: String,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            read_timeout: None,
+            sampling_callback: None,
+            list_roots_callback: None,
+            logging_callback: None,
+            message_handler: None,
+            client_info: json!({"name": "mcp-sse", "version": env!("CARGO_PKG_VERSION")}),
+            elicitation_callback: None,
+            protocol_version: session::LATEST_PROTOCOL_VERSION.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("read_timeout", &self.read_timeout)
+            .field("client_info", &self.client_info)
+            .field("protocol_version", &self.protocol_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientOptions {
+    /// The capabilities the callbacks declare.
+    pub fn capabilities(&self) -> Value {
+        let mut caps = Map::new();
+        if self.sampling_callback.is_some() {
+            caps.insert("sampling".into(), json!({}));
+        }
+        if self.elicitation_callback.is_some() {
+            caps.insert("elicitation".into(), json!({"form": {}, "url": {}}));
+        }
+        if self.list_roots_callback.is_some() {
+            caps.insert("roots".into(), json!({"listChanged": true}));
+        }
+        Value::Object(caps)
+    }
+}
+
+/// What a transport link delivers to the client.
+#[derive(Debug)]
+pub enum LinkItem {
+    /// A server message.
+    Message(Message),
+    /// A message that could not be parsed; the link goes on.
+    Invalid(String),
+    /// The message that carried this request could not be delivered: fail exactly it.
+    SendFailed(RequestId, ErrorObject),
+}
+
+/// The two ends a transport gives the client: messages out, items in. The link is finished
+/// when `inbound` closes.
+#[derive(Debug)]
+pub struct Link {
+    /// Messages to the server.
+    pub outbound: async_channel::Sender<Message>,
+    /// Everything from the server.
+    pub inbound: async_channel::Receiver<LinkItem>,
+}
+
+/// Per-call options.
+#[derive(Clone, Default)]
+pub struct CallOptions {
+    /// Timeout of this call (overrides [`ClientOptions::read_timeout`]).
+    pub timeout: Option<Duration>,
+    /// Called for each progress notification of this call; its presence adds a
+    /// `progressToken`.
+    pub progress: Option<ProgressCallback>,
+}
+
+impl std::fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallOptions").field("timeout", &self.timeout).field("progress", &self.progress.is_some()).finish()
+    }
+}
+
+type Closer = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
+
+struct Waiter {
+    tx: async_channel::Sender<Result<Value, ErrorObject>>,
+    progress: Option<ProgressCallback>,
+}
+
+struct Inner {
+    rt: Rt,
+    machine: Mutex<ClientSession>,
+    outbound: async_channel::Sender<Message>,
+    waiters: Mutex<HashMap<RequestId, Waiter>>,
+    server_requests: Mutex<HashMap<RequestId, Arc<CancelFlag>>>,
+    options: ClientOptions,
+    initialize_result: Mutex<Option<Value>>,
+    closer: Mutex<Option<Closer>>,
+    reader_done: CancelFlag,
+}
+
+fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A connected MCP client. Cheap to clone; all clones share the session.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts a client over `link` and performs the `initialize` handshake. `closer` runs on
+    /// [`Client::close`] (it ends the transport and waits for the server side to unwind).
+    pub async fn start(
+        rt: Rt,
+        link: Link,
+        options: ClientOptions,
+        closer: Option<Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>>,
+    ) -> Result<Client, ErrorObject> {
+        let config = session::ClientConfig {
+            protocol_version: options.protocol_version.clone(),
+            client_info: options.client_info.clone(),
+            capabilities: options.capabilities(),
+            default_timeout: options.read_timeout,
+            handles_sampling: options.sampling_callback.is_some(),
+            handles_roots: options.list_roots_callback.is_some(),
+            handles_elicitation: options.elicitation_callback.is_some(),
+            ..session::ClientConfig::default()
+        };
+        let inner = Arc::new(Inner {
+            rt: rt.clone(),
+            machine: Mutex::new(ClientSession::new(config)),
+            outbound: link.outbound,
+            waiters: Mutex::new(HashMap::new()),
+            server_requests: Mutex::new(HashMap::new()),
+            options,
+            initialize_result: Mutex::new(None),
+            closer: Mutex::new(closer),
+            reader_done: CancelFlag::new(),
+        });
+        let reader = inner.clone();
+        let inbound = link.inbound;
+        rt.spawn(Box::pin(async move { reader.read_loop(inbound).await }));
+        let client = Client { inner };
+        let (tx, rx) = async_channel::bounded(1);
+        let now = Instant::now();
+        let (id, msgs, events) = client.inner.with_machine(|m| m.initialize(now));
+        relock(&client.inner.waiters).insert(id.clone(), Waiter { tx, progress: None });
+        client.inner.after(msgs, events).await;
+        let deadline = client.inner.options.read_timeout.map(|t| now + t);
+        let result = client.inner.wait(&id, &rx, deadline).await;
+        match result {
+            Ok(v) => {
+                *relock(&client.inner.initialize_result) = Some(v);
+                Ok(client)
+            }
+            Err(e) => {
+                client.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The server's `initialize` result.
+    pub fn initialize_result(&self) -> Option<Value> {
+        relock(&self.inner.initialize_result).clone()
+    }
+
+    /// Sends a request and waits for its result. Dropping the future cancels the request
+    /// (`notifications/cancelled` with reason `caller cancelled`).
+    pub async fn request(&self, method: &str, params: Params, opts: CallOptions) -> Result<Value, ErrorObject> {
+        let (tx, rx) = async_channel::bounded(1);
+        let now = Instant::now();
+        let ropts = RequestOptions { timeout: opts.timeout, progress: opts.progress.is_some() };
+        let inner = &self.inner;
+        let (res, msgs, events) = inner.with_machine(|m| {
+            let r = m.send_request(method, params, ropts, now);
+            if let Ok(id) = &r {
+                relock(&inner.waiters).insert(id.clone(), Waiter { tx, progress: opts.progress.clone() });
+            }
+            r
+        });
+        let id = res.map_err(|e| ErrorObject::new(codes::CONNECTION_CLOSED, e.to_string()))?;
+        let mut guard = CancelOnDrop { inner: self.inner.clone(), id: Some(id.clone()) };
+        inner.after(msgs, events).await;
+        let deadline = opts.timeout.or(inner.options.read_timeout).map(|t| now + t);
+        let result = inner.wait(&id, &rx, deadline).await;
+        guard.id = None;
+        result
+    }
+
+    /// Sends a notification.
+    pub async fn notify(&self, method: &str, params: Params) -> Result<(), ErrorObject> {
+        let (res, msgs, events) = self.inner.with_machine(|m| m.send_notification(method, params));
+        res.map_err(|e| ErrorObject::new(codes::CONNECTION_CLOSED, e.to_string()))?;
+        self.inner.after(msgs, events).await;
+        Ok(())
+    }
+
+    /// Closes the connection and waits until the server side has unwound. Pending requests fail
+    /// with -32000.
+    pub async fn close(&self) {
+        let closer = relock(&self.inner.closer).take();
+        self.inner.outbound.close();
+        if let Some(c) = closer {
+            c().await;
+        }
+        self.inner.reader_done.cancelled().await;
+    }
+}
+
+struct CancelOnDrop {
+    inner: Arc<Inner>,
+    id: Option<RequestId>,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            relock(&self.inner.waiters).remove(&id);
+            let (_, msgs, _events) = self.inner.with_machine(|m| m.cancel(&id, "caller cancelled"));
+            for m in msgs {
+                if let Err(async_channel::TrySendError::Full(m)) = self.inner.outbound.try_send(m) {
+                    let tx = self.inner.outbound.clone();
+                    self.inner.rt.spawn(Box::pin(async move {
+                        let _ = tx.send(m).await;
+                    }));
+                }
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn with_machine<T>(&self, f: impl FnOnce(&mut ClientSession) -> T) -> (T, Vec<Message>, Vec<ClientEvent>) {
+        let mut m = relock(&self.machine);
+        let out = f(&mut m);
+        let mut msgs = Vec::new();
+        while let Some(x) = m.poll_transmit() {
+            msgs.push(x);
+        }
+        let mut events = Vec::new();
+        while let Some(e) = m.poll_event() {
+            events.push(e);
+        }
+        (out, msgs, events)
+    }
+
+    async fn after(self: &Arc<Self>, msgs: Vec<Message>, events: Vec<ClientEvent>) {
+        for m in msgs {
+            if self.outbound.send(m).await.is_err() {
+                break;
+            }
+        }
+        self.dispatch(events).await;
+    }
+
+    async fn wait(
+        self: &Arc<Self>,
+        id: &RequestId,
+        rx: &async_channel::Receiver<Result<Value, ErrorObject>>,
+        mut deadline: Option<Instant>,
+    ) -> Result<Value, ErrorObject> {
+        loop {
+            match recv_until(&self.rt, rx, deadline).await {
+                Recv::Value(r) => return r,
+                Recv::Closed => {
+                    relock(&self.waiters).remove(id);
+                    return Err(ErrorObject::connection_closed());
+                }
+                Recv::Deadline => {
+                    let (next, msgs, events) = self.with_machine(|m| {
+                        m.handle_timeout(Instant::now());
+                        m.poll_timeout()
+                    });
+                    self.after(msgs, events).await;
+                    if let Ok(r) = rx.try_recv() {
+                        return r;
+                    }
+                    deadline = next;
+                }
+            }
+        }
+    }
+
+    fn dispatch(self: &Arc<Self>, events: Vec<ClientEvent>) -> BoxFuture<'static, ()> {
+        let this = self.clone();
+        Box::pin(async move {
+            for ev in events {
+                match ev {
+                    ClientEvent::Response { id, result } => {
+                        if let Some(w) = relock(&this.waiters).remove(&id) {
+                            let _ = w.tx.try_send(result);
+                        }
+                    }
+                    ClientEvent::Progress { id, progress, total, message, .. } => {
+                        let cb = relock(&this.waiters).get(&id).and_then(|w| w.progress.clone());
+                        if let Some(cb) = cb {
+                            cb(progress, total, message);
+                        }
+                    }
+                    ClientEvent::ServerRequest { id, method, params } => {
+                        let cb = match method.as_str() {
+                            "sampling/createMessage" => this.options.sampling_callback.clone(),
+                            "roots/list" => this.options.list_roots_callback.clone(),
+                            "elicitation/create" => this.options.elicitation_callback.clone(),
+                            _ => None,
+                        };
+                        let flag = Arc::new(CancelFlag::new());
+                        relock(&this.server_requests).insert(id.clone(), flag.clone());
+                        let me = this.clone();
+                        this.rt.spawn(Box::pin(async move {
+                            let result = match cb {
+                                Some(cb) => flag.run(cb(params)).await,
+                                None => Some(Err(ErrorObject::method_not_found(&method))),
+                            };
+                            relock(&me.server_requests).remove(&id);
+                            if let Some(result) = result {
+                                let (_, msgs, events) = me.with_machine(|m| m.respond(id, result));
+                                me.after(msgs, events).await;
+                            }
+                        }));
+                    }
+                    ClientEvent::ServerRequestCancelled { id } => {
+                        if let Some(flag) = relock(&this.server_requests).get(&id) {
+                            flag.cancel();
+                        }
+                    }
+                    ClientEvent::Notification(n) => {
+                        if n.method == "notifications/message" {
+                            if let Some(cb) = &this.options.logging_callback {
+                                let p = n.params.clone().map(Value::Object).unwrap_or(Value::Null);
+                                cb(p).await;
+                            }
+                        }
+                        if let Some(h) = &this.options.message_handler {
+                            h(IncomingMessage::Notification(n)).await;
+                        }
+                    }
+                    #[allow(unreachable_patterns)]
+                    _ => {}
+                }
+            }
+        })
+    }
+
+    async fn read_loop(self: Arc<Self>, inbound: async_channel::Receiver<LinkItem>) {
+        while let Ok(item) = inbound.recv().await {
+            match item {
+                LinkItem::Message(msg) => {
+                    let now = Instant::now();
+                    let (_, msgs, events) = self.with_machine(|m| m.handle_message(msg, now));
+                    self.after(msgs, events).await;
+                }
+                LinkItem::Invalid(text) => {
+                    if let Some(h) = &self.options.message_handler {
+                        h(IncomingMessage::TransportError(text)).await;
+                    }
+                }
+                LinkItem::SendFailed(id, error) => {
+                    let (_, msgs, events) = self.with_machine(|m| m.fail_request(&id, error));
+                    self.after(msgs, events).await;
+                }
+            }
+        }
+        let (_, _msgs, events) = self.with_machine(|m| m.handle_connection_lost());
+        self.dispatch(events).await;
+        // Anything still waiting (e.g. registered after the loss) fails too.
+        let rest: Vec<Waiter> = relock(&self.waiters).drain().map(|(_, w)| w).collect();
+        for w in rest {
+            let _ = w.tx.try_send(Err(ErrorObject::connection_closed()));
+        }
+        let flags: Vec<Arc<CancelFlag>> = relock(&self.server_requests).values().cloned().collect();
+        for f in flags {
+            f.cancel();
+        }
+        self.reader_done.cancel();
+    }
+}

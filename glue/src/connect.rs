@@ -1,0 +1,127 @@
+//! Ways to connect a [`Client`]: in memory (no HTTP), in process over the real HTTP+SSE path,
+//! and over TCP to any legacy SSE server.
+
+use std::sync::Arc;
+
+use mcp_sse_core::jsonrpc::{ErrorObject, Message};
+use mcp_sse_core::transport::{self, ClientError, SessionId};
+
+use crate::client::{Client, ClientOptions, Link, LinkItem};
+use crate::io::duplex;
+use crate::rt::Rt;
+use crate::server::{Inbound, McpServer, SessionHandle};
+use crate::sse_client::{connect_sse, Connector, LINK_CAPACITY};
+use crate::sse_server::SseServer;
+
+/// Why connecting failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConnectError {
+    /// The transport could not be set up (HTTP status, no endpoint, bad URL, …).
+    #[error("transport: {0}")]
+    Transport(#[from] ClientError),
+    /// The `initialize` handshake failed.
+    #[error("initialize failed: {0}")]
+    Initialize(ErrorObject),
+}
+
+/// 16 bytes from the operating system's random source, for session ids.
+pub fn os_random() -> [u8; 16] {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        // No OS randomness: ids from the time and a counter stay unique, though guessable.
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        b = (t.as_nanos() ^ (u128::from(n) << 64)).to_le_bytes();
+    }
+    b
+}
+
+/// Connects a client to `server` through in-memory message channels: no HTTP, no SSE, the same
+/// [`Client`].
+pub async fn connect_in_memory(rt: Rt, server: McpServer, options: ClientOptions) -> Result<Client, ConnectError> {
+    let (c_out_tx, c_out_rx) = async_channel::bounded::<Message>(LINK_CAPACITY);
+    let (s_in_tx, s_in_rx) = async_channel::bounded::<Inbound>(LINK_CAPACITY);
+    let (s_out_tx, s_out_rx) = async_channel::bounded::<Message>(LINK_CAPACITY);
+    let (c_in_tx, c_in_rx) = async_channel::bounded::<LinkItem>(LINK_CAPACITY);
+    let (done_tx, done_rx) = async_channel::bounded::<()>(1);
+    rt.spawn(Box::pin(async move {
+        while let Ok(m) = c_out_rx.recv().await {
+            if s_in_tx.send(Inbound::Message(m, None)).await.is_err() {
+                break;
+            }
+        }
+    }));
+    rt.spawn(Box::pin(async move {
+        while let Ok(m) = s_out_rx.recv().await {
+            if c_in_tx.send(LinkItem::Message(m)).await.is_err() {
+                break;
+            }
+        }
+    }));
+    let srt = rt.clone();
+    rt.spawn(Box::pin(async move {
+        server.run_session(srt, SessionHandle::default(), s_in_rx, s_out_tx).await;
+        drop(done_tx);
+    }));
+    let closer = Box::new(move || {
+        Box::pin(async move {
+            let _ = done_rx.recv().await;
+        }) as crate::rt::BoxFuture<'static, ()>
+    });
+    Client::start(rt, Link { outbound: c_out_tx, inbound: c_in_rx }, options, Some(closer))
+        .await
+        .map_err(ConnectError::Initialize)
+}
+
+/// The SSE URL the in-process connection uses (nothing listens there).
+pub const IN_PROCESS_URL: &str = "http://127.0.0.1:8000/sse";
+
+/// Connects a client to an in-process [`SseServer`] through in-memory byte pipes: the real HTTP
+/// requests, session ids and SSE encoding, no sockets. [`Client::close`] ends the GET and waits
+/// until the server has removed the session and finished its handlers.
+pub async fn connect_over_sse_to(rt: Rt, server: Arc<SseServer>, options: ClientOptions) -> Result<Client, ConnectError> {
+    let srv = server.clone();
+    let crt = rt.clone();
+    let connector: Connector = Arc::new(move || {
+        let (client_end, server_end) = duplex();
+        let srv = srv.clone();
+        crt.spawn(Box::pin(async move { srv.serve_connection(server_end).await }));
+        Box::pin(async move { Ok(client_end) })
+    });
+    let config = transport::ClientConfig::default();
+    let (link, handle, session) = connect_sse(rt.clone(), connector, IN_PROCESS_URL, config).await?;
+    let session = session.as_deref().and_then(SessionId::parse_lenient);
+    let closer = Box::new(move || {
+        Box::pin(async move {
+            handle.close().await;
+            if let Some(s) = session {
+                server.wait_session_closed(s).await;
+            }
+        }) as crate::rt::BoxFuture<'static, ()>
+    });
+    Client::start(rt, link, options, Some(closer)).await.map_err(ConnectError::Initialize)
+}
+
+/// Like [`connect_over_sse_to`] with a fresh server for `server` (DNS-rebinding protection off,
+/// as the reference's in-process harness).
+pub async fn connect_over_sse(rt: Rt, server: McpServer, options: ClientOptions) -> Result<Client, ConnectError> {
+    let sse = SseServer::new(rt.clone(), server, transport::ServerConfig::default(), Box::new(os_random));
+    connect_over_sse_to(rt, sse, options).await
+}
+
+/// Connects over TCP to any legacy SSE server at `url` (`http://host:port/sse`).
+pub async fn connect_url(
+    rt: Rt,
+    url: &str,
+    options: ClientOptions,
+    transport_config: transport::ClientConfig,
+) -> Result<Client, ConnectError> {
+    let probe = transport::Client::new(url, transport_config.clone(), std::time::Instant::now())?;
+    let (host, port) = probe.server_address();
+    let crt = rt.clone();
+    let connector: Connector = Arc::new(move || crt.connect_tcp(host.clone(), port));
+    let (link, handle, _session) = connect_sse(rt.clone(), connector, url, transport_config).await?;
+    let closer = Box::new(move || Box::pin(async move { handle.close().await }) as crate::rt::BoxFuture<'static, ()>);
+    Client::start(rt, link, options, Some(closer)).await.map_err(ConnectError::Initialize)
+}

@@ -1,0 +1,92 @@
+//! Byte streams: the two halves of a connection, and an in-memory pipe for in-process use.
+
+use std::io;
+
+use bytes::Bytes;
+
+use crate::rt::BoxFuture;
+
+/// The read half of a connection: yields chunks of bytes, `None` at EOF.
+pub trait ByteRead: Send + 'static {
+    /// Reads the next chunk. `Ok(None)` is EOF.
+    fn read(&mut self) -> BoxFuture<'_, io::Result<Option<Bytes>>>;
+}
+
+/// The write half of a connection.
+pub trait ByteWrite: Send + 'static {
+    /// Writes every buffer, in order.
+    fn write(&mut self, bufs: Vec<Bytes>) -> BoxFuture<'_, io::Result<()>>;
+    /// Closes the write side (EOF for the peer).
+    fn close(&mut self) -> BoxFuture<'_, io::Result<()>>;
+}
+
+/// A connection: its read half and its write half.
+pub type Connection = (Box<dyn ByteRead>, Box<dyn ByteWrite>);
+
+/// Bound, in chunks, of one direction of an in-memory pipe (backpressure, never unbounded).
+pub const PIPE_CAPACITY_CHUNKS: usize = 256;
+
+/// The read end of an in-memory pipe.
+#[derive(Debug)]
+pub struct PipeReader {
+    rx: async_channel::Receiver<Bytes>,
+}
+
+/// The write end of an in-memory pipe.
+#[derive(Debug)]
+pub struct PipeWriter {
+    tx: async_channel::Sender<Bytes>,
+}
+
+impl ByteRead for PipeReader {
+    fn read(&mut self) -> BoxFuture<'_, io::Result<Option<Bytes>>> {
+        Box::pin(async move { Ok(self.rx.recv().await.ok()) })
+    }
+}
+
+impl ByteWrite for PipeWriter {
+    fn write(&mut self, bufs: Vec<Bytes>) -> BoxFuture<'_, io::Result<()>> {
+        Box::pin(async move {
+            for b in bufs {
+                if b.is_empty() {
+                    continue;
+                }
+                self.tx
+                    .send(b)
+                    .await
+                    .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "in-memory pipe closed by the reader"))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, io::Result<()>> {
+        self.tx.close();
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl Drop for PipeWriter {
+    fn drop(&mut self) {
+        self.tx.close();
+    }
+}
+
+impl Drop for PipeReader {
+    fn drop(&mut self) {
+        self.rx.close();
+    }
+}
+
+/// A one-way in-memory byte pipe. Chunks pass by reference count: no copies.
+pub fn pipe() -> (PipeWriter, PipeReader) {
+    let (tx, rx) = async_channel::bounded(PIPE_CAPACITY_CHUNKS);
+    (PipeWriter { tx }, PipeReader { rx })
+}
+
+/// Two connected in-memory connections (like a socket pair): what one writes the other reads.
+pub fn duplex() -> (Connection, Connection) {
+    let (a_w, b_r) = pipe();
+    let (b_w, a_r) = pipe();
+    ((Box::new(a_r), Box::new(a_w)), (Box::new(b_r), Box::new(b_w)))
+}

@@ -1,0 +1,30 @@
+//! # mcp-sse-glue
+//!
+//! The runtime-agnostic async layer of `mcp-sse`, written once and shared by the smol and tokio
+//! drivers. It holds no protocol logic: every decision is made by the sans-IO machines of
+//! [`mcp_sse_core`]; this crate moves bytes and messages between them, runs handlers and
+//! callbacks as tasks, and arms timers. A driver supplies a [`Runtime`] (spawn, timers, TCP).
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod cancel;
+mod client;
+mod connect;
+pub mod io;
+mod rt;
+mod server;
+mod sse_client;
+mod sse_server;
+
+pub use cancel::CancelFlag;
+pub use client::{
+    CallOptions, Client, ClientOptions, IncomingMessage, Link, LinkItem, LoggingCallback, MessageHandler,
+    ProgressCallback, RequestCallback,
+};
+pub use connect::{
+    connect_in_memory, connect_over_sse, connect_over_sse_to, connect_url, os_random, ConnectError, IN_PROCESS_URL,
+};
+pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
+pub use server::{ClientInfo, Handler, Inbound, McpServer, Params, RequestContext, SessionHandle};
+pub use sse_client::{connect_sse, Connector, SseLinkHandle, LINK_CAPACITY};
+pub use sse_server::{SseServer, SESSION_OUTBOUND_MESSAGES, TIMER_RESOLUTION};

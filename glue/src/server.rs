@@ -1,0 +1,421 @@
+//! The MCP server side: a low-level [`Handler`] trait, the per-session runner that drives the
+//! core's [`session::ServerSession`], and the [`RequestContext`] handlers use to talk back.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use event_listener::Event;
+use mcp_sse_core::http::Headers;
+use mcp_sse_core::jsonrpc::{ErrorObject, Message, RequestId};
+use mcp_sse_core::session::{self, ServerConfig, ServerEvent, ServerSession};
+use serde_json::{Map, Value};
+
+use crate::cancel::CancelFlag;
+use crate::rt::{BoxFuture, Rt};
+
+/// Parameters of a request or notification: a JSON object, or absent.
+pub type Params = Option<Map<String, Value>>;
+
+/// The low-level server API: every request and notification the session does not answer itself
+/// (initialize, ping, logging/setLevel, unknown methods and the init gate are handled by the core)
+/// reaches the handler.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers a request. Runs concurrently with other requests; it is dropped (interrupted) if
+    /// the client cancels the request or disconnects.
+    fn handle_request(&self, ctx: RequestContext, method: String, params: Params)
+        -> BoxFuture<'static, Result<Value, ErrorObject>>;
+
+    /// Observes a client notification (`notifications/initialized`, `notifications/progress`,
+    /// `notifications/roots/list_changed`, …). The default ignores it.
+    fn handle_notification(&self, ctx: RequestContext, method: String, params: Params) -> BoxFuture<'static, ()> {
+        let _ = (ctx, method, params);
+        Box::pin(async {})
+    }
+}
+
+/// A server: its session configuration (info, instructions, features) and its handler. Cheap to
+/// clone; one value serves any number of sessions.
+#[derive(Clone)]
+pub struct McpServer {
+    config: ServerConfig,
+    handler: Arc<dyn Handler>,
+}
+
+impl std::fmt::Debug for McpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpServer").finish_non_exhaustive()
+    }
+}
+
+/// What the transport knows about a session (for handlers).
+#[derive(Debug, Clone, Default)]
+pub struct SessionHandle {
+    /// The transport's session id (SSE), if any.
+    pub session_id: Option<String>,
+    /// Headers of the request that opened the session (the SSE GET).
+    pub request_headers: Option<Headers>,
+}
+
+/// A message for a session runner.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A client message, with the headers of the POST that carried it (SSE).
+    Message(Message, Option<Headers>),
+    /// The server is shutting down: answer in-flight requests with an error, flush, then ack.
+    Shutdown(async_channel::Sender<()>),
+}
+
+impl McpServer {
+    /// A server from a session configuration and a low-level handler.
+    pub fn new(config: ServerConfig, handler: Arc<dyn Handler>) -> Self {
+        McpServer { config, handler }
+    }
+
+    /// The session configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Runs one session until `inbound` closes (the client disconnected), then cancels what is
+    /// still running and waits for it to finish.
+    pub async fn run_session(
+        &self,
+        rt: Rt,
+        handle: SessionHandle,
+        inbound: async_channel::Receiver<Inbound>,
+        outbound: async_channel::Sender<Message>,
+    ) {
+        let core = Arc::new(SessionCore {
+            rt,
+            machine: Mutex::new(ServerSession::new(self.config.clone())),
+            outbound,
+            running: Mutex::new(HashMap::new()),
+            idle: Event::new(),
+            waiters: Mutex::new(HashMap::new()),
+            client: Mutex::new(None),
+            handler: self.handler.clone(),
+            handle,
+        });
+        while let Ok(item) = inbound.recv().await {
+            match item {
+                Inbound::Message(msg, headers) => {
+                    let now = Instant::now();
+                    let (_, msgs, events) = core.with_machine(|m| m.handle_message(msg, now));
+                    core.after(msgs, events, headers.map(Arc::new)).await;
+                }
+                Inbound::Shutdown(ack) => {
+                    core.fail_running(ErrorObject::new(
+                        mcp_sse_core::jsonrpc::codes::INTERNAL_ERROR,
+                        "Server shutting down",
+                    ))
+                    .await;
+                    let _ = ack.send(()).await;
+                }
+            }
+        }
+        // Disconnected: interrupt handlers, fail server→client requests, wait for the drain.
+        let flags: Vec<Arc<CancelFlag>> = core.lock_running().values().cloned().collect();
+        for f in flags {
+            f.cancel();
+        }
+        let (_, _msgs, events) = core.with_machine(|m| m.handle_connection_lost());
+        core.dispatch(events, None);
+        core.wait_idle().await;
+        core.outbound.close();
+    }
+}
+
+pub(crate) struct SessionCore {
+    rt: Rt,
+    machine: Mutex<ServerSession>,
+    outbound: async_channel::Sender<Message>,
+    running: Mutex<HashMap<RequestId, Arc<CancelFlag>>>,
+    idle: Event,
+    waiters: Mutex<HashMap<RequestId, async_channel::Sender<Result<Value, ErrorObject>>>>,
+    client: Mutex<Option<ClientInfo>>,
+    handler: Arc<dyn Handler>,
+    handle: SessionHandle,
+}
+
+/// What the client said about itself in `initialize`.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    /// The negotiated protocol version.
+    pub protocol_version: String,
+    /// `clientInfo`.
+    pub client_info: Value,
+    /// `capabilities`.
+    pub capabilities: Value,
+}
+
+fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl SessionCore {
+    fn lock_running(&self) -> MutexGuard<'_, HashMap<RequestId, Arc<CancelFlag>>> {
+        relock(&self.running)
+    }
+
+    fn with_machine<T>(&self, f: impl FnOnce(&mut ServerSession) -> T) -> (T, Vec<Message>, Vec<ServerEvent>) {
+        let mut m = relock(&self.machine);
+        let out = f(&mut m);
+        let mut msgs = Vec::new();
+        while let Some(x) = m.poll_transmit() {
+            msgs.push(x);
+        }
+        let mut events = Vec::new();
+        while let Some(e) = m.poll_event() {
+            events.push(e);
+        }
+        (out, msgs, events)
+    }
+
+    async fn after(self: &Arc<Self>, msgs: Vec<Message>, events: Vec<ServerEvent>, headers: Option<Arc<Headers>>) {
+        for m in msgs {
+            // A closed outbound means the client is gone; the message cannot be delivered.
+            let _ = self.outbound.send(m).await;
+        }
+        self.dispatch(events, headers);
+    }
+
+    fn dispatch(self: &Arc<Self>, events: Vec<ServerEvent>, headers: Option<Arc<Headers>>) {
+        for ev in events {
+            match ev {
+                ServerEvent::Initialized { protocol_version, client_info, client_capabilities } => {
+                    *relock(&self.client) =
+                        Some(ClientInfo { protocol_version, client_info, capabilities: client_capabilities });
+                }
+                ServerEvent::Request { id, method, params } => {
+                    let flag = Arc::new(CancelFlag::new());
+                    self.lock_running().insert(id.clone(), flag.clone());
+                    let ctx = RequestContext::new(self.clone(), Some(id.clone()), &params, headers.clone());
+                    let fut = self.handler.handle_request(ctx, method, params);
+                    let this = self.clone();
+                    self.rt.spawn(Box::pin(async move {
+                        let outcome = flag.run(fut).await;
+                        if let Some(result) = outcome {
+                            if !flag.is_cancelled() {
+                                let (_, msgs, events) = this.with_machine(|m| m.respond(id.clone(), result));
+                                this.after(msgs, events, None).await;
+                            }
+                        }
+                        let mut running = this.lock_running();
+                        running.remove(&id);
+                        if running.is_empty() {
+                            this.idle.notify(usize::MAX);
+                        }
+                    }));
+                }
+                ServerEvent::RequestCancelled { id } => {
+                    if let Some(flag) = self.lock_running().get(&id) {
+                        flag.cancel();
+                    }
+                }
+                ServerEvent::Notification(n) => {
+                    let ctx = RequestContext::new(self.clone(), None, &n.params, headers.clone());
+                    let fut = self.handler.handle_notification(ctx, n.method, n.params);
+                    self.rt.spawn(fut);
+                }
+                ServerEvent::ClientResponse { id, result } => {
+                    if let Some(tx) = relock(&self.waiters).remove(&id) {
+                        let _ = tx.try_send(result);
+                    }
+                }
+                #[allow(unreachable_patterns)]
+                _ => {}
+            }
+        }
+    }
+
+    async fn fail_running(self: &Arc<Self>, error: ErrorObject) {
+        let running: Vec<(RequestId, Arc<CancelFlag>)> =
+            self.lock_running().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for (id, flag) in running {
+            flag.cancel();
+            let (_, msgs, events) = self.with_machine(|m| m.respond(id, Err(error.clone())));
+            self.after(msgs, events, None).await;
+        }
+    }
+
+    async fn wait_idle(&self) {
+        loop {
+            let l = self.idle.listen();
+            if self.lock_running().is_empty() {
+                return;
+            }
+            l.await;
+        }
+    }
+}
+
+/// What a handler gets: who is asking, and how to talk back to the client.
+#[derive(Clone)]
+pub struct RequestContext {
+    core: Arc<SessionCore>,
+    request_id: Option<RequestId>,
+    meta: Option<Map<String, Value>>,
+    headers: Option<Arc<Headers>>,
+}
+
+impl std::fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestContext").field("request_id", &self.request_id).field("meta", &self.meta).finish()
+    }
+}
+
+impl RequestContext {
+    fn new(core: Arc<SessionCore>, request_id: Option<RequestId>, params: &Params, headers: Option<Arc<Headers>>) -> Self {
+        let meta = params.as_ref().and_then(|p| p.get("_meta")).and_then(|m| m.as_object()).cloned();
+        RequestContext { core, request_id, meta, headers }
+    }
+
+    /// The id of the request being handled (`None` for a notification).
+    pub fn request_id(&self) -> Option<&RequestId> {
+        self.request_id.as_ref()
+    }
+
+    /// The request's `params._meta`, unchanged.
+    pub fn meta(&self) -> Option<&Map<String, Value>> {
+        self.meta.as_ref()
+    }
+
+    /// The request's `progressToken`, if the client asked for progress.
+    pub fn progress_token(&self) -> Option<&Value> {
+        self.meta.as_ref().and_then(|m| m.get("progressToken"))
+    }
+
+    /// What the client said in `initialize` (once initialized).
+    pub fn client(&self) -> Option<ClientInfo> {
+        relock(&self.core.client).clone()
+    }
+
+    /// A header of the HTTP request that carried this message (SSE transport only).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.as_ref().and_then(|h| h.get_str(name)).map(str::to_string)
+    }
+
+    /// The transport session id (SSE transport only).
+    pub fn session_id(&self) -> Option<&str> {
+        self.core.handle.session_id.as_deref()
+    }
+
+    /// Sends a notification to the client.
+    pub async fn notify(&self, method: &str, params: Params) {
+        let (_, msgs, events) = self.core.with_machine(|m| m.notify(method, params));
+        self.core.after(msgs, events, None).await;
+    }
+
+    /// Sends `notifications/message` (dropped by the session if below the client's
+    /// `logging/setLevel`).
+    pub async fn log(&self, level: &str, logger: Option<&str>, data: Value) {
+        let mut p = Map::new();
+        p.insert("level".into(), Value::String(level.to_string()));
+        if let Some(l) = logger {
+            p.insert("logger".into(), Value::String(l.to_string()));
+        }
+        p.insert("data".into(), data);
+        self.notify("notifications/message", Some(p)).await;
+    }
+
+    /// Sends `notifications/progress` for this request; does nothing without a progress token.
+    pub async fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        let Some(token) = self.progress_token().cloned() else { return };
+        let mut p = Map::new();
+        p.insert("progressToken".into(), token);
+        p.insert("progress".into(), number(progress));
+        if let Some(t) = total {
+            p.insert("total".into(), number(t));
+        }
+        if let Some(m) = message {
+            p.insert("message".into(), Value::String(m.to_string()));
+        }
+        self.notify("notifications/progress", Some(p)).await;
+    }
+
+    /// Sends a server→client request and waits for its answer (or `timeout`: -32001).
+    pub async fn request(&self, method: &str, params: Params, timeout: Option<Duration>) -> Result<Value, ErrorObject> {
+        let (tx, rx) = async_channel::bounded(1);
+        let now = Instant::now();
+        let (id, msgs, events) = self.core.with_machine(|m| {
+            let id = m.send_request(method, params, timeout, now);
+            relock(&self.core.waiters).insert(id.clone(), tx);
+            id
+        });
+        self.core.after(msgs, events, None).await;
+        let deadline = timeout.map(|t| now + t);
+        loop {
+            match crate::rt::recv_until(&self.core.rt, &rx, deadline).await {
+                crate::rt::Recv::Value(r) => return r,
+                crate::rt::Recv::Closed => {
+                    relock(&self.core.waiters).remove(&id);
+                    return Err(ErrorObject::connection_closed());
+                }
+                crate::rt::Recv::Deadline => {
+                    // Let the machine expire the request: it answers -32001 through the waiter
+                    // and tells the client with notifications/cancelled.
+                    let (_, msgs, events) = self.core.with_machine(|m| m.handle_timeout(Instant::now()));
+                    self.core.after(msgs, events, None).await;
+                    if let Ok(r) = rx.try_recv() {
+                        return r;
+                    }
+                }
+            }
+        }
+    }
+
+    /// `sampling/createMessage`.
+    pub async fn sample(&self, params: Map<String, Value>) -> Result<Value, ErrorObject> {
+        self.request("sampling/createMessage", Some(params), None).await
+    }
+
+    /// `elicitation/create`.
+    pub async fn elicit(&self, params: Map<String, Value>) -> Result<Value, ErrorObject> {
+        self.request("elicitation/create", Some(params), None).await
+    }
+
+    /// `roots/list`.
+    pub async fn list_roots(&self) -> Result<Value, ErrorObject> {
+        self.request("roots/list", None, None).await
+    }
+
+    /// A server→client `ping`.
+    pub async fn ping(&self) -> Result<Value, ErrorObject> {
+        self.request("ping", None, None).await
+    }
+
+    /// `notifications/tools/list_changed`.
+    pub async fn tools_list_changed(&self) {
+        self.notify("notifications/tools/list_changed", None).await
+    }
+
+    /// `notifications/resources/list_changed`.
+    pub async fn resources_list_changed(&self) {
+        self.notify("notifications/resources/list_changed", None).await
+    }
+
+    /// `notifications/prompts/list_changed`.
+    pub async fn prompts_list_changed(&self) {
+        self.notify("notifications/prompts/list_changed", None).await
+    }
+
+    /// `notifications/resources/updated` for `uri`.
+    pub async fn resource_updated(&self, uri: &str) {
+        let mut p = Map::new();
+        p.insert("uri".into(), Value::String(uri.to_string()));
+        self.notify("notifications/resources/updated", Some(p)).await
+    }
+}
+
+/// An integral float as a JSON integer (as the reference serializes progress), else a float.
+pub(crate) fn number(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        Value::from(x as i64)
+    } else {
+        serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+    }
+}
+
+#[allow(unused_imports)]
+use session as _;

@@ -1,0 +1,320 @@
+//! Runs the core's [`transport::Client`] over byte connections and exposes it as a message
+//! [`Link`] for the MCP [`crate::Client`].
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use event_listener::Event;
+use mcp_sse_core::jsonrpc::{codes, ErrorObject, Message, RequestId};
+use mcp_sse_core::transport::{self, ClientConnectionId, ClientError, ClientEvent, SendToken};
+use serde_json::json;
+
+use crate::cancel::CancelFlag;
+use crate::client::{Link, LinkItem};
+use crate::io::Connection;
+use crate::rt::{BoxFuture, Rt};
+
+/// Opens a new connection to the server (TCP, or an in-memory pipe to an in-process server).
+pub type Connector = Arc<dyn Fn() -> BoxFuture<'static, io::Result<Connection>> + Send + Sync>;
+
+/// Bound, in items, of the queue between the transport and the client session.
+pub const LINK_CAPACITY: usize = 1024;
+
+struct ConnCtl {
+    wake: Event,
+    closed: CancelFlag,
+}
+
+struct State {
+    machine: transport::Client,
+    /// Events taken from the machine, handled in order by one task at a time.
+    pending: std::collections::VecDeque<ClientEvent>,
+    /// Whether a task is handling `pending`.
+    busy: bool,
+    conns: HashMap<ClientConnectionId, Arc<ConnCtl>>,
+    tokens: HashMap<SendToken, RequestId>,
+}
+
+struct Pump {
+    rt: Rt,
+    connector: Connector,
+    state: Mutex<State>,
+    inbound: async_channel::Sender<LinkItem>,
+    ready: async_channel::Sender<Result<Option<String>, ClientError>>,
+    timer_kick: Event,
+    /// Notified when `pending` has been worked off.
+    drained: Event,
+}
+
+/// Control of a running SSE link.
+#[derive(Clone)]
+pub struct SseLinkHandle {
+    pump: Arc<Pump>,
+}
+
+impl std::fmt::Debug for SseLinkHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SseLinkHandle").finish_non_exhaustive()
+    }
+}
+
+impl SseLinkHandle {
+    /// Ends the transport: the GET and every POST connection close.
+    pub async fn close(&self) {
+        {
+            let mut st = self.pump.lock();
+            st.machine.close();
+        }
+        self.pump.clone().process().await;
+    }
+}
+
+/// Connects the SSE transport to `url` and waits for the `endpoint` event. Returns the message
+/// link, a handle to close it, and the session id the endpoint named (if any).
+pub async fn connect_sse(
+    rt: Rt,
+    connector: Connector,
+    url: &str,
+    config: transport::ClientConfig,
+) -> Result<(Link, SseLinkHandle, Option<String>), ClientError> {
+    let machine = transport::Client::new(url, config, Instant::now())?;
+    let (in_tx, in_rx) = async_channel::bounded(LINK_CAPACITY);
+    let (out_tx, out_rx) = async_channel::bounded::<Message>(LINK_CAPACITY);
+    let (ready_tx, ready_rx) = async_channel::bounded(1);
+    let pump = Arc::new(Pump {
+        rt: rt.clone(),
+        connector,
+        state: Mutex::new(State {
+            machine,
+            pending: Default::default(),
+            busy: false,
+            conns: HashMap::new(),
+            tokens: HashMap::new(),
+        }),
+        inbound: in_tx,
+        ready: ready_tx,
+        timer_kick: Event::new(),
+        drained: Event::new(),
+    });
+    pump.clone().process().await;
+    // Timer task: endpoint and read-idle deadlines.
+    let timer = pump.clone();
+    rt.spawn(Box::pin(async move { timer.timer_loop().await }));
+    // Outbound task: client messages become POSTs.
+    let out = pump.clone();
+    rt.spawn(Box::pin(async move {
+        while let Ok(msg) = out_rx.recv().await {
+            let id = match &msg {
+                Message::Request(r) => Some(r.id.clone()),
+                _ => None,
+            };
+            let res = {
+                let mut st = out.lock();
+                let res = st.machine.send(&msg);
+                if let (Ok(token), Some(id)) = (&res, &id) {
+                    st.tokens.insert(*token, id.clone());
+                }
+                res
+            };
+            if let (Err(e), Some(id)) = (res, id) {
+                let _ = out.inbound.send(LinkItem::SendFailed(id, send_error(&e))).await;
+            }
+            out.clone().process().await;
+        }
+        // The client closed its side: end the transport.
+        out.lock().machine.close();
+        out.clone().process().await;
+    }));
+    let session = match ready_rx.recv().await {
+        Ok(Ok(session)) => session,
+        Ok(Err(e)) => return Err(e),
+        Err(_) => return Err(ClientError::Closed),
+    };
+    Ok((Link { outbound: out_tx, inbound: in_rx }, SseLinkHandle { pump }, session))
+}
+
+fn send_error(e: &ClientError) -> ErrorObject {
+    let data = match e {
+        ClientError::HttpStatus { status, body } => json!({"status": status, "body": body}),
+        other => json!({"error": other.to_string()}),
+    };
+    ErrorObject::new(codes::CONNECTION_CLOSED, format!("Failed to send message: {e}")).with_data(data)
+}
+
+impl Pump {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Handles the machine's events in order. One task at a time does it; a task that finds
+    /// another at work leaves its events to it, but waits while too many are queued
+    /// (backpressure on the connection it reads).
+    fn process(self: Arc<Self>) -> BoxFuture<'static, ()> {
+        self.process_inner(false)
+    }
+
+    fn process_inner(self: Arc<Self>, backpressure: bool) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            loop {
+                let listener = self.drained.listen();
+                {
+                    let mut st = self.lock();
+                    while let Some(e) = st.machine.poll_event() {
+                        st.pending.push_back(e);
+                    }
+                    if !st.busy {
+                        st.busy = true;
+                        break;
+                    }
+                    if !backpressure || st.pending.len() <= LINK_CAPACITY {
+                        return;
+                    }
+                }
+                listener.await;
+            }
+            loop {
+                let ev = {
+                    let mut st = self.lock();
+                    while let Some(e) = st.machine.poll_event() {
+                        st.pending.push_back(e);
+                    }
+                    match st.pending.pop_front() {
+                        Some(e) => e,
+                        None => {
+                            st.busy = false;
+                            drop(st);
+                            self.drained.notify(usize::MAX);
+                            return;
+                        }
+                    }
+                };
+                self.handle_event(ev).await;
+            }
+        })
+    }
+
+    async fn handle_event(self: &Arc<Self>, ev: ClientEvent) {
+        match ev {
+            ClientEvent::Open(id) => {
+                let ctl = Arc::new(ConnCtl { wake: Event::new(), closed: CancelFlag::new() });
+                self.lock().conns.insert(id, ctl.clone());
+                let this = self.clone();
+                self.rt.spawn(Box::pin(async move { this.run_connection(id, ctl).await }));
+            }
+            ClientEvent::Close(id) => {
+                if let Some(ctl) = self.lock().conns.remove(&id) {
+                    ctl.closed.cancel();
+                    ctl.wake.notify(usize::MAX);
+                }
+            }
+            ClientEvent::Transmit(id) => {
+                if let Some(ctl) = self.lock().conns.get(&id) {
+                    ctl.wake.notify(1);
+                }
+            }
+            ClientEvent::Ready { session_id, .. } => {
+                self.timer_kick.notify(usize::MAX);
+                let _ = self.ready.try_send(Ok(session_id));
+            }
+            ClientEvent::Message(m) => {
+                let _ = self.inbound.send(LinkItem::Message(m)).await;
+            }
+            ClientEvent::InvalidMessage(e) => {
+                let _ = self.inbound.send(LinkItem::Invalid(e.to_string())).await;
+            }
+            ClientEvent::Sent(token) => {
+                self.lock().tokens.remove(&token);
+            }
+            ClientEvent::SendFailed(token, e) => {
+                let id = self.lock().tokens.remove(&token);
+                if let Some(id) = id {
+                    let _ = self.inbound.send(LinkItem::SendFailed(id, send_error(&e))).await;
+                }
+            }
+            ClientEvent::Closed(err) => {
+                let _ = self.ready.try_send(Err(err.clone().unwrap_or(ClientError::Closed)));
+                if let Some(e) = err {
+                    let _ = self.inbound.send(LinkItem::Invalid(e.to_string())).await;
+                }
+                self.inbound.close();
+                self.timer_kick.notify(usize::MAX);
+            }
+        }
+    }
+
+    async fn run_connection(self: Arc<Self>, id: ClientConnectionId, ctl: Arc<ConnCtl>) {
+        let connected = ctl.closed.run((self.connector)()).await;
+        let (mut reader, mut writer) = match connected {
+            None => return,
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
+                self.lock().machine.handle_connect_failed(id, &e.to_string());
+                self.clone().process().await;
+                return;
+            }
+        };
+        self.lock().machine.handle_connected(id, Instant::now());
+        self.clone().process().await;
+        // Writer.
+        let this = self.clone();
+        let wctl = ctl.clone();
+        self.rt.spawn(Box::pin(async move {
+            loop {
+                let listener = wctl.wake.listen();
+                let bufs: Vec<bytes::Bytes> = {
+                    let mut st = this.lock();
+                    std::iter::from_fn(|| st.machine.poll_transmit(id)).collect()
+                };
+                if !bufs.is_empty() && writer.write(bufs).await.is_err() {
+                    this.lock().machine.handle_eof(id, Instant::now());
+                    this.clone().process().await;
+                    break;
+                }
+                if wctl.closed.is_cancelled() {
+                    break;
+                }
+                wctl.closed.run(listener).await;
+            }
+            let _ = writer.close().await;
+        }));
+        // Reader.
+        loop {
+            match ctl.closed.run(reader.read()).await {
+                None => break,
+                Some(Ok(Some(bytes))) => {
+                    self.lock().machine.handle_bytes(id, bytes, Instant::now());
+                    self.clone().process_inner(true).await;
+                }
+                Some(Ok(None)) | Some(Err(_)) => {
+                    self.lock().machine.handle_eof(id, Instant::now());
+                    self.clone().process().await;
+                    break;
+                }
+            }
+        }
+    }
+
+    async fn timer_loop(self: Arc<Self>) {
+        loop {
+            let listener = self.timer_kick.listen();
+            let (deadline, closed) = {
+                let st = self.lock();
+                (st.machine.poll_timeout(), st.machine.is_closed())
+            };
+            if closed {
+                return;
+            }
+            match deadline {
+                Some(d) => {
+                    let sleep = self.rt.sleep_until(d);
+                    futures_lite::future::or(sleep, listener).await;
+                }
+                None => listener.await,
+            }
+            self.lock().machine.handle_timeout(Instant::now());
+            self.clone().process().await;
+        }
+    }
+}
