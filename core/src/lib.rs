@@ -6,7 +6,9 @@
 //!
 //! Layers, bottom up:
 //! - [`sse`]: an incremental WHATWG-exact `text/event-stream` decoder and an encoder.
+//! - [`jsonrpc`]: JSON-RPC 2.0 message parsing, validation and byte-exact encoding.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod jsonrpc;
 pub mod sse;
