@@ -9,4 +9,5 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod mcp;
 pub mod sse;
