@@ -7,8 +7,10 @@
 //! Layers, bottom up:
 //! - [`sse`]: an incremental WHATWG-exact `text/event-stream` decoder and an encoder.
 //! - [`jsonrpc`]: JSON-RPC 2.0 message parsing, validation and byte-exact encoding.
+//! - [`mcp`]: typed MCP 2025-11-25 params and results.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod jsonrpc;
+pub mod mcp;
 pub mod sse;
