@@ -173,7 +173,7 @@ fn check(failures: &mut Vec<String>, name: &str, how: &str, got: Outcome, want: 
 fn every_vector_every_chunking() {
     let vectors = load();
     let mut failures = Vec::new();
-    let mut rng = Rng(0x5EED_0F_55E);
+    let mut rng = Rng(0x05EE_D0F5_5E00);
     let mut runs = 0usize;
     for (name, input, want) in &vectors {
         check(&mut failures, name, "whole", run(input, []), want);
