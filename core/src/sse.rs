@@ -1,1 +1,0 @@
-//! Server-sent events (`text/event-stream`): decoder and encoder.

@@ -1,0 +1,914 @@
+//! Incremental `text/event-stream` decoder, exact to the WHATWG rules.
+//!
+//! # Rules
+//!
+//! The decoder follows *HTML Standard → Server-sent events → Interpreting an event stream*, with
+//! the choices of the project's conformance vectors (`../shared/conformance/README.md`):
+//!
+//! * one leading UTF-8 BOM (EF BB BF) is stripped, only at byte 0, even when split across chunks;
+//! * lines end at CRLF, at a lone CR or at a lone LF. A CR ends its line **at once** (a CR at the
+//!   end of a chunk dispatches without waiting for the next chunk); an LF directly after it, even
+//!   in the next chunk, is swallowed;
+//! * text is decoded as lossy UTF-8 (one U+FFFD per maximal ill-formed subpart). Lines are split on
+//!   the raw bytes and each value is decoded on its own, which gives the same result as decoding
+//!   the whole stream first, because CR, LF and `:` are ASCII;
+//! * `id` values containing U+0000 are ignored; `retry` accepts ASCII digits only and saturates at
+//!   [`u64::MAX`]; empty `retry` values are ignored;
+//! * an empty line commits the last event ID and dispatches if the data buffer is non-empty;
+//! * at end of input the unterminated last line and the pending block are discarded.
+//!
+//! # Performance
+//!
+//! Lines are found with `memchr2` over the raw bytes and sliced out of the input [`Bytes`]
+//! without copying. UTF-8 is checked once per field value with [`std::str::from_utf8`]; only
+//! ill-formed input allocates. A single `data:` line becomes the event's data as an O(1) slice of
+//! the input chunk. Only multi-line data and lines that span chunks are copied.
+//!
+//! # Limits and errors
+//!
+//! Two bounds are enforced ([`DecoderLimits`]): the length of one line (without its terminator)
+//! and the size of the data buffer (the data values plus one LF per `data` line). When one is
+//! exceeded [`Decoder::poll_item`] returns a [`DecodeError`] once, and then the decoder
+//! **resynchronises**: it drops the offending line, the pending data and event type, and ignores
+//! every further line up to and including the next empty line (that empty line still commits the
+//! last event ID but dispatches nothing). Decoding then continues normally. The decoder never
+//! buffers more than `max_line_bytes` of a partial line nor more than `max_event_bytes` of data.
+
+use std::collections::VecDeque;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+/// Default for [`DecoderLimits::max_line_bytes`]: 2 MiB.
+///
+/// Large enough for the conformance vectors' 1 MiB lines and for big MCP results
+/// (a `message` event carries a whole JSON-RPC message on one `data:` line).
+pub const DEFAULT_MAX_LINE_BYTES: usize = 2 * 1024 * 1024;
+
+/// Default for [`DecoderLimits::max_event_bytes`]: 2 MiB.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 2 * 1024 * 1024;
+
+/// The UTF-8 byte order mark.
+static BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// Event type reported when the event type buffer is empty.
+const DEFAULT_EVENT_TYPE: &[u8] = b"message";
+
+/// Bounds on what a [`Decoder`] buffers.
+///
+/// ```
+/// use mcp_sse_core::sse::{Decoder, DecoderLimits};
+///
+/// let limits = DecoderLimits { max_line_bytes: 64 * 1024, ..DecoderLimits::default() };
+/// let decoder = Decoder::with_limits(limits);
+/// assert_eq!(decoder.buffered_bytes(), 0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecoderLimits {
+    /// Longest accepted line in bytes, not counting its terminator
+    /// (default [`DEFAULT_MAX_LINE_BYTES`]). Longer lines give [`DecodeError::LineTooLong`].
+    pub max_line_bytes: usize,
+    /// Largest accepted data buffer in bytes: the decoded `data` values plus one LF per `data`
+    /// line (default [`DEFAULT_MAX_EVENT_BYTES`]). Larger events give
+    /// [`DecodeError::EventTooLarge`].
+    pub max_event_bytes: usize,
+}
+
+impl Default for DecoderLimits {
+    fn default() -> Self {
+        Self {
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+        }
+    }
+}
+
+/// A limit was exceeded. The decoder stays usable: see the module docs ("Limits and errors").
+///
+/// ```
+/// use bytes::Bytes;
+/// use mcp_sse_core::sse::{DecodeError, Decoder, DecoderLimits};
+///
+/// let mut d = Decoder::with_limits(DecoderLimits { max_line_bytes: 8, max_event_bytes: 64 });
+/// d.handle_bytes(Bytes::from_static(b"data: far too long\n\ndata: ok\n\n"));
+/// assert_eq!(d.poll_item(), Err(DecodeError::LineTooLong { limit: 8 }));
+/// // The decoder resynchronised at the blank line and goes on.
+/// let item = d.poll_item().unwrap().unwrap();
+/// assert!(matches!(item, mcp_sse_core::sse::Item::Event(ref e) if e.data() == "ok"));
+/// ```
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// A line was longer than [`DecoderLimits::max_line_bytes`].
+    #[error("SSE line longer than {limit} bytes")]
+    LineTooLong {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// The data buffer would have grown beyond [`DecoderLimits::max_event_bytes`].
+    #[error("SSE event data larger than {limit} bytes")]
+    EventTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
+}
+
+/// A dispatched event.
+///
+/// All strings are valid UTF-8 (ill-formed input was replaced by U+FFFD). Cloning is cheap: the
+/// fields are reference-counted [`Bytes`], usually slices of the input chunks.
+///
+/// ```
+/// use mcp_sse_core::sse::Event;
+///
+/// let e = Event::new("endpoint", "/messages/?session_id=ab", "", None);
+/// assert_eq!(e.event_type(), "endpoint");
+/// assert_eq!(Event::new("", "x", "", None).event_type(), "message");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Event {
+    event_type: Bytes,
+    data: Bytes,
+    id: Bytes,
+    retry: Option<u64>,
+}
+
+impl Event {
+    /// Builds an event by hand (for tests and fakes). An empty `event_type` means `"message"`.
+    pub fn new(event_type: &str, data: &str, last_event_id: &str, retry: Option<u64>) -> Self {
+        let event_type = if event_type.is_empty() {
+            Bytes::from_static(DEFAULT_EVENT_TYPE)
+        } else {
+            Bytes::copy_from_slice(event_type.as_bytes())
+        };
+        Self {
+            event_type,
+            data: Bytes::copy_from_slice(data.as_bytes()),
+            id: Bytes::copy_from_slice(last_event_id.as_bytes()),
+            retry,
+        }
+    }
+
+    /// The event type: the last `event` field of the block, or `"message"` if it was empty.
+    pub fn event_type(&self) -> &str {
+        as_str(&self.event_type)
+    }
+
+    /// The data: the `data` values joined with LF (no trailing LF).
+    ///
+    /// This re-checks UTF-8 (O(len), no copy) because the crate has no `unsafe`; use
+    /// [`Event::data_bytes`] when raw bytes will do.
+    pub fn data(&self) -> &str {
+        as_str(&self.data)
+    }
+
+    /// The same bytes as [`Event::data`] (guaranteed UTF-8), as a cheap reference-counted clone.
+    pub fn data_bytes(&self) -> Bytes {
+        self.data.clone()
+    }
+
+    /// The last event ID buffer at dispatch (`""` if no `id` field has set it).
+    pub fn last_event_id(&self) -> &str {
+        as_str(&self.id)
+    }
+
+    /// The last valid `retry` value seen since the previous dispatched event (or the start of the
+    /// stream), if any. Each valid `retry` field is reported on at most one event.
+    pub fn retry(&self) -> Option<u64> {
+        self.retry
+    }
+}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event")
+            .field("event_type", &self.event_type())
+            .field("data", &self.data())
+            .field("last_event_id", &self.last_event_id())
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+/// One thing the decoder produced.
+///
+/// ```
+/// use bytes::Bytes;
+/// use mcp_sse_core::sse::{Decoder, Item};
+///
+/// let mut d = Decoder::new();
+/// d.handle_bytes(Bytes::from_static(b": ping - 2026-11-24 00:26:49.932501+00:00\r\n\r\n"));
+/// match d.poll_item() {
+///     Ok(Some(Item::Comment(text))) => assert_eq!(&text[..], b"ping - 2026-11-24 00:26:49.932501+00:00"),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A dispatched event.
+    Event(Event),
+    /// A comment line: the text after the `:`, with one leading U+0020 SPACE removed (as for field
+    /// values), lossily decoded, so always valid UTF-8. Comments never affect events.
+    Comment(Bytes),
+}
+
+/// The data buffer, kept in the cheapest representation.
+#[derive(Debug, Default)]
+enum DataBuf {
+    /// No `data` line yet.
+    #[default]
+    Empty,
+    /// Exactly one `data` line; holds its value without the LF (zero-copy when possible).
+    Single(Bytes),
+    /// Two or more `data` lines; holds the values, each followed by LF.
+    Multi(BytesMut),
+}
+
+impl DataBuf {
+    /// Size of the data buffer as the Standard counts it (values plus one LF per line).
+    fn len(&self) -> usize {
+        match self {
+            DataBuf::Empty => 0,
+            DataBuf::Single(b) => b.len() + 1,
+            DataBuf::Multi(m) => m.len(),
+        }
+    }
+}
+
+/// The per-block parser state (everything except input buffering).
+#[derive(Debug, Default)]
+struct Block {
+    event_type: Bytes,
+    data: DataBuf,
+    /// The live last event ID buffer.
+    id: Bytes,
+    /// The last event ID string committed by the last empty line.
+    committed_id: Bytes,
+    /// Valid retry seen since the last dispatched event.
+    pending_retry: Option<u64>,
+    /// Last valid retry overall.
+    retry: Option<u64>,
+    /// Resynchronising after an error: ignore lines up to the next empty line.
+    discard: bool,
+}
+
+impl Block {
+    /// Drops the pending event and ignores lines until the next empty line.
+    fn start_discard(&mut self) {
+        self.discard = true;
+        self.data = DataBuf::Empty;
+        self.event_type = Bytes::new();
+    }
+
+    /// Processes one complete line (without terminator). `src` is a `Bytes` containing `line`,
+    /// used to slice values without copying.
+    fn line(
+        &mut self,
+        line: &[u8],
+        src: &Bytes,
+        max_event_bytes: usize,
+    ) -> Result<Option<Item>, DecodeError> {
+        if line.is_empty() {
+            return Ok(self.dispatch());
+        }
+        if self.discard {
+            return Ok(None);
+        }
+        let (name, value) = match memchr::memchr(b':', line) {
+            Some(0) => {
+                let text = line.get(1..).unwrap_or_default();
+                return Ok(Some(Item::Comment(utf8_slice(src, strip_space(text)))));
+            }
+            Some(i) => (
+                line.get(..i).unwrap_or_default(),
+                strip_space(line.get(i + 1..).unwrap_or_default()),
+            ),
+            None => (line, &[][..]),
+        };
+        match name {
+            b"data" => self.data_value(value, src, max_event_bytes)?,
+            b"event" => {
+                self.event_type = if value == DEFAULT_EVENT_TYPE {
+                    Bytes::from_static(DEFAULT_EVENT_TYPE)
+                } else {
+                    utf8_slice(src, value)
+                };
+            }
+            // An id containing U+0000 is ignored. Copied: the id outlives its chunk.
+            b"id" if memchr::memchr(0, value).is_none() => {
+                self.id = match std::str::from_utf8(value) {
+                    Ok(_) => Bytes::copy_from_slice(value),
+                    Err(_) => lossy(value),
+                };
+            }
+            b"retry" => {
+                if let Some(ms) = parse_retry(value) {
+                    self.pending_retry = Some(ms);
+                    self.retry = Some(ms);
+                }
+            }
+            _ => {}
+        }
+        Ok(None)
+    }
+
+    fn data_value(
+        &mut self,
+        value: &[u8],
+        src: &Bytes,
+        max_event_bytes: usize,
+    ) -> Result<(), DecodeError> {
+        let decoded: std::borrow::Cow<'_, [u8]> = match std::str::from_utf8(value) {
+            Ok(_) => std::borrow::Cow::Borrowed(value),
+            Err(_) => {
+                std::borrow::Cow::Owned(String::from_utf8_lossy(value).into_owned().into_bytes())
+            }
+        };
+        let new_len = self
+            .data
+            .len()
+            .saturating_add(decoded.len())
+            .saturating_add(1);
+        if new_len > max_event_bytes {
+            self.start_discard();
+            return Err(DecodeError::EventTooLarge {
+                limit: max_event_bytes,
+            });
+        }
+        match std::mem::take(&mut self.data) {
+            DataBuf::Empty => {
+                self.data = DataBuf::Single(match decoded {
+                    std::borrow::Cow::Borrowed(v) => src.slice_ref(v),
+                    std::borrow::Cow::Owned(v) => Bytes::from(v),
+                });
+            }
+            DataBuf::Single(first) => {
+                let mut m = BytesMut::with_capacity(new_len);
+                m.put_slice(&first);
+                m.put_u8(b'\n');
+                m.put_slice(&decoded);
+                m.put_u8(b'\n');
+                self.data = DataBuf::Multi(m);
+            }
+            DataBuf::Multi(mut m) => {
+                m.put_slice(&decoded);
+                m.put_u8(b'\n');
+                self.data = DataBuf::Multi(m);
+            }
+        }
+        Ok(())
+    }
+
+    /// Handles an empty line.
+    fn dispatch(&mut self) -> Option<Item> {
+        self.committed_id = self.id.clone();
+        self.discard = false;
+        let event_type = std::mem::take(&mut self.event_type);
+        let data = match std::mem::take(&mut self.data) {
+            DataBuf::Empty => return None,
+            DataBuf::Single(b) => b,
+            DataBuf::Multi(mut m) => {
+                m.truncate(m.len().saturating_sub(1));
+                m.freeze()
+            }
+        };
+        let event_type = if event_type.is_empty() {
+            Bytes::from_static(DEFAULT_EVENT_TYPE)
+        } else {
+            event_type
+        };
+        Some(Item::Event(Event {
+            event_type,
+            data,
+            id: self.id.clone(),
+            retry: self.pending_retry.take(),
+        }))
+    }
+
+    /// End of input: drop the pending block.
+    fn eof(&mut self) {
+        self.data = DataBuf::Empty;
+        self.event_type = Bytes::new();
+        self.discard = false;
+    }
+}
+
+/// Where the leading-BOM check stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BomState {
+    /// This many bytes of the BOM have been seen at the start of the input (held back).
+    Checking(usize),
+    /// Past the start of the input.
+    Done,
+}
+
+/// Incremental, sans-IO `text/event-stream` decoder.
+///
+/// Feed input with [`Decoder::handle_bytes`] (and [`Decoder::handle_eof`] at the end), then call
+/// [`Decoder::poll_item`] until it returns `Ok(None)`. Chunk boundaries never change the result.
+/// After `handle_eof` further input is ignored; use a new decoder for a new connection (carrying
+/// [`Decoder::last_event_id`] over as `Last-Event-ID`).
+///
+/// ```
+/// use bytes::Bytes;
+/// use mcp_sse_core::sse::{Decoder, Item};
+///
+/// let mut d = Decoder::new();
+/// d.handle_bytes(Bytes::from_static(b"event: endpoint\r\ndata: /messages/?session_id=ab\r"));
+/// d.handle_bytes(Bytes::from_static(b"\n\r\nid: 7\ndata: {}\n"));
+/// d.handle_eof();
+/// let mut events = Vec::new();
+/// while let Some(item) = d.poll_item().unwrap() {
+///     if let Item::Event(e) = item {
+///         events.push(e);
+///     }
+/// }
+/// assert_eq!(events.len(), 1);
+/// assert_eq!(events[0].event_type(), "endpoint");
+/// assert_eq!(events[0].data(), "/messages/?session_id=ab");
+/// assert_eq!(d.last_event_id(), ""); // "7" was never committed by an empty line
+/// ```
+#[derive(Debug)]
+pub struct Decoder {
+    limits: DecoderLimits,
+    /// Chunks handed in but not yet reached.
+    queue: VecDeque<Bytes>,
+    /// Total length of `queue`.
+    queued_bytes: usize,
+    /// The chunk being decoded, and the position in it.
+    cur: Bytes,
+    pos: usize,
+    /// The start of a line that began in an earlier chunk.
+    partial: BytesMut,
+    /// The previous chunk ended with CR: skip one LF at the start of the next.
+    skip_lf: bool,
+    /// Inside an over-long line: skip bytes up to the next terminator.
+    skip_line: bool,
+    bom: BomState,
+    eof: bool,
+    eof_done: bool,
+    block: Block,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Decoder {
+    /// A decoder with [`DecoderLimits::default`].
+    pub fn new() -> Self {
+        Self::with_limits(DecoderLimits::default())
+    }
+
+    /// A decoder with the given limits.
+    pub fn with_limits(limits: DecoderLimits) -> Self {
+        Self {
+            limits,
+            queue: VecDeque::new(),
+            queued_bytes: 0,
+            cur: Bytes::new(),
+            pos: 0,
+            partial: BytesMut::new(),
+            skip_lf: false,
+            skip_line: false,
+            bom: BomState::Checking(0),
+            eof: false,
+            eof_done: false,
+            block: Block::default(),
+        }
+    }
+
+    /// Pushes the next chunk of input. Never fails; decoding happens in [`Decoder::poll_item`].
+    /// Empty chunks are fine. Input after [`Decoder::handle_eof`] is ignored.
+    pub fn handle_bytes(&mut self, chunk: Bytes) {
+        if self.eof || chunk.is_empty() {
+            return;
+        }
+        let BomState::Checking(mut matched) = self.bom else {
+            self.push(chunk);
+            return;
+        };
+        let mut i = 0;
+        while matched < BOM.len() {
+            let Some(&b) = chunk.get(i) else {
+                // The whole chunk was a BOM prefix: hold it back.
+                self.bom = BomState::Checking(matched);
+                return;
+            };
+            if Some(&b) != BOM.get(matched) {
+                // Not a BOM: give back the held bytes (they equal BOM[..matched]).
+                self.bom = BomState::Done;
+                if matched > 0 {
+                    self.push(Bytes::from_static(BOM.get(..matched).unwrap_or_default()));
+                }
+                self.push(chunk.slice(i..));
+                return;
+            }
+            matched += 1;
+            i += 1;
+        }
+        self.bom = BomState::Done;
+        if i < chunk.len() {
+            self.push(chunk.slice(i..));
+        }
+    }
+
+    fn push(&mut self, chunk: Bytes) {
+        self.queued_bytes += chunk.len();
+        self.queue.push_back(chunk);
+    }
+
+    /// Signals the end of input. The unterminated last line (if any) and the pending block are
+    /// discarded once the queued input has been decoded by [`Decoder::poll_item`]. A line ended
+    /// by a CR at the very end of the input has already been processed.
+    pub fn handle_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// Decodes queued input up to the next item. Call it until it returns `Ok(None)` after each
+    /// `handle_*` call. After an `Err` the decoder resynchronises (see the module docs) and the
+    /// next call continues.
+    pub fn poll_item(&mut self) -> Result<Option<Item>, DecodeError> {
+        loop {
+            if self.pos >= self.cur.len() {
+                match self.queue.pop_front() {
+                    Some(chunk) => {
+                        self.queued_bytes -= chunk.len();
+                        self.cur = chunk;
+                        self.pos = 0;
+                    }
+                    None => {
+                        self.cur = Bytes::new();
+                        self.pos = 0;
+                        if self.eof && !self.eof_done {
+                            self.finish();
+                        }
+                        return Ok(None);
+                    }
+                }
+                continue;
+            }
+            let rest = self.cur.get(self.pos..).unwrap_or_default();
+            if self.skip_lf {
+                self.skip_lf = false;
+                if rest.first() == Some(&b'\n') {
+                    self.pos += 1;
+                    continue;
+                }
+            }
+            let Some(i) = memchr::memchr2(b'\n', b'\r', rest) else {
+                // No terminator in this chunk: keep the start of the line for later.
+                self.pos = self.cur.len();
+                if self.skip_line {
+                    continue;
+                }
+                if self.partial.len() + rest.len() > self.limits.max_line_bytes {
+                    return Err(self.line_too_long(false));
+                }
+                self.partial.extend_from_slice(rest);
+                continue;
+            };
+            let start = self.pos;
+            let end = start + i;
+            let mut next = end + 1;
+            if self.cur.get(end) == Some(&b'\r') {
+                match self.cur.get(next) {
+                    Some(b'\n') => next += 1,
+                    Some(_) => {}
+                    None => self.skip_lf = true,
+                }
+            }
+            self.pos = next;
+            if self.skip_line {
+                self.skip_line = false;
+                continue;
+            }
+            let max_event = self.limits.max_event_bytes;
+            let result = if self.partial.is_empty() {
+                if i > self.limits.max_line_bytes {
+                    return Err(self.line_too_long(true));
+                }
+                let line = self.cur.get(start..end).unwrap_or_default();
+                self.block.line(line, &self.cur, max_event)
+            } else {
+                if self.partial.len() + i > self.limits.max_line_bytes {
+                    return Err(self.line_too_long(true));
+                }
+                self.partial
+                    .extend_from_slice(self.cur.get(start..end).unwrap_or_default());
+                // `split` keeps the spare capacity in `partial` for the next spanning line.
+                let line = self.partial.split().freeze();
+                self.block.line(&line, &line, max_event)
+            };
+            match result {
+                Ok(None) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Reports an over-long line and drops it and the pending block. If its terminator has not
+    /// been seen yet (`complete == false`), the rest of the line is skipped as it arrives.
+    fn line_too_long(&mut self, complete: bool) -> DecodeError {
+        self.skip_line = !complete;
+        self.partial.clear();
+        self.block.start_discard();
+        DecodeError::LineTooLong {
+            limit: self.limits.max_line_bytes,
+        }
+    }
+
+    fn finish(&mut self) {
+        self.eof_done = true;
+        self.partial.clear();
+        self.skip_line = false;
+        self.skip_lf = false;
+        self.bom = BomState::Done;
+        self.block.eof();
+    }
+
+    /// The last event ID string: the last event ID buffer as committed by the most recent empty
+    /// line (`""` before any). This is what a client sends as `Last-Event-ID` when reconnecting.
+    pub fn last_event_id(&self) -> &str {
+        as_str(&self.block.committed_id)
+    }
+
+    /// The last valid `retry` value processed so far, if any (the reconnection time in ms).
+    pub fn retry(&self) -> Option<u64> {
+        self.block.retry
+    }
+
+    /// Bytes held internally: queued input not yet decoded, the partial line, the pending data
+    /// buffer and held-back BOM bytes. Input already decoded into returned items is not counted.
+    pub fn buffered_bytes(&self) -> usize {
+        let held_bom = match self.bom {
+            BomState::Checking(n) => n,
+            BomState::Done => 0,
+        };
+        self.queued_bytes
+            + self.cur.len().saturating_sub(self.pos)
+            + self.partial.len()
+            + self.block.data.len()
+            + held_bom
+    }
+}
+
+/// Removes one leading U+0020 SPACE.
+fn strip_space(v: &[u8]) -> &[u8] {
+    v.strip_prefix(b" ").unwrap_or(v)
+}
+
+/// `v` (a sub-slice of `src`) as UTF-8 bytes: a zero-copy slice when valid, else lossily decoded.
+fn utf8_slice(src: &Bytes, v: &[u8]) -> Bytes {
+    match std::str::from_utf8(v) {
+        Ok(_) => src.slice_ref(v),
+        Err(_) => lossy(v),
+    }
+}
+
+fn lossy(v: &[u8]) -> Bytes {
+    Bytes::from(String::from_utf8_lossy(v).into_owned())
+}
+
+/// Bytes the decoder produced, known to be UTF-8.
+fn as_str(b: &Bytes) -> &str {
+    std::str::from_utf8(b).unwrap_or_default()
+}
+
+/// A `retry` value: one or more ASCII digits, saturating at `u64::MAX`.
+fn parse_retry(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(v.iter().fold(0u64, |acc, d| {
+        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_chunks(chunks: &[&[u8]]) -> (Vec<Item>, Decoder) {
+        let mut d = Decoder::new();
+        let mut items = Vec::new();
+        for c in chunks {
+            d.handle_bytes(Bytes::copy_from_slice(c));
+            while let Some(item) = d.poll_item().expect("no limit hit") {
+                items.push(item);
+            }
+        }
+        d.handle_eof();
+        while let Some(item) = d.poll_item().expect("no limit hit") {
+            items.push(item);
+        }
+        (items, d)
+    }
+
+    fn events(items: &[Item]) -> Vec<(String, String, String, Option<u64>)> {
+        items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Event(e) => Some((
+                    e.event_type().to_owned(),
+                    e.data().to_owned(),
+                    e.last_event_id().to_owned(),
+                    e.retry(),
+                )),
+                Item::Comment(_) => None,
+            })
+            .collect()
+    }
+
+    fn ev(t: &str, d: &str, id: &str, r: Option<u64>) -> (String, String, String, Option<u64>) {
+        (t.into(), d.into(), id.into(), r)
+    }
+
+    #[test]
+    fn sse_starlette_framing() {
+        let (items, _) = decode_chunks(&[
+            b"event: endpoint\r\ndata: /messages/?session_id=0123\r\n\r\n",
+            b": ping - 2026-11-24 00:26:49.932501+00:00\r\n\r\n",
+            b"event: message\r\ndata: {\"jsonrpc\":\"2.0\"}\r\n\r\n",
+        ]);
+        assert_eq!(
+            events(&items),
+            vec![
+                ev("endpoint", "/messages/?session_id=0123", "", None),
+                ev("message", "{\"jsonrpc\":\"2.0\"}", "", None)
+            ]
+        );
+        assert_eq!(
+            items.get(1),
+            Some(&Item::Comment(Bytes::from_static(
+                b"ping - 2026-11-24 00:26:49.932501+00:00"
+            )))
+        );
+    }
+
+    #[test]
+    fn cr_at_chunk_end_dispatches_at_once_and_swallows_lf() {
+        let mut d = Decoder::new();
+        d.handle_bytes(Bytes::from_static(b"data: a\r\r"));
+        let item = d.poll_item().unwrap();
+        assert!(matches!(item, Some(Item::Event(ref e)) if e.data() == "a"));
+        d.handle_bytes(Bytes::from_static(b"\ndata: b\n\n"));
+        let item = d.poll_item().unwrap();
+        assert!(matches!(item, Some(Item::Event(ref e)) if e.data() == "b"));
+        assert_eq!(d.poll_item(), Ok(None));
+    }
+
+    #[test]
+    fn bom_split_across_chunks_is_stripped_once() {
+        let (items, _) =
+            decode_chunks(&[b"\xEF", b"\xBB", b"\xBFdata: x\n\n\xEF\xBB\xBFdata: y\n\n"]);
+        assert_eq!(events(&items), vec![ev("message", "x", "", None)]);
+        let (items, _) = decode_chunks(&[b"\xEF\xBB", b"data: x\n\n"]);
+        assert_eq!(events(&items), vec![]);
+        let (items, _) = decode_chunks(&[b"\xEF\xBB\xBF\xEF\xBB\xBFdata: x\n\n"]);
+        assert_eq!(events(&items), vec![]);
+    }
+
+    #[test]
+    fn utf8_cut_across_chunks_and_lossy() {
+        let (items, _) = decode_chunks(&[b"data: \xC3", b"\xA9\xFF\n\n"]);
+        assert_eq!(events(&items), vec![ev("message", "é\u{FFFD}", "", None)]);
+    }
+
+    #[test]
+    fn id_retry_and_finals() {
+        let (items, d) = decode_chunks(&[
+            b"retry: 3000\n\nid: 1\ndata: a\n\nid: x\0y\nretry: +100\ndata: b\n\nid: 2\nretry: 99999999999999999999999\n",
+        ]);
+        assert_eq!(
+            events(&items),
+            vec![
+                ev("message", "a", "1", Some(3000)),
+                ev("message", "b", "1", None)
+            ]
+        );
+        assert_eq!(d.last_event_id(), "1");
+        assert_eq!(d.retry(), Some(u64::MAX));
+    }
+
+    #[test]
+    fn multi_line_data_and_empty_values() {
+        let (items, _) = decode_chunks(&[b"data\ndata:\ndata: a\ndata:  b\n\nevent\ndata:\n\n"]);
+        assert_eq!(
+            events(&items),
+            vec![
+                ev("message", "\n\na\n b", "", None),
+                ev("message", "", "", None)
+            ]
+        );
+    }
+
+    #[test]
+    fn unterminated_data_discarded_at_eof() {
+        let (items, d) = decode_chunks(&[b"data: a\n\ndata: b\n", b"data: c"]);
+        assert_eq!(events(&items), vec![ev("message", "a", "", None)]);
+        assert_eq!(d.buffered_bytes(), 0);
+    }
+
+    #[test]
+    fn line_too_long_in_one_chunk_resyncs() {
+        let limits = DecoderLimits {
+            max_line_bytes: 10,
+            max_event_bytes: 100,
+        };
+        let mut d = Decoder::with_limits(limits);
+        d.handle_bytes(Bytes::from_static(
+            b"data: 1\ndata: 0123456789\ndata: 2\n\ndata: ok\n\n",
+        ));
+        assert_eq!(d.poll_item(), Err(DecodeError::LineTooLong { limit: 10 }));
+        let item = d.poll_item().unwrap();
+        assert!(matches!(item, Some(Item::Event(ref e)) if e.data() == "ok"));
+        assert_eq!(d.poll_item(), Ok(None));
+    }
+
+    #[test]
+    fn line_too_long_across_chunks_is_bounded() {
+        let limits = DecoderLimits {
+            max_line_bytes: 10,
+            max_event_bytes: 100,
+        };
+        let mut d = Decoder::with_limits(limits);
+        let mut errors = 0;
+        let mut data = Vec::new();
+        for chunk in [
+            &b"data: 01"[..],
+            b"23456789",
+            b"abcdef",
+            b"\n\nda",
+            b"ta: ok\r",
+            b"\n\r\n",
+        ] {
+            d.handle_bytes(Bytes::from_static(chunk));
+            loop {
+                match d.poll_item() {
+                    Ok(Some(Item::Event(e))) => data.push(e.data().to_owned()),
+                    Ok(Some(Item::Comment(_))) => {}
+                    Ok(None) => break,
+                    Err(e) => {
+                        assert_eq!(e, DecodeError::LineTooLong { limit: 10 });
+                        errors += 1;
+                    }
+                }
+                assert!(d.partial.len() <= 10);
+            }
+        }
+        assert_eq!(errors, 1);
+        assert_eq!(data, vec!["ok".to_owned()]);
+    }
+
+    #[test]
+    fn event_too_large_resyncs() {
+        let limits = DecoderLimits {
+            max_line_bytes: 100,
+            max_event_bytes: 8,
+        };
+        let mut d = Decoder::with_limits(limits);
+        d.handle_bytes(Bytes::from_static(
+            b"data: 1234\ndata: 5678\ndata: x\n\ndata: 1234567\n\n",
+        ));
+        assert_eq!(d.poll_item(), Err(DecodeError::EventTooLarge { limit: 8 }));
+        let item = d.poll_item().unwrap();
+        assert!(matches!(item, Some(Item::Event(ref e)) if e.data() == "1234567"));
+        assert_eq!(d.poll_item(), Ok(None));
+    }
+
+    #[test]
+    fn single_line_data_is_zero_copy() {
+        let input = Bytes::from_static(b"event: message\r\ndata: {\"a\":1}\r\n\r\n");
+        let mut d = Decoder::new();
+        d.handle_bytes(input.clone());
+        let Ok(Some(Item::Event(e))) = d.poll_item() else {
+            panic!("expected an event")
+        };
+        let data = e.data_bytes();
+        let base = input.as_ptr() as usize;
+        let p = data.as_ptr() as usize;
+        assert!(
+            p >= base && p < base + input.len(),
+            "data must point into the input"
+        );
+    }
+
+    #[test]
+    fn input_after_eof_is_ignored() {
+        let mut d = Decoder::new();
+        d.handle_eof();
+        d.handle_bytes(Bytes::from_static(b"data: a\n\n"));
+        assert_eq!(d.poll_item(), Ok(None));
+    }
+
+    #[test]
+    fn retry_parsing() {
+        assert_eq!(parse_retry(b"0"), Some(0));
+        assert_eq!(parse_retry(b"0001500"), Some(1500));
+        assert_eq!(parse_retry(b""), None);
+        assert_eq!(parse_retry(b"+100"), None);
+        assert_eq!(parse_retry(b"1 "), None);
+        assert_eq!(parse_retry(b"18446744073709551616"), Some(u64::MAX));
+    }
+}
