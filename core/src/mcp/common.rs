@@ -546,7 +546,9 @@ mod tests {
     #[test]
     fn implementation_rejects_missing_version() {
         assert!(serde_json::from_value::<Implementation>(json!({"name": "x"})).is_err());
-        assert!(serde_json::from_value::<Implementation>(json!({"name": 1, "version": "1"})).is_err());
+        assert!(
+            serde_json::from_value::<Implementation>(json!({"name": 1, "version": "1"})).is_err()
+        );
     }
 
     #[test]

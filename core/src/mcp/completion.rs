@@ -267,7 +267,9 @@ mod tests {
             "ref": {"type": "ref/resource", "uri": "github://repos/{owner}/{repo}"},
             "argument": {"name": "owner", "value": "mo"}
         }));
-        assert!(matches!(p.reference, CompletionReference::ResourceTemplate(ref r) if r.uri.contains("{owner}")));
+        assert!(
+            matches!(p.reference, CompletionReference::ResourceTemplate(ref r) if r.uri.contains("{owner}"))
+        );
     }
 
     #[test]
@@ -280,7 +282,10 @@ mod tests {
             json!({"ref": {"type": "ref/prompt", "name": "x"}, "argument": {"name": "a", "value": "b"},
                    "context": {"arguments": {"k": 1}}}),
         ] {
-            assert!(serde_json::from_value::<CompleteRequestParams>(bad.clone()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<CompleteRequestParams>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
     }
 

@@ -433,24 +433,35 @@ mod tests {
     fn every_known_block_round_trips() {
         let ann = json!({"audience": ["user", "assistant"], "priority": 0.5,
                          "lastModified": "2025-01-12T15:00:58Z"});
-        let b = round_trip(json!({"type": "text", "text": "hi é\n\"q\"", "annotations": ann,
-                                  "_meta": {"m": 1}}));
+        let b = round_trip(
+            json!({"type": "text", "text": "hi é\n\"q\"", "annotations": ann,
+                                  "_meta": {"m": 1}}),
+        );
         assert_eq!(b.as_text(), Some("hi é\n\"q\""));
-        let b = round_trip(json!({"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"}));
+        let b =
+            round_trip(json!({"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"}));
         assert_eq!(b.type_name(), "image");
-        round_trip(json!({"type": "audio", "data": "UklGRg==", "mimeType": "audio/wav",
-                          "annotations": {"priority": 1}}));
-        let b = round_trip(json!({"type": "resource_link", "uri": "file:///r.txt", "name": "r",
+        round_trip(
+            json!({"type": "audio", "data": "UklGRg==", "mimeType": "audio/wav",
+                          "annotations": {"priority": 1}}),
+        );
+        let b = round_trip(
+            json!({"type": "resource_link", "uri": "file:///r.txt", "name": "r",
                                   "title": "R", "description": "d", "mimeType": "text/plain",
-                                  "size": 12, "icons": [{"src": "https://x.test/i.png"}]}));
+                                  "size": 12, "icons": [{"src": "https://x.test/i.png"}]}),
+        );
         assert!(matches!(b, ContentBlock::ResourceLink(ref r) if r.size == Some(12)));
         let b = round_trip(json!({"type": "resource",
                                   "resource": {"uri": "file:///a", "mimeType": "text/plain", "text": "x"},
                                   "_meta": {"k": "v"}}));
-        assert!(matches!(b, ContentBlock::Resource(ref e) if matches!(e.resource, ResourceContents::Text(_))));
+        assert!(
+            matches!(b, ContentBlock::Resource(ref e) if matches!(e.resource, ResourceContents::Text(_)))
+        );
         let b = round_trip(json!({"type": "resource",
                                   "resource": {"uri": "file:///b", "blob": "AAEC", "_meta": {}}}));
-        assert!(matches!(b, ContentBlock::Resource(ref e) if matches!(e.resource, ResourceContents::Blob(_))));
+        assert!(
+            matches!(b, ContentBlock::Resource(ref e) if matches!(e.resource, ResourceContents::Blob(_)))
+        );
     }
 
     #[test]
@@ -482,7 +493,10 @@ mod tests {
             json!("text"),
             json!([]),
         ] {
-            assert!(serde_json::from_value::<ContentBlock>(bad.clone()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<ContentBlock>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -501,7 +515,11 @@ mod tests {
             json!({"type": "resource_link", "uri": "file:///a", "name": "a"})
         );
         assert_eq!(
-            serde_json::to_value(ContentBlock::resource(BlobResourceContents::new("file:///b", "AA"))).unwrap(),
+            serde_json::to_value(ContentBlock::resource(BlobResourceContents::new(
+                "file:///b",
+                "AA"
+            )))
+            .unwrap(),
             json!({"type": "resource", "resource": {"uri": "file:///b", "blob": "AA"}})
         );
     }

@@ -290,7 +290,8 @@ mod tests {
 
     #[test]
     fn form_without_mode_stays_without_mode() {
-        let p: ElicitRequestParams = round_trip(json!({"message": "m", "requestedSchema": {"type": "object",
+        let p: ElicitRequestParams =
+            round_trip(json!({"message": "m", "requestedSchema": {"type": "object",
             "properties": {"nested": {"type": "object", "properties": {"a": {"type": "array",
             "items": {"type": "object"}}}}}}}));
         assert!(matches!(p, ElicitRequestParams::Form(ref f) if f.mode.is_none()));
@@ -318,17 +319,28 @@ mod tests {
             json!({"message": "m"}),
             json!({"mode": "form", "requestedSchema": {}}),
         ] {
-            assert!(serde_json::from_value::<ElicitRequestParams>(bad.clone()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<ElicitRequestParams>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn results() {
-        let r: ElicitResult = round_trip(json!({"action": "accept", "content": {"answer": "42", "n": 3,
-            "b": true, "l": ["a"], "bad": {"nested": 1}}}));
+        let r: ElicitResult = round_trip(
+            json!({"action": "accept", "content": {"answer": "42", "n": 3,
+            "b": true, "l": ["a"], "bad": {"nested": 1}}}),
+        );
         assert_eq!(r.action, ElicitAction::Accept);
         let r: ElicitResult = round_trip(json!({"action": "cancel", "_meta": {"x": 1}}));
-        assert_eq!(r, ElicitResult { meta: r.meta.clone(), ..ElicitResult::cancel() });
+        assert_eq!(
+            r,
+            ElicitResult {
+                meta: r.meta.clone(),
+                ..ElicitResult::cancel()
+            }
+        );
         assert!(serde_json::from_value::<ElicitResult>(json!({"action": "maybe"})).is_err());
         assert!(serde_json::from_value::<ElicitResult>(json!({})).is_err());
     }

@@ -317,7 +317,10 @@ mod tests {
     fn captured_initialize_params() {
         let raw = r#"{"protocolVersion":"2024-11-05","capabilities":{"sampling":{},"roots":{"listChanged":true}},"clientInfo":{"name":"raw-capture","version":"0.0.1"}}"#;
         let p: InitializeRequestParams = serde_json::from_str(raw).unwrap();
-        assert_eq!(p.capabilities.roots.as_ref().unwrap().list_changed, Some(true));
+        assert_eq!(
+            p.capabilities.roots.as_ref().unwrap().list_changed,
+            Some(true)
+        );
         assert!(p.capabilities.sampling.is_some());
         let back: Value = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
         assert_eq!(back, serde_json::from_str::<Value>(raw).unwrap());
@@ -338,7 +341,10 @@ mod tests {
             "clientInfo": {"name": "c", "version": "1", "title": "C", "icons": [{"src": "https://x.test/c.png"}]},
             "_meta": {"m": 1}
         }));
-        assert_eq!(p.capabilities.elicitation, Some(ElicitationCapability::form_and_url()));
+        assert_eq!(
+            p.capabilities.elicitation,
+            Some(ElicitationCapability::form_and_url())
+        );
         assert!(p.capabilities.extra.contains_key("extensions"));
     }
 
@@ -346,8 +352,14 @@ mod tests {
     fn captured_initialize_result() {
         let raw = r#"{"capabilities":{"prompts":{"listChanged":false},"resources":{"listChanged":false,"subscribe":false},"tools":{"listChanged":false}},"instructions":"Reference SSE peer for interop tests.","protocolVersion":"2025-11-25","serverInfo":{"name":"py-sse-bench","version":"1.0.0"}}"#;
         let r: InitializeResult = serde_json::from_str(raw).unwrap();
-        assert_eq!(r.capabilities.resources.as_ref().unwrap().subscribe, Some(false));
-        assert_eq!(r.instructions.as_deref(), Some("Reference SSE peer for interop tests."));
+        assert_eq!(
+            r.capabilities.resources.as_ref().unwrap().subscribe,
+            Some(false)
+        );
+        assert_eq!(
+            r.instructions.as_deref(),
+            Some("Reference SSE peer for interop tests.")
+        );
         let back: Value = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, serde_json::from_str::<Value>(raw).unwrap());
     }
@@ -376,7 +388,10 @@ mod tests {
             json!({"protocolVersion": "x", "capabilities": {"roots": true}, "clientInfo": {"name": "a", "version": "1"}}),
             json!({"protocolVersion": "x", "capabilities": {}}),
         ] {
-            assert!(serde_json::from_value::<InitializeRequestParams>(bad.clone()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<InitializeRequestParams>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
     }
 }

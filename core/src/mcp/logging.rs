@@ -107,8 +107,14 @@ mod tests {
         let v = json!({"level": "debug", "data": null});
         let p: LoggingMessageNotificationParams = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(serde_json::to_value(&p).unwrap(), v);
-        assert!(serde_json::from_value::<LoggingMessageNotificationParams>(json!({"level": "debug"})).is_err());
-        assert!(serde_json::from_value::<LoggingMessageNotificationParams>(json!({"level": "trace", "data": 1})).is_err());
+        assert!(serde_json::from_value::<LoggingMessageNotificationParams>(
+            json!({"level": "debug"})
+        )
+        .is_err());
+        assert!(serde_json::from_value::<LoggingMessageNotificationParams>(
+            json!({"level": "trace", "data": 1})
+        )
+        .is_err());
     }
 
     #[test]

@@ -72,8 +72,8 @@ pub use prompts::{
 };
 pub use resources::{
     ListResourceTemplatesResult, ListResourcesResult, ReadResourceRequestParams,
-    ReadResourceResult, Resource, ResourceRequestParams, ResourceTemplate,
-    SubscribeRequestParams, UnsubscribeRequestParams,
+    ReadResourceResult, Resource, ResourceRequestParams, ResourceTemplate, SubscribeRequestParams,
+    UnsubscribeRequestParams,
 };
 pub use roots::{ListRootsResult, Root};
 pub use sampling::{
@@ -247,7 +247,10 @@ mod wire_capture_tests {
 
     /// The capture, read through the project-relative path (never copied).
     fn capture() -> String {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/spec/wire-capture.txt");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/spec/wire-capture.txt"
+        );
         std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
     }
 
@@ -267,8 +270,8 @@ mod wire_capture_tests {
 
     /// Parse `value` as `T`, serialize with `to_string`, and compare as `Value`.
     fn assert_round_trip<T: Serialize + DeserializeOwned>(value: &Value) {
-        let typed: T = serde_json::from_value(value.clone())
-            .unwrap_or_else(|e| panic!("{e}: {value}"));
+        let typed: T =
+            serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}: {value}"));
         let text = serde_json::to_string(&typed).unwrap();
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(&back, value);
@@ -316,7 +319,11 @@ mod wire_capture_tests {
         let frames = frames();
         let mut checked = 0;
         for frame in &frames {
-            let ok = match (frame.get("method"), frame.get("params"), frame.get("result")) {
+            let ok = match (
+                frame.get("method"),
+                frame.get("params"),
+                frame.get("result"),
+            ) {
                 (Some(Value::String(m)), Some(params), _) => params_round_trip(m, params),
                 (_, _, Some(result)) => result_round_trip(result),
                 _ => false,
@@ -364,7 +371,10 @@ mod wire_capture_tests {
         let typed: ListToolsResult = serde_json::from_value(frame["result"].clone()).unwrap();
         assert_eq!(typed.extra["resultType"], "complete");
         assert_eq!(typed.extra["ttlMs"], 0);
-        assert!(typed.meta.unwrap().contains_key("io.modelcontextprotocol/serverInfo"));
+        assert!(typed
+            .meta
+            .unwrap()
+            .contains_key("io.modelcontextprotocol/serverInfo"));
     }
 
     #[test]
@@ -373,6 +383,9 @@ mod wire_capture_tests {
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), methods::ALL.len());
-        assert_eq!(methods::REQUESTS.len() + methods::NOTIFICATIONS.len(), methods::ALL.len());
+        assert_eq!(
+            methods::REQUESTS.len() + methods::NOTIFICATIONS.len(),
+            methods::ALL.len()
+        );
     }
 }

@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{serialize_f64, serialize_opt_f64, Extra, Meta, NotificationParams, ProgressToken, RequestId};
+use super::common::{
+    serialize_f64, serialize_opt_f64, Extra, Meta, NotificationParams, ProgressToken, RequestId,
+};
 
 /// Params of `notifications/progress`.
 ///
@@ -198,34 +200,56 @@ mod tests {
 
     #[test]
     fn progress_keeps_token_type_and_fractions() {
-        let p: ProgressNotificationParams = round_trip(json!({"progressToken": 7, "progress": 0.25}));
-        assert_eq!(p.progress_token, ProgressToken::Integer(7));
         let p: ProgressNotificationParams =
-            round_trip(json!({"progressToken": "7", "progress": 3, "total": 10.5, "_meta": {"a": 1}, "x": 1}));
+            round_trip(json!({"progressToken": 7, "progress": 0.25}));
+        assert_eq!(p.progress_token, ProgressToken::Integer(7));
+        let p: ProgressNotificationParams = round_trip(
+            json!({"progressToken": "7", "progress": 3, "total": 10.5, "_meta": {"a": 1}, "x": 1}),
+        );
         assert_eq!(p.progress_token, ProgressToken::String("7".into()));
-        assert!(serde_json::from_value::<ProgressNotificationParams>(json!({"progressToken": 1.5, "progress": 1})).is_err());
-        assert!(serde_json::from_value::<ProgressNotificationParams>(json!({"progressToken": 1})).is_err());
-        assert!(serde_json::from_value::<ProgressNotificationParams>(json!({"progressToken": 1, "progress": "1"})).is_err());
+        assert!(serde_json::from_value::<ProgressNotificationParams>(
+            json!({"progressToken": 1.5, "progress": 1})
+        )
+        .is_err());
+        assert!(
+            serde_json::from_value::<ProgressNotificationParams>(json!({"progressToken": 1}))
+                .is_err()
+        );
+        assert!(serde_json::from_value::<ProgressNotificationParams>(
+            json!({"progressToken": 1, "progress": "1"})
+        )
+        .is_err());
     }
 
     #[test]
     fn cancelled() {
-        let p: CancelledNotificationParams = round_trip(json!({"requestId": 3, "reason": "caller cancelled"}));
+        let p: CancelledNotificationParams =
+            round_trip(json!({"requestId": 3, "reason": "caller cancelled"}));
         assert_eq!(p.request_id, Some(RequestId::Integer(3)));
         let p: CancelledNotificationParams = round_trip(json!({"requestId": "abc"}));
         assert_eq!(p.request_id, Some(RequestId::String("abc".into())));
         let _: CancelledNotificationParams = round_trip(json!({}));
-        assert!(serde_json::from_value::<CancelledNotificationParams>(json!({"requestId": true})).is_err());
+        assert!(
+            serde_json::from_value::<CancelledNotificationParams>(json!({"requestId": true}))
+                .is_err()
+        );
     }
 
     #[test]
     fn resource_updated_and_elicitation_complete() {
-        let p: ResourceUpdatedNotificationParams = round_trip(json!({"uri": "file:///a", "_meta": {"k": 1}}));
+        let p: ResourceUpdatedNotificationParams =
+            round_trip(json!({"uri": "file:///a", "_meta": {"k": 1}}));
         assert_eq!(p.uri, "file:///a");
-        let p: ElicitationCompleteNotificationParams = round_trip(json!({"elicitationId": "unknown-id", "y": 2}));
+        let p: ElicitationCompleteNotificationParams =
+            round_trip(json!({"elicitationId": "unknown-id", "y": 2}));
         assert_eq!(p.elicitation_id, "unknown-id");
         assert!(serde_json::from_value::<ResourceUpdatedNotificationParams>(json!({})).is_err());
-        assert!(serde_json::from_value::<ElicitationCompleteNotificationParams>(json!({"elicitationId": 1})).is_err());
+        assert!(
+            serde_json::from_value::<ElicitationCompleteNotificationParams>(
+                json!({"elicitationId": 1})
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -243,12 +243,18 @@ mod tests {
 
     #[test]
     fn get_params() {
-        let p: GetPromptRequestParams = round_trip(json!({"name": "review", "arguments": {"code": "x=1"}}));
+        let p: GetPromptRequestParams =
+            round_trip(json!({"name": "review", "arguments": {"code": "x=1"}}));
         assert_eq!(p.arguments.unwrap()["code"], "x=1");
         let p: GetPromptRequestParams = round_trip(json!({"name": "review"}));
         assert!(p.arguments.is_none());
-        assert!(serde_json::from_value::<GetPromptRequestParams>(json!({"name": "r", "arguments": {"n": 1}})).is_err());
-        assert!(serde_json::from_value::<GetPromptRequestParams>(json!({"arguments": {}})).is_err());
+        assert!(serde_json::from_value::<GetPromptRequestParams>(
+            json!({"name": "r", "arguments": {"n": 1}})
+        )
+        .is_err());
+        assert!(
+            serde_json::from_value::<GetPromptRequestParams>(json!({"arguments": {}})).is_err()
+        );
     }
 
     #[test]
@@ -265,6 +271,9 @@ mod tests {
             "_meta": {"x": 1}
         }));
         assert_eq!(r.messages[1].role, Role::Assistant);
-        assert!(serde_json::from_value::<PromptMessage>(json!({"role": "system", "content": {"type": "text", "text": "x"}})).is_err());
+        assert!(serde_json::from_value::<PromptMessage>(
+            json!({"role": "system", "content": {"type": "text", "text": "x"}})
+        )
+        .is_err());
     }
 }

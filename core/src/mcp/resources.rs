@@ -273,16 +273,23 @@ mod tests {
         }));
         assert!(matches!(r.contents[0], ResourceContents::Text(_)));
         assert!(matches!(r.contents[1], ResourceContents::Blob(_)));
-        assert!(serde_json::from_value::<ReadResourceResult>(json!({"contents": [{"uri": "x"}]})).is_err());
+        assert!(
+            serde_json::from_value::<ReadResourceResult>(json!({"contents": [{"uri": "x"}]}))
+                .is_err()
+        );
         assert!(serde_json::from_value::<ReadResourceResult>(json!({})).is_err());
     }
 
     #[test]
     fn uri_params() {
-        let p: SubscribeRequestParams = round_trip(json!({"uri": "file:///a", "_meta": {"x": 1}, "y": 2}));
+        let p: SubscribeRequestParams =
+            round_trip(json!({"uri": "file:///a", "_meta": {"x": 1}, "y": 2}));
         assert_eq!(p.uri, "file:///a");
         assert!(serde_json::from_value::<ReadResourceRequestParams>(json!({"uri": 1})).is_err());
         assert!(serde_json::from_value::<UnsubscribeRequestParams>(json!({})).is_err());
-        assert!(serde_json::from_value::<Resource>(json!({"uri": "a", "name": "b", "size": -1})).is_err());
+        assert!(
+            serde_json::from_value::<Resource>(json!({"uri": "a", "name": "b", "size": -1}))
+                .is_err()
+        );
     }
 }

@@ -88,10 +88,13 @@ mod tests {
 
     #[test]
     fn unknowns_and_meta_kept_invalid_rejected() {
-        let v = json!({"roots": [{"uri": "file:///a", "_meta": {"k": 1}, "x": 2}], "_meta": {"r": 0}});
+        let v =
+            json!({"roots": [{"uri": "file:///a", "_meta": {"k": 1}, "x": 2}], "_meta": {"r": 0}});
         let r: ListRootsResult = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(serde_json::to_value(&r).unwrap(), v);
-        assert!(serde_json::from_value::<ListRootsResult>(json!({"roots": [{"name": "x"}]})).is_err());
+        assert!(
+            serde_json::from_value::<ListRootsResult>(json!({"roots": [{"name": "x"}]})).is_err()
+        );
         assert!(serde_json::from_value::<ListRootsResult>(json!({"roots": null})).is_err());
     }
 }

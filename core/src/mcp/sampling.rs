@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::common::{from_object, serialize_opt_f64, Extra, Meta, Role};
-use super::content::{take_type, unknown_block, AudioContent, ContentBlock, ImageContent, TextContent};
+use super::content::{
+    take_type, unknown_block, AudioContent, ContentBlock, ImageContent, TextContent,
+};
 use super::tools::Tool;
 
 /// A model's request to call a tool (`"type":"tool_use"`).
@@ -139,8 +141,8 @@ impl<'de> Deserialize<'de> for SamplingContentBlock {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SamplingContent {
-    /// A single block (`"content":{…}`).
-    Single(SamplingContentBlock),
+    /// A single block (`"content":{…}`), boxed to keep the enum small.
+    Single(Box<SamplingContentBlock>),
     /// A list of blocks (`"content":[…]`).
     Multiple(Vec<SamplingContentBlock>),
 }
@@ -149,7 +151,7 @@ impl SamplingContent {
     /// The blocks, whichever shape was used.
     pub fn blocks(&self) -> &[SamplingContentBlock] {
         match self {
-            Self::Single(b) => std::slice::from_ref(b),
+            Self::Single(b) => std::slice::from_ref(&**b),
             Self::Multiple(v) => v,
         }
     }
@@ -164,7 +166,7 @@ impl<'de> Deserialize<'de> for SamplingContent {
                 .collect::<Result<Vec<_>, _>>()
                 .map(Self::Multiple),
             other => serde_json::from_value(other)
-                .map(Self::Single)
+                .map(|b| Self::Single(Box::new(b)))
                 .map_err(de::Error::custom),
         }
     }
@@ -172,7 +174,7 @@ impl<'de> Deserialize<'de> for SamplingContent {
 
 impl From<SamplingContentBlock> for SamplingContent {
     fn from(b: SamplingContentBlock) -> Self {
-        Self::Single(b)
+        Self::Single(Box::new(b))
     }
 }
 
@@ -502,7 +504,10 @@ mod tests {
             "task": {"ttl": 60000}
         }));
         assert_eq!(p.include_context, Some(IncludeContext::ThisServer));
-        assert_eq!(p.tool_choice.as_ref().unwrap().mode, Some(ToolChoiceMode::Required));
+        assert_eq!(
+            p.tool_choice.as_ref().unwrap().mode,
+            Some(ToolChoiceMode::Required)
+        );
         assert!(matches!(p.messages[2].content, SamplingContent::Multiple(ref v) if v.len() == 2));
         assert_eq!(p.extra["task"], json!({"ttl": 60000}));
     }
@@ -515,7 +520,10 @@ mod tests {
                         {"type": "thinking", "text": "hmm"}],
             "model": "m", "stopReason": "toolUse", "_meta": {"k": 1}, "usage": {"in": 3}
         }));
-        assert!(matches!(r.content.blocks()[1], SamplingContentBlock::Unknown(_)));
+        assert!(matches!(
+            r.content.blocks()[1],
+            SamplingContentBlock::Unknown(_)
+        ));
         assert_eq!(r.extra["usage"], json!({"in": 3}));
     }
 
@@ -531,16 +539,25 @@ mod tests {
             json!({"messages": [], "maxTokens": 1, "toolChoice": {"mode": "sometimes"}}),
             json!({"messages": [], "maxTokens": -1}),
         ] {
-            assert!(serde_json::from_value::<CreateMessageRequestParams>(bad.clone()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<CreateMessageRequestParams>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
-        assert!(serde_json::from_value::<CreateMessageResult>(json!({"role": "assistant",
-            "content": {"type": "text", "text": "x"}})).is_err());
+        assert!(
+            serde_json::from_value::<CreateMessageResult>(json!({"role": "assistant",
+            "content": {"type": "text", "text": "x"}}))
+            .is_err()
+        );
     }
 
     #[test]
     fn integral_temperature_serializes_as_integer() {
         let mut p = CreateMessageRequestParams::new(vec![], 1);
         p.temperature = Some(1.0);
-        assert_eq!(serde_json::to_string(&p).unwrap(), r#"{"messages":[],"temperature":1,"maxTokens":1}"#);
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"messages":[],"temperature":1,"maxTokens":1}"#
+        );
     }
 }

@@ -251,7 +251,10 @@ mod tests {
             json!({"name": "x", "_meta": 3}),
             json!([]),
         ] {
-            assert!(serde_json::from_value::<CallToolRequestParams>(bad.clone()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_value::<CallToolRequestParams>(bad.clone()).is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -300,7 +303,10 @@ mod tests {
     fn call_result_rejects_bad_shapes() {
         assert!(serde_json::from_value::<CallToolResult>(json!({})).is_err());
         assert!(serde_json::from_value::<CallToolResult>(json!({"content": {}})).is_err());
-        assert!(serde_json::from_value::<CallToolResult>(json!({"content": [], "isError": "no"})).is_err());
+        assert!(
+            serde_json::from_value::<CallToolResult>(json!({"content": [], "isError": "no"}))
+                .is_err()
+        );
     }
 
     #[test]
