@@ -7,7 +7,7 @@ use mcp_sse_core::jsonrpc::{ErrorObject, Message};
 use mcp_sse_core::transport::{self, ClientError, SessionId};
 
 use crate::client::{Client, ClientOptions, Link, LinkItem};
-use crate::io::duplex;
+use crate::io::{duplex, traced, TraceFn};
 use crate::rt::Rt;
 use crate::server::{Inbound, McpServer, SessionHandle};
 use crate::sse_client::{connect_sse, Connector, LINK_CAPACITY};
@@ -81,10 +81,24 @@ pub const IN_PROCESS_URL: &str = "http://127.0.0.1:8000/sse";
 /// requests, session ids and SSE encoding, no sockets. [`Client::close`] ends the GET and waits
 /// until the server has removed the session and finished its handlers.
 pub async fn connect_over_sse_to(rt: Rt, server: Arc<SseServer>, options: ClientOptions) -> Result<Client, ConnectError> {
+    connect_over_sse_traced(rt, server, options, None).await
+}
+
+/// Like [`connect_over_sse_to`], showing every byte that crosses the pipes to `trace`.
+pub async fn connect_over_sse_traced(
+    rt: Rt,
+    server: Arc<SseServer>,
+    options: ClientOptions,
+    trace: Option<TraceFn>,
+) -> Result<Client, ConnectError> {
     let srv = server.clone();
     let crt = rt.clone();
     let connector: Connector = Arc::new(move || {
         let (client_end, server_end) = duplex();
+        let client_end = match &trace {
+            Some(t) => traced(client_end, t.clone()),
+            None => client_end,
+        };
         let srv = srv.clone();
         crt.spawn(Box::pin(async move { srv.serve_connection(server_end).await }));
         Box::pin(async move { Ok(client_end) })

@@ -90,3 +90,53 @@ pub fn duplex() -> (Connection, Connection) {
     let (b_w, a_r) = pipe();
     ((Box::new(a_r), Box::new(a_w)), (Box::new(b_r), Box::new(b_w)))
 }
+
+/// Observes bytes crossing a connection: `(direction, bytes)`, direction `"C->S"` or `"S->C"`.
+pub type TraceFn = std::sync::Arc<dyn Fn(&str, &Bytes) + Send + Sync>;
+
+struct TracedRead {
+    inner: Box<dyn ByteRead>,
+    trace: TraceFn,
+    label: &'static str,
+}
+
+struct TracedWrite {
+    inner: Box<dyn ByteWrite>,
+    trace: TraceFn,
+    label: &'static str,
+}
+
+impl ByteRead for TracedRead {
+    fn read(&mut self) -> BoxFuture<'_, io::Result<Option<Bytes>>> {
+        Box::pin(async move {
+            let r = self.inner.read().await;
+            if let Ok(Some(b)) = &r {
+                (self.trace)(self.label, b);
+            }
+            r
+        })
+    }
+}
+
+impl ByteWrite for TracedWrite {
+    fn write(&mut self, bufs: Vec<Bytes>) -> BoxFuture<'_, io::Result<()>> {
+        for b in &bufs {
+            (self.trace)(self.label, b);
+        }
+        self.inner.write(bufs)
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, io::Result<()>> {
+        self.inner.close()
+    }
+}
+
+/// Wraps a client-side connection so that `trace` sees what it writes (`C->S`) and reads
+/// (`S->C`).
+pub fn traced(conn: Connection, trace: TraceFn) -> Connection {
+    let (r, w) = conn;
+    (
+        Box::new(TracedRead { inner: r, trace: trace.clone(), label: "S->C" }),
+        Box::new(TracedWrite { inner: w, trace, label: "C->S" }),
+    )
+}

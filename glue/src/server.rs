@@ -301,6 +301,11 @@ impl RequestContext {
         self.core.handle.session_id.as_deref()
     }
 
+    /// Sleeps on the driver's timer (handlers are runtime-agnostic, so they sleep through here).
+    pub async fn sleep(&self, duration: Duration) {
+        self.core.rt.sleep_until(Instant::now() + duration).await;
+    }
+
     /// Sends a notification to the client.
     pub async fn notify(&self, method: &str, params: Params) {
         let (_, msgs, events) = self.core.with_machine(|m| m.notify(method, params));
