@@ -227,7 +227,7 @@ struct PostInFlight {
 /// assert!(get.starts_with(b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n"));
 /// c.handle_bytes(stream, Bytes::from_static(
 ///     b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n\
-///       31\r\nevent: endpoint\r\ndata: /messages/?session_id=ab\r\n\r\n\r\n"), now);
+///       33\r\nevent: endpoint\r\ndata: /messages/?session_id=ab\r\n\r\n\r\n"), now);
 /// let ready = std::iter::from_fn(|| c.poll_event()).find(|e| matches!(e, ClientEvent::Ready { .. }));
 /// assert_eq!(ready, Some(ClientEvent::Ready {
 ///     endpoint: "http://127.0.0.1:8000/messages/?session_id=ab".into(),
