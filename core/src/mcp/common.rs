@@ -566,4 +566,31 @@ mod tests {
         assert_eq!(p.cursor.as_ref().unwrap().as_str(), "é\u{0}\"/?");
         assert!(serde_json::from_value::<PaginatedRequestParams>(json!({"cursor": 5})).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_finite_f64_survives_compact_serialization(x in proptest::num::f64::NORMAL | proptest::num::f64::ZERO | proptest::num::f64::SUBNORMAL) {
+            #[derive(Serialize)]
+            struct W(#[serde(serialize_with = "serialize_f64")] f64);
+            let text = serde_json::to_string(&W(x)).unwrap();
+            if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 {
+                // Integral: written as an integer that denotes exactly the same value.
+                #[allow(clippy::cast_possible_truncation)]
+                let expected = (x as i64).to_string();
+                proptest::prop_assert_eq!(&text, &expected);
+                proptest::prop_assert_eq!(text.parse::<f64>().unwrap(), x);
+            } else {
+                // Otherwise exactly what serde_json writes for a plain f64.
+                proptest::prop_assert_eq!(text, serde_json::to_string(&x).unwrap());
+            }
+        }
+
+        #[test]
+        fn any_token_round_trips_with_its_type(s in ".*", i in proptest::num::i64::ANY) {
+            for token in [ProgressToken::String(s.clone()), ProgressToken::Integer(i)] {
+                let text = serde_json::to_string(&token).unwrap();
+                proptest::prop_assert_eq!(serde_json::from_str::<ProgressToken>(&text).unwrap(), token);
+            }
+        }
+    }
 }
