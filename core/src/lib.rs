@@ -7,8 +7,10 @@
 //! Layers, bottom up:
 //! - [`sse`]: an incremental WHATWG-exact `text/event-stream` decoder and an encoder.
 //! - [`jsonrpc`]: JSON-RPC 2.0 message parsing, validation and byte-exact encoding.
+//! - [`session`]: sans-IO MCP client and server session state machines.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod jsonrpc;
+pub mod session;
 pub mod sse;
