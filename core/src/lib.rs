@@ -8,9 +8,11 @@
 //! - [`sse`]: an incremental WHATWG-exact `text/event-stream` decoder and an encoder.
 //! - [`jsonrpc`]: JSON-RPC 2.0 message parsing, validation and byte-exact encoding.
 //! - [`mcp`]: typed MCP 2025-11-25 params and results.
+//! - [`session`]: sans-IO MCP client and server session state machines.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod jsonrpc;
 pub mod mcp;
+pub mod session;
 pub mod sse;

@@ -1,0 +1,745 @@
+//! The client side of an MCP session (legacy `initialize` handshake era).
+//!
+//! Behaviour follows the reference `ClientSession` (legacy-sse.md (c)):
+//! - ids run 1, 2, 3, … per session, `initialize` is 1; requests without params omit `params`;
+//! - requests sent before the handshake completes are **queued** (their deadlines run from the
+//!   `send_request` call) and go out right after the single `notifications/initialized`;
+//! - a deadline expiry resolves the request with -32001 `Request '<method>' timed out` and sends
+//!   `notifications/cancelled` (reason `timed out after <t>s`), except for `initialize`;
+//! - connection loss resolves every pending request with -32000 `Connection closed`;
+//! - responses are matched by id **exactly**: our ids are integers, so a response with the string
+//!   id `"7"` does not resolve request `7` (the reference coerces; we keep JSON types apart) and is
+//!   dropped like any response for an unknown or late id.
+
+use std::collections::{HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use super::outgoing::{cancelled_notification, timeout_reason, OutgoingRequests};
+use super::{
+    SessionError, DEFAULT_MAX_EVENTS, DEFAULT_MAX_INCOMING, DEFAULT_MAX_OUTBOUND,
+    DEFAULT_MAX_PENDING,
+};
+use crate::jsonrpc::{
+    ErrorObject, ErrorResponse, Message, Notification, Request, RequestId, Response,
+};
+
+/// Protocol versions the client accepts from the server.
+pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 4] =
+    ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+
+/// The version the client offers by default (as the reference client does).
+pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
+
+/// Client session configuration.
+///
+/// ```
+/// use std::time::Duration;
+/// use mcp_sse_core::session::ClientConfig;
+///
+/// let config = ClientConfig {
+///     capabilities: serde_json::json!({"sampling": {}}),
+///     handles_sampling: true,
+///     default_timeout: Some(Duration::from_secs(30)),
+///     ..ClientConfig::default()
+/// };
+/// assert_eq!(config.protocol_version, "2025-11-25");
+/// ```
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The protocol version offered in `initialize` (default [`LATEST_PROTOCOL_VERSION`]).
+    pub protocol_version: String,
+    /// `clientInfo`: `{"name", "version", …}`, sent verbatim.
+    pub client_info: Value,
+    /// `capabilities`, sent verbatim; build it from the callbacks you have (sampling callback →
+    /// `"sampling":{}`, roots → `"roots":{"listChanged":true}`, elicitation →
+    /// `"elicitation":{"form":{},"url":{}}`).
+    pub capabilities: Value,
+    /// Timeout for requests that set none (including `initialize`); `None` = wait forever.
+    pub default_timeout: Option<Duration>,
+    /// `sampling/createMessage` from the server becomes a [`ClientEvent::ServerRequest`]
+    /// (otherwise answered -32600 `Sampling not supported`).
+    pub handles_sampling: bool,
+    /// `roots/list` becomes an event (otherwise -32600 `List roots not supported`).
+    pub handles_roots: bool,
+    /// `elicitation/create` becomes an event (otherwise -32600 `Elicitation not supported`).
+    pub handles_elicitation: bool,
+    /// Bound on requests awaiting a response (default [`DEFAULT_MAX_PENDING`]).
+    pub max_pending: usize,
+    /// Bound on server→client requests awaiting [`ClientSession::respond`]
+    /// (default [`DEFAULT_MAX_INCOMING`]); beyond it the server gets -32603.
+    pub max_server_requests: usize,
+    /// Bound on queued non-resolution events (default [`DEFAULT_MAX_EVENTS`]).
+    pub max_events: usize,
+    /// Bound on queued outgoing messages (default [`DEFAULT_MAX_OUTBOUND`]).
+    pub max_outbound: usize,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        let mut info = Map::new();
+        info.insert("name".into(), Value::from("mcp-sse"));
+        info.insert("version".into(), Value::from(env!("CARGO_PKG_VERSION")));
+        ClientConfig {
+            protocol_version: LATEST_PROTOCOL_VERSION.into(),
+            client_info: Value::Object(info),
+            capabilities: Value::Object(Map::new()),
+            default_timeout: None,
+            handles_sampling: false,
+            handles_roots: false,
+            handles_elicitation: false,
+            max_pending: DEFAULT_MAX_PENDING,
+            max_server_requests: DEFAULT_MAX_INCOMING,
+            max_events: DEFAULT_MAX_EVENTS,
+            max_outbound: DEFAULT_MAX_OUTBOUND,
+        }
+    }
+}
+
+/// Per-request options.
+///
+/// ```
+/// use mcp_sse_core::session::RequestOptions;
+/// let opts = RequestOptions { progress: true, ..RequestOptions::default() };
+/// assert!(opts.timeout.is_none());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RequestOptions {
+    /// Overrides [`ClientConfig::default_timeout`].
+    pub timeout: Option<Duration>,
+    /// Ask for progress: adds `params._meta.progressToken = <id>` and reports
+    /// `notifications/progress` for it as [`ClientEvent::Progress`].
+    pub progress: bool,
+}
+
+/// Why the `initialize` handshake failed.
+#[derive(thiserror::Error, Debug, Clone, PartialEq)]
+pub enum InitializeError {
+    /// The server answered with a protocol version we do not support.
+    #[error("Unsupported protocol version from the server: {0}")]
+    UnsupportedProtocolVersion(String),
+    /// The result has no string `protocolVersion`.
+    #[error("invalid initialize result: no protocolVersion")]
+    InvalidResult,
+    /// The server answered with a JSON-RPC error.
+    #[error("initialize rejected: {0}")]
+    Rejected(ErrorObject),
+    /// The deadline expired.
+    #[error("Request 'initialize' timed out")]
+    TimedOut,
+    /// The connection closed first.
+    #[error("Connection closed")]
+    ConnectionClosed,
+}
+
+/// Something the client application must know about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClientEvent {
+    /// The handshake succeeded (emitted right after `initialize`'s own
+    /// [`ClientEvent::Response`]); `result` is the server's verbatim.
+    Initialized {
+        /// The negotiated version (the server's answer).
+        protocol_version: String,
+        /// The full `initialize` result (capabilities, serverInfo, instructions, …).
+        result: Value,
+    },
+    /// The handshake failed (emitted right after `initialize`'s [`ClientEvent::Response`]); the
+    /// session is unusable, queued requests were resolved with the same error.
+    InitializeFailed(InitializeError),
+    /// A request resolved. Every request (including `initialize`) resolves exactly once, unless
+    /// the caller cancelled it.
+    Response {
+        /// The request's id.
+        id: RequestId,
+        /// The result or error (server error, -32001 timeout, -32000 connection closed).
+        result: Result<Value, ErrorObject>,
+    },
+    /// `notifications/progress` for a pending request sent with `progress: true`.
+    Progress {
+        /// The request (= progress token).
+        id: RequestId,
+        /// `progress`, as a float.
+        progress: f64,
+        /// `total`, if present.
+        total: Option<f64>,
+        /// `message`, if present.
+        message: Option<String>,
+    },
+    /// A server→client request we have a handler for; answer with [`ClientSession::respond`].
+    ServerRequest {
+        /// Its id (the server's own id space).
+        id: RequestId,
+        /// `sampling/createMessage`, `roots/list` or `elicitation/create`.
+        method: String,
+        /// Its params, verbatim.
+        params: Option<Map<String, Value>>,
+    },
+    /// The server cancelled one of its requests: abort the handler; its `respond` is dropped.
+    ServerRequestCancelled {
+        /// The cancelled request's id.
+        id: RequestId,
+    },
+    /// Any other server notification (logging, list_changed, resources/updated, …).
+    Notification(Notification),
+    /// A server message the session could not use and dropped (e.g. `notifications/progress`
+    /// without a numeric `progress`, a duplicate server request id, an error with a `null` id).
+    InvalidMessage {
+        /// What was wrong.
+        reason: &'static str,
+        /// The offending message.
+        message: Message,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    /// `initialize` not yet sent.
+    Created,
+    /// `initialize` sent, awaiting its response.
+    Initializing,
+    /// Handshake done.
+    Ready,
+    /// Handshake failed with this error.
+    Failed(ErrorObject),
+    /// Connection lost.
+    Closed,
+}
+
+/// The client's MCP session state machine.
+///
+/// ```
+/// use std::time::Instant;
+/// use mcp_sse_core::jsonrpc::{Message, RequestId};
+/// use mcp_sse_core::session::{ClientConfig, ClientSession};
+///
+/// let now = Instant::now();
+/// let mut s = ClientSession::new(ClientConfig::default());
+/// assert_eq!(s.initialize(now).unwrap(), RequestId::from(1));
+/// let Some(Message::Request(init)) = s.poll_transmit() else { panic!() };
+/// assert_eq!(init.method, "initialize");
+/// ```
+#[derive(Debug)]
+pub struct ClientSession {
+    config: ClientConfig,
+    phase: Phase,
+    init_key: Option<u64>,
+    protocol_version: Option<String>,
+    requests: OutgoingRequests,
+    /// Messages sent before the handshake completed, in order.
+    held: VecDeque<Message>,
+    outbound: VecDeque<Message>,
+    events: VecDeque<ClientEvent>,
+    /// Non-resolution events in `events`.
+    soft_events: usize,
+    server_requests: HashSet<RequestId>,
+    dropped_events: u64,
+    dropped_outbound: u64,
+}
+
+impl ClientSession {
+    /// A session that has sent nothing yet.
+    pub fn new(config: ClientConfig) -> Self {
+        ClientSession {
+            requests: OutgoingRequests::new(config.max_pending),
+            config,
+            phase: Phase::Created,
+            init_key: None,
+            protocol_version: None,
+            held: VecDeque::new(),
+            outbound: VecDeque::new(),
+            events: VecDeque::new(),
+            soft_events: 0,
+            server_requests: HashSet::new(),
+            dropped_events: 0,
+            dropped_outbound: 0,
+        }
+    }
+
+    /// The negotiated protocol version, once the handshake succeeded.
+    pub fn protocol_version(&self) -> Option<&str> {
+        self.protocol_version.as_deref()
+    }
+
+    /// Whether the handshake has completed successfully (and the connection is up).
+    pub fn is_ready(&self) -> bool {
+        self.phase == Phase::Ready
+    }
+
+    /// Requests this side sent that still await a response.
+    pub fn pending_requests(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Events dropped because the event queue was full.
+    pub fn dropped_events(&self) -> u64 {
+        self.dropped_events
+    }
+
+    /// Automatic replies dropped because the outbound queue was full.
+    pub fn dropped_outbound(&self) -> u64 {
+        self.dropped_outbound
+    }
+
+    /// Queues `initialize` (`{protocolVersion, capabilities, clientInfo}`, id 1 unless requests
+    /// were queued before it). Its deadline is [`ClientConfig::default_timeout`]; it is never
+    /// cancelled on timeout.
+    pub fn initialize(&mut self, now: Instant) -> Result<RequestId, SessionError> {
+        match self.phase {
+            Phase::Created => {}
+            Phase::Closed => return Err(SessionError::ConnectionClosed),
+            _ => return Err(SessionError::AlreadyInitialized),
+        }
+        if self.requests.is_full() {
+            return Err(SessionError::TooManyPending {
+                limit: self.requests.limit(),
+            });
+        }
+        let mut params = Map::new();
+        params.insert(
+            "protocolVersion".into(),
+            Value::from(self.config.protocol_version.clone()),
+        );
+        params.insert("capabilities".into(), self.config.capabilities.clone());
+        params.insert("clientInfo".into(), self.config.client_info.clone());
+        let key = self
+            .requests
+            .insert("initialize", self.config.default_timeout, false, now);
+        self.init_key = Some(key);
+        self.phase = Phase::Initializing;
+        self.outbound.push_back(Message::Request(Request {
+            id: RequestId::from(key),
+            method: "initialize".into(),
+            params: Some(params),
+        }));
+        Ok(RequestId::from(key))
+    }
+
+    fn check_can_send(&self) -> Result<(), SessionError> {
+        match self.phase {
+            Phase::Closed => Err(SessionError::ConnectionClosed),
+            Phase::Failed(_) => Err(SessionError::InitializeFailed),
+            _ if self.outbound.len() + self.held.len() >= self.config.max_outbound => {
+                Err(SessionError::OutboundFull {
+                    limit: self.config.max_outbound,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn send_or_hold(&mut self, msg: Message) {
+        if self.phase == Phase::Ready {
+            self.outbound.push_back(msg);
+        } else {
+            self.held.push_back(msg);
+        }
+    }
+
+    /// Sends a request; returns its id. Before the handshake completes it is queued and goes out
+    /// after `notifications/initialized`. Resolves later as exactly one
+    /// [`ClientEvent::Response`] (unless cancelled).
+    pub fn send_request(
+        &mut self,
+        method: &str,
+        params: Option<Map<String, Value>>,
+        opts: RequestOptions,
+        now: Instant,
+    ) -> Result<RequestId, SessionError> {
+        self.check_can_send()?;
+        if self.requests.is_full() {
+            return Err(SessionError::TooManyPending {
+                limit: self.requests.limit(),
+            });
+        }
+        let mut params = params;
+        if opts.progress {
+            let map = params.get_or_insert_with(Map::new);
+            let meta = map
+                .entry("_meta")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !meta.is_object() {
+                return Err(SessionError::MetaNotObject);
+            }
+        }
+        let timeout = opts.timeout.or(self.config.default_timeout);
+        let key = self.requests.insert(method, timeout, opts.progress, now);
+        if let Some(Value::Object(meta)) = params.as_mut().and_then(|p| p.get_mut("_meta")) {
+            if opts.progress {
+                meta.insert("progressToken".into(), Value::from(key));
+            }
+        }
+        let id = RequestId::from(key);
+        self.send_or_hold(Message::Request(Request {
+            id: id.clone(),
+            method: method.into(),
+            params,
+        }));
+        Ok(id)
+    }
+
+    /// Sends a notification (queued like requests before the handshake completes).
+    pub fn send_notification(
+        &mut self,
+        method: &str,
+        params: Option<Map<String, Value>>,
+    ) -> Result<(), SessionError> {
+        self.check_can_send()?;
+        self.send_or_hold(Message::Notification(Notification {
+            method: method.into(),
+            params,
+        }));
+        Ok(())
+    }
+
+    /// The caller gave up on a request: it resolves nothing further and, if it was already
+    /// transmitted, `notifications/cancelled` with `reason` goes out (the reference uses
+    /// `"caller cancelled"`). Returns whether a pending request was cancelled. `initialize`
+    /// cannot be cancelled (returns `false`).
+    pub fn cancel(&mut self, id: &RequestId, reason: &str) -> bool {
+        let Some(key) = self.requests.key_of(id) else {
+            return false;
+        };
+        if Some(key) == self.init_key {
+            return false;
+        }
+        if self.requests.remove(key).is_none() {
+            return false;
+        }
+        if !self.unhold(id) && self.phase != Phase::Closed {
+            self.outbound.push_back(cancelled_notification(key, reason));
+        }
+        true
+    }
+
+    /// Removes a held (never transmitted) request; returns whether it was held.
+    fn unhold(&mut self, id: &RequestId) -> bool {
+        let pos = self
+            .held
+            .iter()
+            .position(|m| matches!(m, Message::Request(r) if &r.id == id));
+        match pos {
+            Some(p) => {
+                self.held.remove(p);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Answers a server→client request announced by [`ClientEvent::ServerRequest`]. Dropped if
+    /// the server cancelled it, it is unknown, or the connection is gone.
+    pub fn respond(&mut self, server_request: RequestId, result: Result<Value, ErrorObject>) {
+        if !self.server_requests.remove(&server_request) || self.phase == Phase::Closed {
+            return;
+        }
+        self.outbound.push_back(reply(server_request, result));
+    }
+
+    /// Feeds one message from the server.
+    pub fn handle_message(&mut self, msg: Message, now: Instant) {
+        let _ = now;
+        if self.phase == Phase::Closed {
+            return;
+        }
+        match msg {
+            Message::Response(r) => self.resolve(&r.id, Ok(r.result)),
+            Message::Error(ErrorResponse {
+                id: Some(id),
+                error,
+            }) => self.resolve(&id, Err(error)),
+            Message::Error(e) => self.push_soft(ClientEvent::InvalidMessage {
+                reason: "error response without an id",
+                message: Message::Error(e),
+            }),
+            Message::Request(r) => self.handle_server_request(r),
+            Message::Notification(n) => self.handle_notification(n),
+        }
+    }
+
+    fn resolve(&mut self, id: &RequestId, result: Result<Value, ErrorObject>) {
+        // Unknown, late or differently-typed ids are dropped.
+        let Some(key) = self.requests.key_of(id) else {
+            return;
+        };
+        if self.requests.remove(key).is_none() {
+            return;
+        }
+        if Some(key) == self.init_key {
+            self.finish_initialize(id.clone(), result);
+        } else {
+            self.events.push_back(ClientEvent::Response {
+                id: id.clone(),
+                result,
+            });
+        }
+    }
+
+    fn finish_initialize(&mut self, id: RequestId, result: Result<Value, ErrorObject>) {
+        self.init_key = None;
+        let value = match result {
+            Ok(value) => value,
+            Err(e) => {
+                self.fail_initialize(id, e.clone(), InitializeError::Rejected(e));
+                return;
+            }
+        };
+        let version = match value.get("protocolVersion").and_then(Value::as_str) {
+            Some(v) if SUPPORTED_PROTOCOL_VERSIONS.contains(&v) => v.to_owned(),
+            other => {
+                let err = match other {
+                    Some(v) => InitializeError::UnsupportedProtocolVersion(v.to_owned()),
+                    None => InitializeError::InvalidResult,
+                };
+                // The caller sees the reason as the message and the server's result as data.
+                let error = ErrorObject::internal_error(err.to_string()).with_data(value);
+                self.fail_initialize(id, error, err);
+                return;
+            }
+        };
+        self.events.push_back(ClientEvent::Response {
+            id,
+            result: Ok(value.clone()),
+        });
+        self.events.push_back(ClientEvent::Initialized {
+            protocol_version: version.clone(),
+            result: value,
+        });
+        self.protocol_version = Some(version);
+        self.phase = Phase::Ready;
+        self.outbound.push_back(Message::Notification(Notification {
+            method: "notifications/initialized".into(),
+            params: None,
+        }));
+        self.outbound.extend(self.held.drain(..));
+    }
+
+    /// Resolves `initialize` and every held request with `error`; the session becomes unusable.
+    fn fail_initialize(&mut self, id: RequestId, error: ErrorObject, err: InitializeError) {
+        self.events.push_back(ClientEvent::Response {
+            id,
+            result: Err(error.clone()),
+        });
+        self.events.push_back(ClientEvent::InitializeFailed(err));
+        for msg in std::mem::take(&mut self.held) {
+            if let Message::Request(r) = msg {
+                if let Some(key) = self.requests.key_of(&r.id) {
+                    self.requests.remove(key);
+                    self.events.push_back(ClientEvent::Response {
+                        id: r.id,
+                        result: Err(error.clone()),
+                    });
+                }
+            }
+        }
+        self.phase = Phase::Failed(error);
+    }
+
+    fn push_soft(&mut self, ev: ClientEvent) {
+        if self.soft_events >= self.config.max_events {
+            self.dropped_events += 1;
+        } else {
+            self.soft_events += 1;
+            self.events.push_back(ev);
+        }
+    }
+
+    fn push_auto(&mut self, msg: Message) {
+        if self.outbound.len() >= self.config.max_outbound {
+            self.dropped_outbound += 1;
+        } else {
+            self.outbound.push_back(msg);
+        }
+    }
+
+    fn handle_server_request(&mut self, r: Request) {
+        let unsupported = match r.method.as_str() {
+            "ping" => {
+                self.push_auto(reply(r.id, Ok(Value::Object(Map::new()))));
+                return;
+            }
+            "sampling/createMessage" if !self.config.handles_sampling => "Sampling not supported",
+            "roots/list" if !self.config.handles_roots => "List roots not supported",
+            "elicitation/create" if !self.config.handles_elicitation => "Elicitation not supported",
+            "sampling/createMessage" | "roots/list" | "elicitation/create" => "",
+            other => {
+                let err = ErrorObject::method_not_found(other);
+                self.push_auto(reply(r.id, Err(err)));
+                return;
+            }
+        };
+        if !unsupported.is_empty() {
+            let err = ErrorObject::invalid_request(unsupported);
+            self.push_auto(reply(r.id, Err(err)));
+            return;
+        }
+        if self.server_requests.contains(&r.id) {
+            self.push_soft(ClientEvent::InvalidMessage {
+                reason: "duplicate server request id",
+                message: Message::Request(r),
+            });
+            return;
+        }
+        if self.server_requests.len() >= self.config.max_server_requests {
+            let err = ErrorObject::internal_error("Too many concurrent requests");
+            self.push_auto(reply(r.id, Err(err)));
+            return;
+        }
+        self.server_requests.insert(r.id.clone());
+        self.events.push_back(ClientEvent::ServerRequest {
+            id: r.id,
+            method: r.method,
+            params: r.params,
+        });
+    }
+
+    fn handle_notification(&mut self, n: Notification) {
+        match n.method.as_str() {
+            "notifications/progress" => self.handle_progress(n),
+            "notifications/cancelled" => {
+                let id = n
+                    .params
+                    .as_ref()
+                    .and_then(|p| p.get("requestId"))
+                    .and_then(RequestId::from_value);
+                if let Some(id) = id {
+                    if self.server_requests.remove(&id) {
+                        self.events
+                            .push_back(ClientEvent::ServerRequestCancelled { id });
+                    }
+                }
+            }
+            _ => self.push_soft(ClientEvent::Notification(n)),
+        }
+    }
+
+    fn handle_progress(&mut self, n: Notification) {
+        let params = n.params.as_ref();
+        let token = params
+            .and_then(|p| p.get("progressToken"))
+            .and_then(RequestId::from_value);
+        // Only tokens of pending requests that asked for progress; anything else (including
+        // progress after the response) is dropped.
+        let Some(id) = token.filter(|t| {
+            self.requests
+                .key_of(t)
+                .and_then(|k| self.requests.get(k))
+                .is_some_and(|p| p.progress)
+        }) else {
+            return;
+        };
+        let Some(progress) = params
+            .and_then(|p| p.get("progress"))
+            .and_then(Value::as_f64)
+        else {
+            self.push_soft(ClientEvent::InvalidMessage {
+                reason: "progress notification without a numeric progress",
+                message: Message::Notification(n),
+            });
+            return;
+        };
+        let total = params.and_then(|p| p.get("total")).and_then(Value::as_f64);
+        let message = params
+            .and_then(|p| p.get("message"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        self.push_soft(ClientEvent::Progress {
+            id,
+            progress,
+            total,
+            message,
+        });
+    }
+
+    /// The transport ended: every pending request (including a queued one and `initialize`)
+    /// resolves with -32000 `Connection closed`; later sends fail with
+    /// [`SessionError::ConnectionClosed`]. Unsent messages are discarded.
+    pub fn handle_connection_lost(&mut self) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        let init_key = self.init_key.take();
+        self.phase = Phase::Closed;
+        self.held.clear();
+        self.outbound.clear();
+        self.server_requests.clear();
+        let mut init_failed = false;
+        for (key, _) in self.requests.drain() {
+            init_failed |= Some(key) == init_key;
+            self.events.push_back(ClientEvent::Response {
+                id: RequestId::from(key),
+                result: Err(ErrorObject::connection_closed()),
+            });
+        }
+        if init_failed {
+            self.events.push_back(ClientEvent::InitializeFailed(
+                InitializeError::ConnectionClosed,
+            ));
+        }
+    }
+
+    /// Expires every request whose deadline is at or before `now`: -32001
+    /// `Request '<method>' timed out`, plus `notifications/cancelled` (`timed out after <t>s`)
+    /// if it was transmitted and is not `initialize`. A timed-out `initialize` fails the
+    /// handshake. The session stays usable otherwise.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((key, pending)) = self.requests.pop_expired(now) {
+            let id = RequestId::from(key);
+            let error = ErrorObject::request_timeout(&pending.method);
+            if Some(key) == self.init_key {
+                self.init_key = None;
+                self.fail_initialize(id, error, InitializeError::TimedOut);
+                continue;
+            }
+            if !self.unhold(&id) && self.phase != Phase::Closed {
+                self.outbound.push_back(cancelled_notification(
+                    key,
+                    &timeout_reason(pending.timeout),
+                ));
+            }
+            self.events.push_back(ClientEvent::Response {
+                id,
+                result: Err(error),
+            });
+        }
+    }
+
+    /// The earliest pending deadline.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.requests.next_deadline()
+    }
+
+    /// The next message to send, in order.
+    pub fn poll_transmit(&mut self) -> Option<Message> {
+        self.outbound.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        let ev = self.events.pop_front()?;
+        if is_soft(&ev) {
+            self.soft_events = self.soft_events.saturating_sub(1);
+        }
+        Some(ev)
+    }
+}
+
+fn is_soft(ev: &ClientEvent) -> bool {
+    matches!(
+        ev,
+        ClientEvent::Progress { .. }
+            | ClientEvent::Notification(_)
+            | ClientEvent::InvalidMessage { .. }
+    )
+}
+
+/// A response or error response to a peer request.
+pub(crate) fn reply(id: RequestId, result: Result<Value, ErrorObject>) -> Message {
+    match result {
+        Ok(result) => Message::Response(Response { id, result }),
+        Err(error) => Message::Error(ErrorResponse {
+            id: Some(id),
+            error,
+        }),
+    }
+}
