@@ -12,7 +12,9 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod http;
 pub mod jsonrpc;
 pub mod mcp;
 pub mod session;
 pub mod sse;
+pub mod transport;

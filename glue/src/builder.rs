@@ -237,7 +237,9 @@ impl ServerBuilder {
             prompts: !self.prompts.is_empty(),
             completions: self.completion.is_some(),
             logging: self.logging,
-            list_changed: self.list_changed,
+            tools_list_changed: self.list_changed,
+            resources_list_changed: self.list_changed,
+            prompts_list_changed: self.list_changed,
         };
         let config = ServerConfig {
             server_info: self.info.clone(),

@@ -204,6 +204,7 @@ impl Client {
         let (tx, rx) = async_channel::bounded(1);
         let now = Instant::now();
         let (id, msgs, events) = client.inner.with_machine(|m| m.initialize(now));
+        let id = id.map_err(|e| e.to_error_object())?;
         relock(&client.inner.waiters).insert(id.clone(), Waiter { tx, progress: None });
         client.inner.after(msgs, events).await;
         let deadline = client.inner.options.read_timeout.map(|t| now + t);

@@ -344,10 +344,11 @@ impl RequestContext {
         let (tx, rx) = async_channel::bounded(1);
         let now = Instant::now();
         let (id, msgs, events) = self.core.with_machine(|m| {
-            let id = m.send_request(method, params, timeout, now);
+            let id = m.send_request(method, params, timeout, now)?;
             relock(&self.core.waiters).insert(id.clone(), tx);
-            id
+            Ok::<_, mcp_sse_core::session::SessionError>(id)
         });
+        let id = id.map_err(|e| e.to_error_object())?;
         self.core.after(msgs, events, None).await;
         let deadline = timeout.map(|t| now + t);
         loop {

@@ -6,12 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
-use event_listener::{Event, Listener};
+use event_listener::Event;
 use mcp_sse_core::jsonrpc::Message;
 use mcp_sse_core::transport::{self, ConnectionId, SendError, ServerEvent, SessionId};
 
-use crate::io::{ByteRead, ByteWrite, Connection};
+use crate::io::{ByteWrite, Connection};
 use crate::rt::Rt;
 use crate::server::{Inbound, McpServer, SessionHandle};
 
@@ -195,7 +194,7 @@ impl SseServer {
         drop(reader);
     }
 
-    fn close_conn(&self, id: ConnectionId) {
+    fn close_conn(self: &Arc<Self>, id: ConnectionId) {
         let events = {
             let mut st = self.lock();
             st.machine.handle_close(id);

@@ -412,6 +412,27 @@ impl ClientSession {
         true
     }
 
+    /// The transport could not deliver the message that carried request `id` (e.g. its POST got
+    /// a non-2xx answer): the request resolves at once with `error`, and no
+    /// `notifications/cancelled` is sent (the server never saw it). Returns whether it was
+    /// pending.
+    pub fn fail_request(&mut self, id: &RequestId, error: ErrorObject) -> bool {
+        let Some(key) = self.requests.key_of(id) else {
+            return false;
+        };
+        if self.requests.remove(key).is_none() {
+            return false;
+        }
+        if Some(key) == self.init_key {
+            self.init_key = None;
+            self.events.push_back(ClientEvent::Response { id: id.clone(), result: Err(error.clone()) });
+            self.events.push_back(ClientEvent::InitializeFailed(InitializeError::Rejected(error)));
+            return true;
+        }
+        self.events.push_back(ClientEvent::Response { id: id.clone(), result: Err(error) });
+        true
+    }
+
     /// Removes a held (never transmitted) request; returns whether it was held.
     fn unhold(&mut self, id: &RequestId) -> bool {
         let pos = self
