@@ -6,7 +6,9 @@
 //!
 //! Layers, bottom up:
 //! - [`sse`]: an incremental WHATWG-exact `text/event-stream` decoder and an encoder.
+//! - [`http`]: HTTP/1.1 framing (request/response heads, chunked bodies) on `httparse`.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod http;
 pub mod sse;
