@@ -6,6 +6,7 @@
 //!
 //! Layers, bottom up:
 //! - [`sse`]: an incremental WHATWG-exact `text/event-stream` decoder and an encoder.
+//! - [`http`]: HTTP/1.1 framing (request/response heads, chunked bodies) on `httparse`.
 //! - [`jsonrpc`]: JSON-RPC 2.0 message parsing, validation and byte-exact encoding.
 //! - [`mcp`]: typed MCP 2025-11-25 params and results.
 //! - [`session`]: sans-IO MCP client and server session state machines.
