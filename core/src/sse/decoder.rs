@@ -273,22 +273,25 @@ impl Block {
         if self.discard {
             return Ok(None);
         }
-        // Fast path for the common `data:` line.
-        if let Some(value) = line.strip_prefix(b"data:") {
-            self.data_value(strip_space(value), src, max_event_bytes)?;
-            return Ok(None);
-        }
-        let (name, value) = match memchr::memchr(b':', line) {
-            Some(0) => {
-                let text = line.get(1..).unwrap_or_default();
-                return Ok(Some(Item::Comment(utf8_slice(src, strip_space(text)))));
+        // `data:` and `event:` lines skip the search for the colon.
+        let (name, value): (&[u8], &[u8]) = if let Some(v) = line.strip_prefix(b"data:") {
+            (b"data", v)
+        } else if let Some(v) = line.strip_prefix(b"event:") {
+            (b"event", v)
+        } else {
+            match memchr::memchr(b':', line) {
+                Some(0) => {
+                    let text = line.get(1..).unwrap_or_default();
+                    return Ok(Some(Item::Comment(utf8_slice(src, strip_space(text)))));
+                }
+                Some(i) => (
+                    line.get(..i).unwrap_or_default(),
+                    line.get(i + 1..).unwrap_or_default(),
+                ),
+                None => (line, &[][..]),
             }
-            Some(i) => (
-                line.get(..i).unwrap_or_default(),
-                strip_space(line.get(i + 1..).unwrap_or_default()),
-            ),
-            None => (line, &[][..]),
         };
+        let value = strip_space(value);
         match name {
             b"data" => self.data_value(value, src, max_event_bytes)?,
             b"event" => {
