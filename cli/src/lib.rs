@@ -3,4 +3,5 @@
 #![forbid(unsafe_code)]
 
 pub mod demo;
+pub mod sse_decode;
 pub mod transcript;

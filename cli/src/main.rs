@@ -261,5 +261,5 @@ fn cmd_sse_decode(args: &[String]) -> Result<(), String> {
     if !args.is_empty() {
         return Err("sse-decode takes no arguments".into());
     }
-    Err("TEMP".into())
+    mcp_sse::sse_decode::run().map_err(|e| e.to_string())
 }

@@ -125,31 +125,29 @@ pub enum DecodeError {
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Event {
-    event_type: Bytes,
+    /// `None` means `"message"` (the common case costs no reference count).
+    event_type: Option<Bytes>,
     data: Bytes,
-    id: Bytes,
+    /// `None` means `""`.
+    id: Option<Bytes>,
     retry: Option<u64>,
 }
 
 impl Event {
     /// Builds an event by hand (for tests and fakes). An empty `event_type` means `"message"`.
     pub fn new(event_type: &str, data: &str, last_event_id: &str, retry: Option<u64>) -> Self {
-        let event_type = if event_type.is_empty() {
-            Bytes::from_static(DEFAULT_EVENT_TYPE)
-        } else {
-            Bytes::copy_from_slice(event_type.as_bytes())
-        };
+        let some = |s: &str| (!s.is_empty()).then(|| Bytes::copy_from_slice(s.as_bytes()));
         Self {
-            event_type,
+            event_type: some(event_type).filter(|t| t[..] != *DEFAULT_EVENT_TYPE),
             data: Bytes::copy_from_slice(data.as_bytes()),
-            id: Bytes::copy_from_slice(last_event_id.as_bytes()),
+            id: some(last_event_id),
             retry,
         }
     }
 
     /// The event type: the last `event` field of the block, or `"message"` if it was empty.
     pub fn event_type(&self) -> &str {
-        as_str(&self.event_type)
+        self.event_type.as_ref().map_or("message", as_str)
     }
 
     /// The data: the `data` values joined with LF (no trailing LF).
@@ -167,7 +165,7 @@ impl Event {
 
     /// The last event ID buffer at dispatch (`""` if no `id` field has set it).
     pub fn last_event_id(&self) -> &str {
-        as_str(&self.id)
+        self.id.as_ref().map_or("", as_str)
     }
 
     /// The last valid `retry` value seen since the previous dispatched event (or the start of the
@@ -236,12 +234,15 @@ impl DataBuf {
 /// The per-block parser state (everything except input buffering).
 #[derive(Debug, Default)]
 struct Block {
-    event_type: Bytes,
+    /// The event type buffer; `None` when empty or `"message"` (they dispatch alike).
+    event_type: Option<Bytes>,
     data: DataBuf,
     /// The live last event ID buffer.
     id: Bytes,
     /// The last event ID string committed by the last empty line.
     committed_id: Bytes,
+    /// `id` changed since it was last committed.
+    id_dirty: bool,
     /// Valid retry seen since the last dispatched event.
     pending_retry: Option<u64>,
     /// Last valid retry overall.
@@ -255,7 +256,7 @@ impl Block {
     fn start_discard(&mut self) {
         self.discard = true;
         self.data = DataBuf::Empty;
-        self.event_type = Bytes::new();
+        self.event_type = None;
     }
 
     /// Processes one complete line (without terminator). `src` is a `Bytes` containing `line`,
@@ -272,32 +273,42 @@ impl Block {
         if self.discard {
             return Ok(None);
         }
-        let (name, value) = match memchr::memchr(b':', line) {
-            Some(0) => {
-                let text = line.get(1..).unwrap_or_default();
-                return Ok(Some(Item::Comment(utf8_slice(src, strip_space(text)))));
+        // `data:` and `event:` lines skip the search for the colon.
+        let (name, value): (&[u8], &[u8]) = if let Some(v) = line.strip_prefix(b"data:") {
+            (b"data", v)
+        } else if let Some(v) = line.strip_prefix(b"event:") {
+            (b"event", v)
+        } else {
+            match memchr::memchr(b':', line) {
+                Some(0) => {
+                    let text = line.get(1..).unwrap_or_default();
+                    return Ok(Some(Item::Comment(utf8_slice(src, strip_space(text)))));
+                }
+                Some(i) => (
+                    line.get(..i).unwrap_or_default(),
+                    line.get(i + 1..).unwrap_or_default(),
+                ),
+                None => (line, &[][..]),
             }
-            Some(i) => (
-                line.get(..i).unwrap_or_default(),
-                strip_space(line.get(i + 1..).unwrap_or_default()),
-            ),
-            None => (line, &[][..]),
         };
+        let value = strip_space(value);
         match name {
             b"data" => self.data_value(value, src, max_event_bytes)?,
             b"event" => {
-                self.event_type = if value == DEFAULT_EVENT_TYPE {
-                    Bytes::from_static(DEFAULT_EVENT_TYPE)
+                self.event_type = if value == DEFAULT_EVENT_TYPE || value.is_empty() {
+                    None
                 } else {
-                    utf8_slice(src, value)
+                    Some(utf8_slice(src, value))
                 };
             }
             // An id containing U+0000 is ignored. Copied: the id outlives its chunk.
             b"id" if memchr::memchr(0, value).is_none() => {
-                self.id = match std::str::from_utf8(value) {
-                    Ok(_) => Bytes::copy_from_slice(value),
-                    Err(_) => lossy(value),
+                self.id = if is_utf8(value) {
+                    Bytes::copy_from_slice(value)
+                } else {
+                    lossy(value)
                 };
+                self.id_dirty = true;
             }
             b"retry" => {
                 if let Some(ms) = parse_retry(value) {
@@ -316,11 +327,10 @@ impl Block {
         src: &Bytes,
         max_event_bytes: usize,
     ) -> Result<(), DecodeError> {
-        let decoded: std::borrow::Cow<'_, [u8]> = match std::str::from_utf8(value) {
-            Ok(_) => std::borrow::Cow::Borrowed(value),
-            Err(_) => {
-                std::borrow::Cow::Owned(String::from_utf8_lossy(value).into_owned().into_bytes())
-            }
+        let decoded: std::borrow::Cow<'_, [u8]> = if is_utf8(value) {
+            std::borrow::Cow::Borrowed(value)
+        } else {
+            std::borrow::Cow::Owned(String::from_utf8_lossy(value).into_owned().into_bytes())
         };
         let new_len = self
             .data
@@ -359,7 +369,10 @@ impl Block {
 
     /// Handles an empty line.
     fn dispatch(&mut self) -> Option<Item> {
-        self.committed_id = self.id.clone();
+        if self.id_dirty {
+            self.committed_id = self.id.clone();
+            self.id_dirty = false;
+        }
         self.discard = false;
         let event_type = std::mem::take(&mut self.event_type);
         let data = match std::mem::take(&mut self.data) {
@@ -370,15 +383,10 @@ impl Block {
                 m.freeze()
             }
         };
-        let event_type = if event_type.is_empty() {
-            Bytes::from_static(DEFAULT_EVENT_TYPE)
-        } else {
-            event_type
-        };
         Some(Item::Event(Event {
             event_type,
             data,
-            id: self.id.clone(),
+            id: (!self.id.is_empty()).then(|| self.id.clone()),
             retry: self.pending_retry.take(),
         }))
     }
@@ -386,7 +394,7 @@ impl Block {
     /// End of input: drop the pending block.
     fn eof(&mut self) {
         self.data = DataBuf::Empty;
-        self.event_type = Bytes::new();
+        self.event_type = None;
         self.discard = false;
     }
 }
@@ -660,10 +668,22 @@ fn strip_space(v: &[u8]) -> &[u8] {
 
 /// `v` (a sub-slice of `src`) as UTF-8 bytes: a zero-copy slice when valid, else lossily decoded.
 fn utf8_slice(src: &Bytes, v: &[u8]) -> Bytes {
-    match std::str::from_utf8(v) {
-        Ok(_) => src.slice_ref(v),
-        Err(_) => lossy(v),
+    if is_utf8(v) {
+        src.slice_ref(v)
+    } else {
+        lossy(v)
     }
+}
+
+/// UTF-8 check with a fast path for ASCII (the usual case: compact JSON), which the compiler
+/// vectorises: OR 32 bytes at a time and test the high bit.
+fn is_utf8(v: &[u8]) -> bool {
+    let mut blocks = v.chunks_exact(32);
+    let ascii = blocks
+        .by_ref()
+        .all(|b| b.iter().fold(0u8, |acc, x| acc | x) < 0x80)
+        && blocks.remainder().is_ascii();
+    ascii || std::str::from_utf8(v).is_ok()
 }
 
 fn lossy(v: &[u8]) -> Bytes {
