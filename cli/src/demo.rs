@@ -38,7 +38,11 @@ fn first_text(v: &Value) -> String {
         Some(b) => b.clone(),
         None => Value::Null,
     };
-    block.get("text").and_then(Value::as_str).unwrap_or_default().to_string()
+    block
+        .get("text")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The demo server: `echo`, `add`, `log_and_progress`, `sample`, `list_roots`, `elicit`,
@@ -185,13 +189,17 @@ pub fn client_options() -> ClientOptions {
                     .and_then(|m| m.get(0))
                     .map(first_text)
                     .unwrap_or_default();
-                Ok(json!({"role": "assistant", "content": {"type": "text", "text": format!("you said '{prompt}'")},
-                          "model": "demo-model", "stopReason": "endTurn"}))
+                Ok(
+                    json!({"role": "assistant", "content": {"type": "text", "text": format!("you said '{prompt}'")},
+                          "model": "demo-model", "stopReason": "endTurn"}),
+                )
             })
         })),
         list_roots_callback: Some(Arc::new(|_params| {
             Box::pin(async move {
-                Ok(json!({"roots": [{"uri": "file:///tmp/demo", "name": "demo"}, {"uri": "file:///tmp/other", "name": "other"}]}))
+                Ok(
+                    json!({"roots": [{"uri": "file:///tmp/demo", "name": "demo"}, {"uri": "file:///tmp/other", "name": "other"}]}),
+                )
             })
         })),
         elicitation_callback: Some(Arc::new(|_params| {

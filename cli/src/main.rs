@@ -45,7 +45,9 @@ fn main() -> ExitCode {
 
 fn flag_value<'a>(args: &'a [String], i: &mut usize, name: &str) -> Result<&'a str, String> {
     *i += 1;
-    args.get(*i).map(String::as_str).ok_or_else(|| format!("{name} needs a value"))
+    args.get(*i)
+        .map(String::as_str)
+        .ok_or_else(|| format!("{name} needs a value"))
 }
 
 fn cmd_demo(args: &[String]) -> Result<(), String> {
@@ -63,7 +65,11 @@ fn cmd_demo(args: &[String]) -> Result<(), String> {
     let mut options = demo::client_options();
     options.logging_callback = Some(Arc::new(|params: Value| {
         Box::pin(async move {
-            println!("   log {}: {}", params["level"].as_str().unwrap_or("?"), params["data"]);
+            println!(
+                "   log {}: {}",
+                params["level"].as_str().unwrap_or("?"),
+                params["data"]
+            );
         })
     }));
     let tracer: Option<mcp_sse_glue::io::TraceFn> = trace.then(|| {
@@ -74,7 +80,9 @@ fn cmd_demo(args: &[String]) -> Result<(), String> {
             }
         }) as mcp_sse_glue::io::TraceFn
     });
-    println!("mcp-sse demo: client ↔ demo server over HTTP+SSE through in-memory pipes ({runtime})");
+    println!(
+        "mcp-sse demo: client ↔ demo server over HTTP+SSE through in-memory pipes ({runtime})"
+    );
     let run = async move |rt: mcp_sse_glue::Rt| -> Result<usize, String> {
         let server = mcp_sse_glue::SseServer::new(
             rt.clone(),
@@ -103,7 +111,10 @@ fn cmd_demo(args: &[String]) -> Result<(), String> {
 }
 
 fn tokio_runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 fn cmd_serve(args: &[String]) -> Result<(), String> {
@@ -118,17 +129,25 @@ fn cmd_serve(args: &[String]) -> Result<(), String> {
             "--bind" => bind = flag_value(args, &mut i, "--bind")?.to_string(),
             "--prefix" => config.root_path = flag_value(args, &mut i, "--prefix")?.to_string(),
             "--ping-interval" => {
-                let s: f64 = flag_value(args, &mut i, "--ping-interval")?.parse().map_err(|_| "--ping-interval takes seconds")?;
+                let s: f64 = flag_value(args, &mut i, "--ping-interval")?
+                    .parse()
+                    .map_err(|_| "--ping-interval takes seconds")?;
                 config.ping_interval = (s > 0.0).then(|| std::time::Duration::from_secs_f64(s));
             }
             "--allow-host" => hosts.push(flag_value(args, &mut i, "--allow-host")?.to_string()),
-            "--allow-origin" => origins.push(flag_value(args, &mut i, "--allow-origin")?.to_string()),
+            "--allow-origin" => {
+                origins.push(flag_value(args, &mut i, "--allow-origin")?.to_string())
+            }
             "--no-dns-protection" => protection = Some(false),
             other => return Err(format!("unknown serve option {other:?}")),
         }
         i += 1;
     }
-    let host = bind.rsplit_once(':').map(|(h, _)| h).unwrap_or(&bind).to_string();
+    let host = bind
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(&bind)
+        .to_string();
     config.security = SecuritySettings::for_bind_host(&host);
     if !hosts.is_empty() || !origins.is_empty() {
         config.security.dns_rebinding_protection = true;
@@ -140,11 +159,17 @@ fn cmd_serve(args: &[String]) -> Result<(), String> {
     }
     let rt = tokio_runtime()?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| format!("bind {bind}: {e}"))?;
+        let listener = tokio::net::TcpListener::bind(&bind)
+            .await
+            .map_err(|e| format!("bind {bind}: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let prefix = config.root_path.trim_end_matches('/').to_string();
-        let serving = mcp_sse_tokio::serve(listener, demo::server(), mcp_sse_tokio::ServerOptions { transport: config })
-            .map_err(|e| e.to_string())?;
+        let serving = mcp_sse_tokio::serve(
+            listener,
+            demo::server(),
+            mcp_sse_tokio::ServerOptions { transport: config },
+        )
+        .map_err(|e| e.to_string())?;
         println!("mcp-sse: serving the demo server on http://{addr}{prefix}/sse");
         wait_for_signal().await;
         eprintln!("mcp-sse: shutting down");
@@ -156,13 +181,14 @@ fn cmd_serve(args: &[String]) -> Result<(), String> {
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
@@ -174,14 +200,19 @@ async fn wait_for_signal() {
     }
 }
 
-fn parse_headers(args: &[String]) -> Result<(Vec<String>, Vec<(String, String)>), String> {
+/// Positional arguments and `-H` headers.
+type Parsed = (Vec<String>, Vec<(String, String)>);
+
+fn parse_headers(args: &[String]) -> Result<Parsed, String> {
     let mut positional = Vec::new();
     let mut headers = Vec::new();
     let mut i = 0;
     while i < args.len() {
         if args[i] == "-H" || args[i] == "--header" {
             let h = flag_value(args, &mut i, "-H")?;
-            let (k, v) = h.split_once(':').ok_or_else(|| format!("header {h:?} is not 'Name: value'"))?;
+            let (k, v) = h
+                .split_once(':')
+                .ok_or_else(|| format!("header {h:?} is not 'Name: value'"))?;
             headers.push((k.trim().to_string(), v.trim().to_string()));
         } else {
             positional.push(args[i].clone());
@@ -192,14 +223,24 @@ fn parse_headers(args: &[String]) -> Result<(Vec<String>, Vec<(String, String)>)
 }
 
 async fn connect_tcp(url: &str, headers: Vec<(String, String)>) -> Result<Client, String> {
-    let config = transport::ClientConfig { headers, ..Default::default() };
-    let options = ClientOptions { read_timeout: Some(std::time::Duration::from_secs(30)), ..ClientOptions::default() };
-    mcp_sse_tokio::connect_with(url, options, config).await.map_err(|e: ConnectError| format!("cannot connect to {url}: {e}"))
+    let config = transport::ClientConfig {
+        headers,
+        ..Default::default()
+    };
+    let options = ClientOptions {
+        read_timeout: Some(std::time::Duration::from_secs(30)),
+        ..ClientOptions::default()
+    };
+    mcp_sse_tokio::connect_with(url, options, config)
+        .await
+        .map_err(|e: ConnectError| format!("cannot connect to {url}: {e}"))
 }
 
 fn cmd_probe(args: &[String]) -> Result<(), String> {
     let (pos, headers) = parse_headers(args)?;
-    let [url] = pos.as_slice() else { return Err("usage: mcp-sse probe URL [-H 'Name: value']...".into()) };
+    let [url] = pos.as_slice() else {
+        return Err("usage: mcp-sse probe URL [-H 'Name: value']...".into());
+    };
     tokio_runtime()?.block_on(async move {
         let client = connect_tcp(url, headers).await?;
         let init = client.initialize_result().unwrap_or(Value::Null);
@@ -210,7 +251,11 @@ fn cmd_probe(args: &[String]) -> Result<(), String> {
             println!("instructions: {i}");
         }
         let caps = &init["capabilities"];
-        for (cap, method, key) in [("tools", "tools/list", "tools"), ("resources", "resources/list", "resources"), ("prompts", "prompts/list", "prompts")] {
+        for (cap, method, key) in [
+            ("tools", "tools/list", "tools"),
+            ("resources", "resources/list", "resources"),
+            ("prompts", "prompts/list", "prompts"),
+        ] {
             if caps.get(cap).is_none() {
                 continue;
             }
@@ -218,9 +263,22 @@ fn cmd_probe(args: &[String]) -> Result<(), String> {
                 Ok(v) => {
                     println!("{key}:");
                     for item in v[key].as_array().into_iter().flatten() {
-                        let name = item.get("name").or_else(|| item.get("uri")).cloned().unwrap_or(Value::Null);
-                        let desc = item.get("description").and_then(Value::as_str).unwrap_or("");
-                        println!("  - {} {}", name.as_str().map(str::to_string).unwrap_or_else(|| name.to_string()), desc);
+                        let name = item
+                            .get("name")
+                            .or_else(|| item.get("uri"))
+                            .cloned()
+                            .unwrap_or(Value::Null);
+                        let desc = item
+                            .get("description")
+                            .and_then(Value::as_str)
+                            .unwrap_or("");
+                        println!(
+                            "  - {} {}",
+                            name.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| name.to_string()),
+                            desc
+                        );
                     }
                 }
                 Err(e) => println!("{key}: error {} {}", e.code, e.message),
@@ -235,14 +293,22 @@ fn cmd_call(args: &[String]) -> Result<(), String> {
     let (pos, headers) = parse_headers(args)?;
     let (url, tool, json_args) = match pos.as_slice() {
         [u, t] => (u, t, json!({})),
-        [u, t, a] => (u, t, serde_json::from_str::<Value>(a).map_err(|e| format!("JSON-ARGS: {e}"))?),
+        [u, t, a] => (
+            u,
+            t,
+            serde_json::from_str::<Value>(a).map_err(|e| format!("JSON-ARGS: {e}"))?,
+        ),
         _ => return Err("usage: mcp-sse call URL TOOL [JSON-ARGS]".into()),
     };
     tokio_runtime()?.block_on(async move {
         let client = connect_tcp(url, headers).await?;
         let params = json!({"name": tool, "arguments": json_args});
-        let Value::Object(params) = params else { return Err("bad params".into()) };
-        let result = client.request("tools/call", Some(params), CallOptions::default()).await;
+        let Value::Object(params) = params else {
+            return Err("bad params".into());
+        };
+        let result = client
+            .request("tools/call", Some(params), CallOptions::default())
+            .await;
         client.close().await;
         match result {
             Ok(v) => {
@@ -252,7 +318,12 @@ fn cmd_call(args: &[String]) -> Result<(), String> {
                 }
                 Ok(())
             }
-            Err(e) => Err(format!("error {}: {}{}", e.code, e.message, e.data.map(|d| format!(" ({d})")).unwrap_or_default())),
+            Err(e) => Err(format!(
+                "error {}: {}{}",
+                e.code,
+                e.message,
+                e.data.map(|d| format!(" ({d})")).unwrap_or_default()
+            )),
         }
     })
 }

@@ -15,15 +15,27 @@ fn line(out: &mut dyn Write, s: &str) {
 pub async fn run(client: &Client, out: &mut (dyn Write + Send)) -> usize {
     let mut failures = 0;
     if let Some(init) = client.initialize_result() {
-        line(out, &format!("<- initialize: server {} (protocol {})", init["serverInfo"], init["protocolVersion"]));
+        line(
+            out,
+            &format!(
+                "<- initialize: server {} (protocol {})",
+                init["serverInfo"], init["protocolVersion"]
+            ),
+        );
         line(out, &format!("   capabilities: {}", init["capabilities"]));
         if let Some(i) = init.get("instructions") {
             line(out, &format!("   instructions: {i}"));
         }
     }
-    match client.request("tools/list", None, CallOptions::default()).await {
+    match client
+        .request("tools/list", None, CallOptions::default())
+        .await
+    {
         Ok(v) => {
-            let names: Vec<&str> = v["tools"].as_array().map(|a| a.iter().filter_map(|t| t["name"].as_str()).collect()).unwrap_or_default();
+            let names: Vec<&str> = v["tools"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|t| t["name"].as_str()).collect())
+                .unwrap_or_default();
             line(out, &format!("<- tools/list: {}", names.join(", ")));
         }
         Err(e) => {
@@ -50,20 +62,33 @@ pub async fn run(client: &Client, out: &mut (dyn Write + Send)) -> usize {
             timeout: None,
             progress: Some(Arc::new(move |p, total, msg| {
                 if let Ok(mut v) = pl.lock() {
-                    v.push(format!("   progress {p}/{} {}", total.map(|t| t.to_string()).unwrap_or("?".into()), msg.unwrap_or_default()));
+                    v.push(format!(
+                        "   progress {p}/{} {}",
+                        total.map(|t| t.to_string()).unwrap_or("?".into()),
+                        msg.unwrap_or_default()
+                    ));
                 }
             })),
         };
         let params = json!({"name": name, "arguments": args});
-        let Value::Object(params) = params else { continue };
+        let Value::Object(params) = params else {
+            continue;
+        };
         let result = client.request("tools/call", Some(params), opts).await;
         for p in progress_lines.lock().map(|v| v.clone()).unwrap_or_default() {
             line(out, &p);
         }
         match result {
             Ok(v) => {
-                let texts: Vec<&str> = v["content"].as_array().map(|a| a.iter().filter_map(|c| c["text"].as_str()).collect()).unwrap_or_default();
-                let err = if v["isError"] == json!(true) { " (isError)" } else { "" };
+                let texts: Vec<&str> = v["content"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|c| c["text"].as_str()).collect())
+                    .unwrap_or_default();
+                let err = if v["isError"] == json!(true) {
+                    " (isError)"
+                } else {
+                    ""
+                };
                 line(out, &format!("<- {}{err}", texts.join(" | ")));
                 if let Some(s) = v.get("structuredContent") {
                     line(out, &format!("   structuredContent: {s}"));
@@ -77,15 +102,29 @@ pub async fn run(client: &Client, out: &mut (dyn Write + Send)) -> usize {
     }
     for (method, params) in [
         ("resources/read", json!({"uri": "demo://greeting/sse"})),
-        ("prompts/get", json!({"name": "greet", "arguments": {"name": "bob"}})),
-        ("completion/complete", json!({"ref": {"type": "ref/prompt", "name": "greet"}, "argument": {"name": "name", "value": "c"}})),
+        (
+            "prompts/get",
+            json!({"name": "greet", "arguments": {"name": "bob"}}),
+        ),
+        (
+            "completion/complete",
+            json!({"ref": {"type": "ref/prompt", "name": "greet"}, "argument": {"name": "name", "value": "c"}}),
+        ),
     ] {
-        let Value::Object(p) = params.clone() else { continue };
-        match client.request(method, Some(p), CallOptions::default()).await {
+        let Value::Object(p) = params.clone() else {
+            continue;
+        };
+        match client
+            .request(method, Some(p), CallOptions::default())
+            .await
+        {
             Ok(v) => line(out, &format!("-> {method} {params}\n<- {v}")),
             Err(e) => {
                 failures += 1;
-                line(out, &format!("!! {method} failed: {} {}", e.code, e.message));
+                line(
+                    out,
+                    &format!("!! {method} failed: {} {}", e.code, e.message),
+                );
             }
         }
     }

@@ -10,13 +10,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use mcp_sse_core::jsonrpc::Message;
 use mcp_sse_core::transport::{
-    Client, ClientConfig, ClientEvent, ConnectionId, SecuritySettings, Server, ServerConfig, ServerEvent, SessionId,
+    Client, ClientConfig, ClientEvent, ConnectionId, SecuritySettings, Server, ServerConfig,
+    ServerEvent, SessionId,
 };
 
 const CAPTURED_SESSION: &str = "f9e48604c1c647c9910bfadd1fa0b835";
 
 fn captured_id_bytes() -> [u8; 16] {
-    SessionId::parse_lenient(CAPTURED_SESSION).unwrap().as_u128().to_be_bytes()
+    SessionId::parse_lenient(CAPTURED_SESSION)
+        .unwrap()
+        .as_u128()
+        .to_be_bytes()
 }
 
 fn drain(server: &mut Server, conn: ConnectionId) -> Vec<u8> {
@@ -46,7 +50,9 @@ fn message_payloads(block: &[u8]) -> Vec<String> {
 }
 
 fn show(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).replace('\r', "\\r").replace('\n', "\\n\n")
+    String::from_utf8_lossy(b)
+        .replace('\r', "\\r")
+        .replace('\n', "\\n\n")
 }
 
 #[test]
@@ -68,7 +74,9 @@ fn part_a_replays_through_the_server_machine() {
     let mut checked = 0;
     for block in &blocks {
         if block.client_to_server {
-            let conn = *conns.entry(block.tag.clone()).or_insert_with(|| server.open_connection(t0));
+            let conn = *conns
+                .entry(block.tag.clone())
+                .or_insert_with(|| server.open_connection(t0));
             if block.eof {
                 server.handle_eof(conn, t0);
                 continue;
@@ -103,7 +111,9 @@ fn part_a_replays_through_the_server_machine() {
                 server.handle_timeout(due, wall);
             } else {
                 for json in message_payloads(&block.bytes) {
-                    server.send_json(session.expect("session"), json.as_bytes()).expect("send");
+                    server
+                        .send_json(session.expect("session"), json.as_bytes())
+                        .expect("send");
                 }
             }
         }
@@ -115,11 +125,19 @@ fn part_a_replays_through_the_server_machine() {
         } else {
             capture::strip_date_server(&block.bytes)
         };
-        assert_eq!(show(&ours), show(&expected), "block [{}] differs", block.tag);
+        assert_eq!(
+            show(&ours),
+            show(&expected),
+            "block [{}] differs",
+            block.tag
+        );
         checked += 1;
     }
     assert!(checked >= 25, "only {checked} server blocks compared");
-    assert_eq!(session.map(|s| s.to_string()).as_deref(), Some(CAPTURED_SESSION));
+    assert_eq!(
+        session.map(|s| s.to_string()).as_deref(),
+        Some(CAPTURED_SESSION)
+    );
     // Every accepted POST delivered its message; the float id was refused (DIVERGENCE 1) and
     // the malformed ones produced nothing.
     let methods: Vec<String> = posted
@@ -133,7 +151,16 @@ fn part_a_replays_through_the_server_machine() {
         .collect();
     assert_eq!(
         methods,
-        ["initialize", "notifications/initialized", "ping", "tools/call", "tools/call", "tools/call", "<response>", "no/such"]
+        [
+            "initialize",
+            "notifications/initialized",
+            "ping",
+            "tools/call",
+            "tools/call",
+            "tools/call",
+            "<response>",
+            "no/such"
+        ]
     );
 }
 
@@ -146,13 +173,18 @@ fn part_d_rejections_match_byte_for_byte() {
     let zero = "00000000-0000-0000-0000-000000000000";
     for (cmd, expected) in cases {
         let request: Vec<u8> = if cmd.contains("Host:evil.com") {
-            b"GET /sse HTTP/1.1\r\nHost: evil.com\r\nUser-Agent: curl/8\r\nAccept: */*\r\n\r\n".to_vec()
+            b"GET /sse HTTP/1.1\r\nHost: evil.com\r\nUser-Agent: curl/8\r\nAccept: */*\r\n\r\n"
+                .to_vec()
         } else if cmd.contains("Origin:http://evil.com") {
             format!("GET /sse HTTP/1.1\r\n{host}Origin: http://evil.com\r\n\r\n").into_bytes()
         } else if cmd.contains("-X POST http://127.0.0.1:8765/sse") {
             format!("POST /sse HTTP/1.1\r\n{host}\r\n").into_bytes()
         } else if cmd.contains("-H \"Content-Type:\"") {
-            format!("POST /messages/?session_id={} HTTP/1.1\r\n{host}Content-Length: 2\r\n\r\n{{}}", "0".repeat(32)).into_bytes()
+            format!(
+                "POST /messages/?session_id={} HTTP/1.1\r\n{host}Content-Length: 2\r\n\r\n{{}}",
+                "0".repeat(32)
+            )
+            .into_bytes()
         } else if cmd.contains("session_id=00000000-0000") {
             format!("POST /messages/?session_id={zero} HTTP/1.1\r\n{host}content-type: application/json\r\nContent-Length: 2\r\n\r\n{{}}")
                 .into_bytes()
@@ -168,7 +200,10 @@ fn part_d_rejections_match_byte_for_byte() {
             panic!("unexpected part D case {cmd}");
         };
         let mut server = Server::new(
-            ServerConfig { security: SecuritySettings::for_bind_host("127.0.0.1"), ..ServerConfig::default() },
+            ServerConfig {
+                security: SecuritySettings::for_bind_host("127.0.0.1"),
+                ..ServerConfig::default()
+            },
             Box::new(|| [1; 16]),
         );
         let now = Instant::now();
@@ -185,23 +220,34 @@ fn client_machine_consumes_the_server_side_of_part_a() {
     let text = capture::read_capture();
     let blocks = capture::blocks(&capture::part(&text, "A"));
     let now = Instant::now();
-    let mut client = Client::new("http://127.0.0.1:8766/sse", ClientConfig::default(), now).unwrap();
+    let mut client =
+        Client::new("http://127.0.0.1:8766/sse", ClientConfig::default(), now).unwrap();
     let stream = Client::STREAM;
     client.handle_connected(stream, now);
     let get = client.poll_transmit(stream).unwrap();
     // Our GET is the capture's GET (the raw-socket client sent exactly the reference's headers).
-    let captured_get = &blocks.iter().find(|b| b.client_to_server && b.tag == "sse").unwrap().bytes;
+    let captured_get = &blocks
+        .iter()
+        .find(|b| b.client_to_server && b.tag == "sse")
+        .unwrap()
+        .bytes;
     assert_eq!(show(&get), show(captured_get));
     let mut messages = Vec::new();
     let mut ready = None;
-    for block in blocks.iter().filter(|b| !b.client_to_server && b.tag == "sse" && !b.eof) {
+    for block in blocks
+        .iter()
+        .filter(|b| !b.client_to_server && b.tag == "sse" && !b.eof)
+    {
         // Feed byte by byte: framing must not depend on segmentation.
         for b in block.bytes.chunks(7) {
             client.handle_bytes(stream, Bytes::copy_from_slice(b), now);
         }
         while let Some(ev) = client.poll_event() {
             match ev {
-                ClientEvent::Ready { endpoint, session_id } => ready = Some((endpoint, session_id)),
+                ClientEvent::Ready {
+                    endpoint,
+                    session_id,
+                } => ready = Some((endpoint, session_id)),
                 ClientEvent::Message(m) => messages.push(m),
                 ClientEvent::Closed(e) => panic!("closed: {e:?}"),
                 _ => {}
@@ -209,7 +255,10 @@ fn client_machine_consumes_the_server_side_of_part_a() {
         }
     }
     let (endpoint, sid) = ready.expect("endpoint event");
-    assert_eq!(endpoint, format!("http://127.0.0.1:8766/messages/?session_id={CAPTURED_SESSION}"));
+    assert_eq!(
+        endpoint,
+        format!("http://127.0.0.1:8766/messages/?session_id={CAPTURED_SESSION}")
+    );
     assert_eq!(sid.as_deref(), Some(CAPTURED_SESSION));
     // initialize, ping, echo, log, progress, log, progress, result, sampling request, result, error.
     assert_eq!(messages.len(), 11, "{messages:?}");

@@ -25,7 +25,8 @@ use mcp_sse_glue::io::{ByteRead, ByteWrite, Connection};
 use mcp_sse_glue::{BoxFuture, CancelFlag, Rt, Runtime};
 
 pub use mcp_sse_glue::{
-    CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer, RequestContext, SseServer,
+    CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer,
+    RequestContext, SseServer,
 };
 
 /// Read buffer size per TCP read.
@@ -108,21 +109,33 @@ impl ByteWrite for TcpWrite {
 
 fn tcp_connection(stream: smol::net::TcpStream) -> Connection {
     let _ = stream.set_nodelay(true);
-    (Box::new(TcpRead(stream.clone(), BytesMut::new())), Box::new(TcpWrite(stream)))
+    (
+        Box::new(TcpRead(stream.clone(), BytesMut::new())),
+        Box::new(TcpWrite(stream)),
+    )
 }
 
 /// Connects a client to `server` in memory (no HTTP).
-pub async fn connect_in_memory(server: McpServer, options: ClientOptions) -> Result<Client, ConnectError> {
+pub async fn connect_in_memory(
+    server: McpServer,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
     mcp_sse_glue::connect_in_memory(runtime(), server, options).await
 }
 
 /// Connects a client to `server` over the real HTTP+SSE path through in-memory pipes.
-pub async fn connect_over_sse(server: McpServer, options: ClientOptions) -> Result<Client, ConnectError> {
+pub async fn connect_over_sse(
+    server: McpServer,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
     mcp_sse_glue::connect_over_sse(runtime(), server, options).await
 }
 
 /// Connects a client to an existing in-process [`SseServer`] through in-memory pipes.
-pub async fn connect_over_sse_to(server: Arc<SseServer>, options: ClientOptions) -> Result<Client, ConnectError> {
+pub async fn connect_over_sse_to(
+    server: Arc<SseServer>,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
     mcp_sse_glue::connect_over_sse_to(runtime(), server, options).await
 }
 
@@ -139,7 +152,12 @@ pub trait ClientConnect: Sized {
 
 impl ClientConnect for Client {
     fn connect(url: &str, options: ClientOptions) -> BoxFuture<'_, Result<Self, ConnectError>> {
-        Box::pin(mcp_sse_glue::connect_url(runtime(), url, options, transport::ClientConfig::default()))
+        Box::pin(mcp_sse_glue::connect_url(
+            runtime(),
+            url,
+            options,
+            transport::ClientConfig::default(),
+        ))
     }
 }
 
@@ -187,9 +205,18 @@ impl Serving {
 }
 
 /// Serves `server` on `listener` (accept loop in the background) and returns at once.
-pub fn serve(listener: smol::net::TcpListener, server: McpServer, options: ServerOptions) -> io::Result<Serving> {
+pub fn serve(
+    listener: smol::net::TcpListener,
+    server: McpServer,
+    options: ServerOptions,
+) -> io::Result<Serving> {
     let local_addr = listener.local_addr()?;
-    let sse = SseServer::new(runtime(), server, options.transport, Box::new(mcp_sse_glue::os_random));
+    let sse = SseServer::new(
+        runtime(),
+        server,
+        options.transport,
+        Box::new(mcp_sse_glue::os_random),
+    );
     let stop = Arc::new(CancelFlag::new());
     let (s, st) = (sse.clone(), stop.clone());
     smol::spawn(async move {
@@ -198,7 +225,8 @@ pub fn serve(listener: smol::net::TcpListener, server: McpServer, options: Serve
                 None => break,
                 Some(Ok((stream, _))) => {
                     let s = s.clone();
-                    smol::spawn(async move { s.serve_connection(tcp_connection(stream)).await }).detach();
+                    smol::spawn(async move { s.serve_connection(tcp_connection(stream)).await })
+                        .detach();
                 }
                 Some(Err(_)) => {
                     // Out of descriptors or similar: back off briefly instead of spinning.
@@ -208,5 +236,9 @@ pub fn serve(listener: smol::net::TcpListener, server: McpServer, options: Serve
         }
     })
     .detach();
-    Ok(Serving { sse, stop, local_addr })
+    Ok(Serving {
+        sse,
+        stop,
+        local_addr,
+    })
 }

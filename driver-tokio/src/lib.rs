@@ -20,13 +20,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use mcp_sse_core::transport;
 use mcp_sse_glue::io::{ByteRead, ByteWrite, Connection};
 use mcp_sse_glue::{BoxFuture, CancelFlag, Rt, Runtime};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub use mcp_sse_glue::{
-    CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer, RequestContext, SseServer,
+    CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer,
+    RequestContext, SseServer,
 };
 
 /// Read buffer size per TCP read.
@@ -111,17 +112,26 @@ fn tcp_connection(stream: tokio::net::TcpStream) -> Connection {
 }
 
 /// Connects a client to `server` in memory (no HTTP).
-pub async fn connect_in_memory(server: McpServer, options: ClientOptions) -> Result<Client, ConnectError> {
+pub async fn connect_in_memory(
+    server: McpServer,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
     mcp_sse_glue::connect_in_memory(runtime(), server, options).await
 }
 
 /// Connects a client to `server` over the real HTTP+SSE path through in-memory pipes.
-pub async fn connect_over_sse(server: McpServer, options: ClientOptions) -> Result<Client, ConnectError> {
+pub async fn connect_over_sse(
+    server: McpServer,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
     mcp_sse_glue::connect_over_sse(runtime(), server, options).await
 }
 
 /// Connects a client to an existing in-process [`SseServer`] through in-memory pipes.
-pub async fn connect_over_sse_to(server: Arc<SseServer>, options: ClientOptions) -> Result<Client, ConnectError> {
+pub async fn connect_over_sse_to(
+    server: Arc<SseServer>,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
     mcp_sse_glue::connect_over_sse_to(runtime(), server, options).await
 }
 
@@ -138,7 +148,12 @@ pub trait ClientConnect: Sized {
 
 impl ClientConnect for Client {
     fn connect(url: &str, options: ClientOptions) -> BoxFuture<'_, Result<Self, ConnectError>> {
-        Box::pin(mcp_sse_glue::connect_url(runtime(), url, options, transport::ClientConfig::default()))
+        Box::pin(mcp_sse_glue::connect_url(
+            runtime(),
+            url,
+            options,
+            transport::ClientConfig::default(),
+        ))
     }
 }
 
@@ -186,9 +201,18 @@ impl Serving {
 }
 
 /// Serves `server` on `listener` (accept loop in the background) and returns at once.
-pub fn serve(listener: tokio::net::TcpListener, server: McpServer, options: ServerOptions) -> io::Result<Serving> {
+pub fn serve(
+    listener: tokio::net::TcpListener,
+    server: McpServer,
+    options: ServerOptions,
+) -> io::Result<Serving> {
     let local_addr = listener.local_addr()?;
-    let sse = SseServer::new(runtime(), server, options.transport, Box::new(mcp_sse_glue::os_random));
+    let sse = SseServer::new(
+        runtime(),
+        server,
+        options.transport,
+        Box::new(mcp_sse_glue::os_random),
+    );
     let stop = Arc::new(CancelFlag::new());
     let (s, st) = (sse.clone(), stop.clone());
     tokio::spawn(async move {
@@ -206,5 +230,9 @@ pub fn serve(listener: tokio::net::TcpListener, server: McpServer, options: Serv
             }
         }
     });
-    Ok(Serving { sse, stop, local_addr })
+    Ok(Serving {
+        sse,
+        stop,
+        local_addr,
+    })
 }

@@ -40,11 +40,33 @@ impl From<&str> for ToolError {
     }
 }
 
-type ToolFn = Arc<dyn Fn(RequestContext, Map<String, Value>) -> BoxFuture<'static, Result<Value, ToolError>> + Send + Sync>;
-type ReadFn =
-    Arc<dyn Fn(RequestContext, String, HashMap<String, String>) -> BoxFuture<'static, Result<Value, ErrorObject>> + Send + Sync>;
-type PromptFn = Arc<dyn Fn(RequestContext, Option<Map<String, Value>>) -> BoxFuture<'static, Result<Value, ErrorObject>> + Send + Sync>;
-type ParamsFn = Arc<dyn Fn(RequestContext, Map<String, Value>) -> BoxFuture<'static, Result<Value, ErrorObject>> + Send + Sync>;
+type ToolFn = Arc<
+    dyn Fn(RequestContext, Map<String, Value>) -> BoxFuture<'static, Result<Value, ToolError>>
+        + Send
+        + Sync,
+>;
+type ReadFn = Arc<
+    dyn Fn(
+            RequestContext,
+            String,
+            HashMap<String, String>,
+        ) -> BoxFuture<'static, Result<Value, ErrorObject>>
+        + Send
+        + Sync,
+>;
+type PromptFn = Arc<
+    dyn Fn(
+            RequestContext,
+            Option<Map<String, Value>>,
+        ) -> BoxFuture<'static, Result<Value, ErrorObject>>
+        + Send
+        + Sync,
+>;
+type ParamsFn = Arc<
+    dyn Fn(RequestContext, Map<String, Value>) -> BoxFuture<'static, Result<Value, ErrorObject>>
+        + Send
+        + Sync,
+>;
 type NotifyFn = Arc<dyn Fn(RequestContext, String, Params) -> BoxFuture<'static, ()> + Send + Sync>;
 
 struct Entry<F> {
@@ -86,7 +108,9 @@ pub struct ServerBuilder {
 
 impl std::fmt::Debug for ServerBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerBuilder").field("info", &self.info).finish_non_exhaustive()
+        f.debug_struct("ServerBuilder")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
     }
 }
 
@@ -149,7 +173,10 @@ impl ServerBuilder {
         Fut: Future<Output = Result<Value, ToolError>> + Send + 'static,
     {
         if !self.has_named(&self.tools, &def) {
-            self.tools.push(Entry { def, f: Arc::new(move |c, a| Box::pin(f(c, a))) });
+            self.tools.push(Entry {
+                def,
+                f: Arc::new(move |c, a| Box::pin(f(c, a))),
+            });
         }
         self
     }
@@ -161,7 +188,10 @@ impl ServerBuilder {
         F: Fn(RequestContext, String) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
     {
-        self.resources.push(Entry { def, f: Arc::new(move |c, uri, _| Box::pin(f(c, uri))) });
+        self.resources.push(Entry {
+            def,
+            f: Arc::new(move |c, uri, _| Box::pin(f(c, uri))),
+        });
         self
     }
 
@@ -172,7 +202,10 @@ impl ServerBuilder {
         F: Fn(RequestContext, String, HashMap<String, String>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
     {
-        self.templates.push(Entry { def, f: Arc::new(move |c, uri, vars| Box::pin(f(c, uri, vars))) });
+        self.templates.push(Entry {
+            def,
+            f: Arc::new(move |c, uri, vars| Box::pin(f(c, uri, vars))),
+        });
         self
     }
 
@@ -184,7 +217,10 @@ impl ServerBuilder {
         Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
     {
         if !self.has_named(&self.prompts, &def) {
-            self.prompts.push(Entry { def, f: Arc::new(move |c, a| Box::pin(f(c, a))) });
+            self.prompts.push(Entry {
+                def,
+                f: Arc::new(move |c, a| Box::pin(f(c, a))),
+            });
         }
         self
     }
@@ -208,7 +244,10 @@ impl ServerBuilder {
         U: Fn(RequestContext, Map<String, Value>) -> UF + Send + Sync + 'static,
         UF: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
     {
-        self.subscribe = Some((Arc::new(move |c, p| Box::pin(subscribe(c, p))), Arc::new(move |c, p| Box::pin(unsubscribe(c, p)))));
+        self.subscribe = Some((
+            Arc::new(move |c, p| Box::pin(subscribe(c, p))),
+            Arc::new(move |c, p| Box::pin(unsubscribe(c, p))),
+        ));
         self
     }
 
@@ -232,7 +271,9 @@ impl ServerBuilder {
     pub fn build(self) -> McpServer {
         let features = ServerFeatures {
             tools: !self.tools.is_empty(),
-            resources: !self.resources.is_empty() || !self.templates.is_empty() || self.subscribe.is_some(),
+            resources: !self.resources.is_empty()
+                || !self.templates.is_empty()
+                || self.subscribe.is_some(),
             resources_subscribe: self.subscribe.is_some(),
             prompts: !self.prompts.is_empty(),
             completions: self.completion.is_some(),
@@ -265,14 +306,19 @@ fn invalid_params(message: &str, data: Option<Value>) -> ErrorObject {
 
 impl Router {
     fn page(&self, items: Vec<Value>, key: &str, params: &Params) -> Result<Value, ErrorObject> {
-        let cursor = params.as_ref().and_then(|p| p.get("cursor")).and_then(Value::as_str);
+        let cursor = params
+            .as_ref()
+            .and_then(|p| p.get("cursor"))
+            .and_then(Value::as_str);
         let start = match cursor {
             None => 0,
             Some(c) => c
                 .strip_prefix("page-")
                 .and_then(|n| n.parse::<usize>().ok())
                 .filter(|n| *n <= items.len())
-                .ok_or_else(|| invalid_params("Invalid cursor", Some(Value::String(c.to_string()))))?,
+                .ok_or_else(|| {
+                    invalid_params("Invalid cursor", Some(Value::String(c.to_string())))
+                })?,
         };
         let size = self.b.page_size.unwrap_or(usize::MAX);
         let end = start.saturating_add(size).min(items.len());
@@ -284,21 +330,46 @@ impl Router {
         Ok(Value::Object(out))
     }
 
-    fn call_tool(&self, ctx: RequestContext, params: Params) -> BoxFuture<'static, Result<Value, ErrorObject>> {
+    fn call_tool(
+        &self,
+        ctx: RequestContext,
+        params: Params,
+    ) -> BoxFuture<'static, Result<Value, ErrorObject>> {
         let params = params.unwrap_or_default();
-        let Some(name) = params.get("name").and_then(Value::as_str).map(str::to_string) else {
-            return Box::pin(async { Err(invalid_params("Invalid request parameters", Some(Value::String(String::new())))) });
+        let Some(name) = params
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            return Box::pin(async {
+                Err(invalid_params(
+                    "Invalid request parameters",
+                    Some(Value::String(String::new())),
+                ))
+            });
         };
         let args = match params.get("arguments") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(m)) => m.clone(),
             Some(_) => {
-                return Box::pin(async { Err(invalid_params("Invalid request parameters", Some(Value::String(String::new())))) })
+                return Box::pin(async {
+                    Err(invalid_params(
+                        "Invalid request parameters",
+                        Some(Value::String(String::new())),
+                    ))
+                })
             }
         };
-        let Some(entry) = self.b.tools.iter().find(|t| t.def.get("name").and_then(Value::as_str) == Some(&name)) else {
+        let Some(entry) = self
+            .b
+            .tools
+            .iter()
+            .find(|t| t.def.get("name").and_then(Value::as_str) == Some(&name))
+        else {
             let text = format!("Unknown tool: {name}");
-            return Box::pin(async move { Ok(json!({"content": [{"type": "text", "text": text}], "isError": true})) });
+            return Box::pin(async move {
+                Ok(json!({"content": [{"type": "text", "text": text}], "isError": true}))
+            });
         };
         let f = entry.f.clone();
         Box::pin(async move {
@@ -309,15 +380,31 @@ impl Router {
                     }
                     Ok(v)
                 }
-                Err(ToolError::Tool(text)) => Ok(json!({"content": [{"type": "text", "text": text}], "isError": true})),
+                Err(ToolError::Tool(text)) => {
+                    Ok(json!({"content": [{"type": "text", "text": text}], "isError": true}))
+                }
                 Err(ToolError::Protocol(e)) => Err(e),
             }
         })
     }
 
-    fn read_resource(&self, ctx: RequestContext, params: Params) -> BoxFuture<'static, Result<Value, ErrorObject>> {
-        let Some(uri) = params.as_ref().and_then(|p| p.get("uri")).and_then(Value::as_str).map(str::to_string) else {
-            return Box::pin(async { Err(invalid_params("Invalid request parameters", Some(Value::String(String::new())))) });
+    fn read_resource(
+        &self,
+        ctx: RequestContext,
+        params: Params,
+    ) -> BoxFuture<'static, Result<Value, ErrorObject>> {
+        let Some(uri) = params
+            .as_ref()
+            .and_then(|p| p.get("uri"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            return Box::pin(async {
+                Err(invalid_params(
+                    "Invalid request parameters",
+                    Some(Value::String(String::new())),
+                ))
+            });
         };
         let found = self
             .b
@@ -332,7 +419,12 @@ impl Router {
                 })
             });
         let Some((f, vars)) = found else {
-            return Box::pin(async move { Err(invalid_params("Resource not found", Some(json!({"uri": uri})))) });
+            return Box::pin(async move {
+                Err(invalid_params(
+                    "Resource not found",
+                    Some(json!({"uri": uri})),
+                ))
+            });
         };
         Box::pin(async move {
             let contents = f(ctx, uri, vars).await?;
@@ -376,40 +468,76 @@ pub fn match_template(template: &str, uri: &str) -> Option<HashMap<String, Strin
 }
 
 impl Handler for Router {
-    fn handle_request(&self, ctx: RequestContext, method: String, params: Params) -> BoxFuture<'static, Result<Value, ErrorObject>> {
+    fn handle_request(
+        &self,
+        ctx: RequestContext,
+        method: String,
+        params: Params,
+    ) -> BoxFuture<'static, Result<Value, ErrorObject>> {
         match method.as_str() {
             "tools/list" => {
-                let r = self.page(self.b.tools.iter().map(|e| e.def.clone()).collect(), "tools", &params);
+                let r = self.page(
+                    self.b.tools.iter().map(|e| e.def.clone()).collect(),
+                    "tools",
+                    &params,
+                );
                 Box::pin(async move { r })
             }
             "tools/call" => self.call_tool(ctx, params),
             "resources/list" => {
-                let r = self.page(self.b.resources.iter().map(|e| e.def.clone()).collect(), "resources", &params);
+                let r = self.page(
+                    self.b.resources.iter().map(|e| e.def.clone()).collect(),
+                    "resources",
+                    &params,
+                );
                 Box::pin(async move { r })
             }
             "resources/templates/list" => {
-                let r = self.page(self.b.templates.iter().map(|e| e.def.clone()).collect(), "resourceTemplates", &params);
+                let r = self.page(
+                    self.b.templates.iter().map(|e| e.def.clone()).collect(),
+                    "resourceTemplates",
+                    &params,
+                );
                 Box::pin(async move { r })
             }
             "resources/read" => self.read_resource(ctx, params),
             "resources/subscribe" | "resources/unsubscribe" => match &self.b.subscribe {
                 Some((s, u)) => {
-                    let f = if method == "resources/subscribe" { s.clone() } else { u.clone() };
+                    let f = if method == "resources/subscribe" {
+                        s.clone()
+                    } else {
+                        u.clone()
+                    };
                     f(ctx, params.unwrap_or_default())
                 }
                 None => Box::pin(async move { Err(ErrorObject::method_not_found(&method)) }),
             },
             "prompts/list" => {
-                let r = self.page(self.b.prompts.iter().map(|e| e.def.clone()).collect(), "prompts", &params);
+                let r = self.page(
+                    self.b.prompts.iter().map(|e| e.def.clone()).collect(),
+                    "prompts",
+                    &params,
+                );
                 Box::pin(async move { r })
             }
             "prompts/get" => {
                 let p = params.unwrap_or_default();
-                let name = p.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+                let name = p
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 let args = p.get("arguments").and_then(Value::as_object).cloned();
-                match self.b.prompts.iter().find(|e| e.def.get("name").and_then(Value::as_str) == Some(&name)) {
+                match self
+                    .b
+                    .prompts
+                    .iter()
+                    .find(|e| e.def.get("name").and_then(Value::as_str) == Some(&name))
+                {
                     Some(e) => (e.f)(ctx, args),
-                    None => Box::pin(async move { Err(invalid_params(&format!("Unknown prompt: {name}"), None)) }),
+                    None => Box::pin(async move {
+                        Err(invalid_params(&format!("Unknown prompt: {name}"), None))
+                    }),
                 }
             }
             "completion/complete" => match &self.b.completion {
@@ -420,7 +548,12 @@ impl Handler for Router {
         }
     }
 
-    fn handle_notification(&self, ctx: RequestContext, method: String, params: Params) -> BoxFuture<'static, ()> {
+    fn handle_notification(
+        &self,
+        ctx: RequestContext,
+        method: String,
+        params: Params,
+    ) -> BoxFuture<'static, ()> {
         match &self.b.on_notification {
             Some(f) => f(ctx, method, params),
             None => Box::pin(async {}),
@@ -439,6 +572,9 @@ mod tests {
         assert_eq!(v["name"], "b");
         assert!(match_template("file:///{dir}/{name}.txt", "file:///a/b/c.txt").is_none());
         assert!(match_template("greeting://{name}", "greeting://").is_none());
-        assert_eq!(match_template("greeting://{name}", "greeting://bob").unwrap()["name"], "bob");
+        assert_eq!(
+            match_template("greeting://{name}", "greeting://bob").unwrap()["name"],
+            "bob"
+        );
     }
 }

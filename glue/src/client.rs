@@ -15,7 +15,8 @@ use crate::server::Params;
 
 /// Answers a server→client request (sampling, roots, elicitation): params in, result or
 /// JSON-RPC error out.
-pub type RequestCallback = Arc<dyn Fn(Params) -> BoxFuture<'static, Result<Value, ErrorObject>> + Send + Sync>;
+pub type RequestCallback =
+    Arc<dyn Fn(Params) -> BoxFuture<'static, Result<Value, ErrorObject>> + Send + Sync>;
 /// Receives the params of each `notifications/message`.
 pub type LoggingCallback = Arc<dyn Fn(Value) -> BoxFuture<'static, ()> + Send + Sync>;
 /// Receives every server notification and every transport-level problem.
@@ -128,7 +129,10 @@ pub struct CallOptions {
 
 impl std::fmt::Debug for CallOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallOptions").field("timeout", &self.timeout).field("progress", &self.progress.is_some()).finish()
+        f.debug_struct("CallOptions")
+            .field("timeout", &self.timeout)
+            .field("progress", &self.progress.is_some())
+            .finish()
     }
 }
 
@@ -228,20 +232,37 @@ impl Client {
 
     /// Sends a request and waits for its result. Dropping the future cancels the request
     /// (`notifications/cancelled` with reason `caller cancelled`).
-    pub async fn request(&self, method: &str, params: Params, opts: CallOptions) -> Result<Value, ErrorObject> {
+    pub async fn request(
+        &self,
+        method: &str,
+        params: Params,
+        opts: CallOptions,
+    ) -> Result<Value, ErrorObject> {
         let (tx, rx) = async_channel::bounded(1);
         let now = Instant::now();
-        let ropts = RequestOptions { timeout: opts.timeout, progress: opts.progress.is_some() };
+        let ropts = RequestOptions {
+            timeout: opts.timeout,
+            progress: opts.progress.is_some(),
+        };
         let inner = &self.inner;
         let (res, msgs, events) = inner.with_machine(|m| {
             let r = m.send_request(method, params, ropts, now);
             if let Ok(id) = &r {
-                relock(&inner.waiters).insert(id.clone(), Waiter { tx, progress: opts.progress.clone() });
+                relock(&inner.waiters).insert(
+                    id.clone(),
+                    Waiter {
+                        tx,
+                        progress: opts.progress.clone(),
+                    },
+                );
             }
             r
         });
         let id = res.map_err(|e| ErrorObject::new(codes::CONNECTION_CLOSED, e.to_string()))?;
-        let mut guard = CancelOnDrop { inner: self.inner.clone(), id: Some(id.clone()) };
+        let mut guard = CancelOnDrop {
+            inner: self.inner.clone(),
+            id: Some(id.clone()),
+        };
         inner.after(msgs, events).await;
         let deadline = opts.timeout.or(inner.options.read_timeout).map(|t| now + t);
         let result = inner.wait(&id, &rx, deadline).await;
@@ -251,7 +272,9 @@ impl Client {
 
     /// Sends a notification.
     pub async fn notify(&self, method: &str, params: Params) -> Result<(), ErrorObject> {
-        let (res, msgs, events) = self.inner.with_machine(|m| m.send_notification(method, params));
+        let (res, msgs, events) = self
+            .inner
+            .with_machine(|m| m.send_notification(method, params));
         res.map_err(|e| ErrorObject::new(codes::CONNECTION_CLOSED, e.to_string()))?;
         self.inner.after(msgs, events).await;
         Ok(())
@@ -278,7 +301,9 @@ impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         if let Some(id) = self.id.take() {
             relock(&self.inner.waiters).remove(&id);
-            let (_, msgs, _events) = self.inner.with_machine(|m| m.cancel(&id, "caller cancelled"));
+            let (_, msgs, _events) = self
+                .inner
+                .with_machine(|m| m.cancel(&id, "caller cancelled"));
             for m in msgs {
                 if let Err(async_channel::TrySendError::Full(m)) = self.inner.outbound.try_send(m) {
                     let tx = self.inner.outbound.clone();
@@ -292,7 +317,10 @@ impl Drop for CancelOnDrop {
 }
 
 impl Inner {
-    fn with_machine<T>(&self, f: impl FnOnce(&mut ClientSession) -> T) -> (T, Vec<Message>, Vec<ClientEvent>) {
+    fn with_machine<T>(
+        &self,
+        f: impl FnOnce(&mut ClientSession) -> T,
+    ) -> (T, Vec<Message>, Vec<ClientEvent>) {
         let mut m = relock(&self.machine);
         let out = f(&mut m);
         let mut msgs = Vec::new();
@@ -353,8 +381,16 @@ impl Inner {
                             let _ = w.tx.try_send(result);
                         }
                     }
-                    ClientEvent::Progress { id, progress, total, message, .. } => {
-                        let cb = relock(&this.waiters).get(&id).and_then(|w| w.progress.clone());
+                    ClientEvent::Progress {
+                        id,
+                        progress,
+                        total,
+                        message,
+                        ..
+                    } => {
+                        let cb = relock(&this.waiters)
+                            .get(&id)
+                            .and_then(|w| w.progress.clone());
                         if let Some(cb) = cb {
                             cb(progress, total, message);
                         }

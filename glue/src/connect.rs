@@ -30,7 +30,9 @@ pub fn os_random() -> [u8; 16] {
     if getrandom::fill(&mut b).is_err() {
         // No OS randomness: ids from the time and a counter stay unique, though guessable.
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         b = (t.as_nanos() ^ (u128::from(n) << 64)).to_le_bytes();
     }
@@ -39,7 +41,11 @@ pub fn os_random() -> [u8; 16] {
 
 /// Connects a client to `server` through in-memory message channels: no HTTP, no SSE, the same
 /// [`Client`].
-pub async fn connect_in_memory(rt: Rt, server: McpServer, options: ClientOptions) -> Result<Client, ConnectError> {
+pub async fn connect_in_memory(
+    rt: Rt,
+    server: McpServer,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
     let (c_out_tx, c_out_rx) = async_channel::bounded::<Message>(LINK_CAPACITY);
     let (s_in_tx, s_in_rx) = async_channel::bounded::<Inbound>(LINK_CAPACITY);
     let (s_out_tx, s_out_rx) = async_channel::bounded::<Message>(LINK_CAPACITY);
@@ -61,7 +67,9 @@ pub async fn connect_in_memory(rt: Rt, server: McpServer, options: ClientOptions
     }));
     let srt = rt.clone();
     rt.spawn(Box::pin(async move {
-        server.run_session(srt, SessionHandle::default(), s_in_rx, s_out_tx).await;
+        server
+            .run_session(srt, SessionHandle::default(), s_in_rx, s_out_tx)
+            .await;
         drop(done_tx);
     }));
     let closer = Box::new(move || {
@@ -69,9 +77,17 @@ pub async fn connect_in_memory(rt: Rt, server: McpServer, options: ClientOptions
             let _ = done_rx.recv().await;
         }) as crate::rt::BoxFuture<'static, ()>
     });
-    Client::start(rt, Link { outbound: c_out_tx, inbound: c_in_rx }, options, Some(closer))
-        .await
-        .map_err(ConnectError::Initialize)
+    Client::start(
+        rt,
+        Link {
+            outbound: c_out_tx,
+            inbound: c_in_rx,
+        },
+        options,
+        Some(closer),
+    )
+    .await
+    .map_err(ConnectError::Initialize)
 }
 
 /// The SSE URL the in-process connection uses (nothing listens there).
@@ -80,7 +96,11 @@ pub const IN_PROCESS_URL: &str = "http://127.0.0.1:8000/sse";
 /// Connects a client to an in-process [`SseServer`] through in-memory byte pipes: the real HTTP
 /// requests, session ids and SSE encoding, no sockets. [`Client::close`] ends the GET and waits
 /// until the server has removed the session and finished its handlers.
-pub async fn connect_over_sse_to(rt: Rt, server: Arc<SseServer>, options: ClientOptions) -> Result<Client, ConnectError> {
+pub async fn connect_over_sse_to(
+    rt: Rt,
+    server: Arc<SseServer>,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
     connect_over_sse_traced(rt, server, options, None).await
 }
 
@@ -100,11 +120,14 @@ pub async fn connect_over_sse_traced(
             None => client_end,
         };
         let srv = srv.clone();
-        crt.spawn(Box::pin(async move { srv.serve_connection(server_end).await }));
+        crt.spawn(Box::pin(
+            async move { srv.serve_connection(server_end).await },
+        ));
         Box::pin(async move { Ok(client_end) })
     });
     let config = transport::ClientConfig::default();
-    let (link, handle, session) = connect_sse(rt.clone(), connector, IN_PROCESS_URL, config).await?;
+    let (link, handle, session) =
+        connect_sse(rt.clone(), connector, IN_PROCESS_URL, config).await?;
     let session = session.as_deref().and_then(SessionId::parse_lenient);
     let closer = Box::new(move || {
         Box::pin(async move {
@@ -114,13 +137,24 @@ pub async fn connect_over_sse_traced(
             }
         }) as crate::rt::BoxFuture<'static, ()>
     });
-    Client::start(rt, link, options, Some(closer)).await.map_err(ConnectError::Initialize)
+    Client::start(rt, link, options, Some(closer))
+        .await
+        .map_err(ConnectError::Initialize)
 }
 
 /// Like [`connect_over_sse_to`] with a fresh server for `server` (DNS-rebinding protection off,
 /// as the reference's in-process harness).
-pub async fn connect_over_sse(rt: Rt, server: McpServer, options: ClientOptions) -> Result<Client, ConnectError> {
-    let sse = SseServer::new(rt.clone(), server, transport::ServerConfig::default(), Box::new(os_random));
+pub async fn connect_over_sse(
+    rt: Rt,
+    server: McpServer,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
+    let sse = SseServer::new(
+        rt.clone(),
+        server,
+        transport::ServerConfig::default(),
+        Box::new(os_random),
+    );
     connect_over_sse_to(rt, sse, options).await
 }
 
@@ -135,7 +169,12 @@ pub async fn connect_url(
     let (host, port) = probe.server_address();
     let crt = rt.clone();
     let connector: Connector = Arc::new(move || crt.connect_tcp(host.clone(), port));
-    let (link, handle, _session) = connect_sse(rt.clone(), connector, url, transport_config).await?;
-    let closer = Box::new(move || Box::pin(async move { handle.close().await }) as crate::rt::BoxFuture<'static, ()>);
-    Client::start(rt, link, options, Some(closer)).await.map_err(ConnectError::Initialize)
+    let (link, handle, _session) =
+        connect_sse(rt.clone(), connector, url, transport_config).await?;
+    let closer = Box::new(move || {
+        Box::pin(async move { handle.close().await }) as crate::rt::BoxFuture<'static, ()>
+    });
+    Client::start(rt, link, options, Some(closer))
+        .await
+        .map_err(ConnectError::Initialize)
 }

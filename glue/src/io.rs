@@ -51,10 +51,12 @@ impl ByteWrite for PipeWriter {
                 if b.is_empty() {
                     continue;
                 }
-                self.tx
-                    .send(b)
-                    .await
-                    .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "in-memory pipe closed by the reader"))?;
+                self.tx.send(b).await.map_err(|_| {
+                    io::Error::new(
+                        io::ErrorKind::BrokenPipe,
+                        "in-memory pipe closed by the reader",
+                    )
+                })?;
             }
             Ok(())
         })
@@ -88,7 +90,10 @@ pub fn pipe() -> (PipeWriter, PipeReader) {
 pub fn duplex() -> (Connection, Connection) {
     let (a_w, b_r) = pipe();
     let (b_w, a_r) = pipe();
-    ((Box::new(a_r), Box::new(a_w)), (Box::new(b_r), Box::new(b_w)))
+    (
+        (Box::new(a_r), Box::new(a_w)),
+        (Box::new(b_r), Box::new(b_w)),
+    )
 }
 
 /// Observes bytes crossing a connection: `(direction, bytes)`, direction `"C->S"` or `"S->C"`.
@@ -136,7 +141,15 @@ impl ByteWrite for TracedWrite {
 pub fn traced(conn: Connection, trace: TraceFn) -> Connection {
     let (r, w) = conn;
     (
-        Box::new(TracedRead { inner: r, trace: trace.clone(), label: "S->C" }),
-        Box::new(TracedWrite { inner: w, trace, label: "C->S" }),
+        Box::new(TracedRead {
+            inner: r,
+            trace: trace.clone(),
+            label: "S->C",
+        }),
+        Box::new(TracedWrite {
+            inner: w,
+            trace,
+            label: "C->S",
+        }),
     )
 }

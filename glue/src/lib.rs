@@ -20,11 +20,12 @@ mod sse_server;
 pub use builder::{match_template, ServerBuilder, ToolError};
 pub use cancel::CancelFlag;
 pub use client::{
-    CallOptions, Client, ClientOptions, IncomingMessage, Link, LinkItem, LoggingCallback, MessageHandler,
-    ProgressCallback, RequestCallback,
+    CallOptions, Client, ClientOptions, IncomingMessage, Link, LinkItem, LoggingCallback,
+    MessageHandler, ProgressCallback, RequestCallback,
 };
 pub use connect::{
-    connect_in_memory, connect_over_sse, connect_over_sse_to, connect_over_sse_traced, connect_url, os_random, ConnectError, IN_PROCESS_URL,
+    connect_in_memory, connect_over_sse, connect_over_sse_to, connect_over_sse_traced, connect_url,
+    os_random, ConnectError, IN_PROCESS_URL,
 };
 pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
 pub use server::{ClientInfo, Handler, Inbound, McpServer, Params, RequestContext, SessionHandle};

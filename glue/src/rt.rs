@@ -36,7 +36,11 @@ pub enum Recv<T> {
 }
 
 /// Receives from `rx`, giving up at `deadline` (if any).
-pub async fn recv_until<T>(rt: &Rt, rx: &async_channel::Receiver<T>, deadline: Option<Instant>) -> Recv<T> {
+pub async fn recv_until<T>(
+    rt: &Rt,
+    rx: &async_channel::Receiver<T>,
+    deadline: Option<Instant>,
+) -> Recv<T> {
     let recv = async {
         match rx.recv().await {
             Ok(v) => Recv::Value(v),

@@ -23,12 +23,21 @@ pub type Params = Option<Map<String, Value>>;
 pub trait Handler: Send + Sync + 'static {
     /// Answers a request. Runs concurrently with other requests; it is dropped (interrupted) if
     /// the client cancels the request or disconnects.
-    fn handle_request(&self, ctx: RequestContext, method: String, params: Params)
-        -> BoxFuture<'static, Result<Value, ErrorObject>>;
+    fn handle_request(
+        &self,
+        ctx: RequestContext,
+        method: String,
+        params: Params,
+    ) -> BoxFuture<'static, Result<Value, ErrorObject>>;
 
     /// Observes a client notification (`notifications/initialized`, `notifications/progress`,
     /// `notifications/roots/list_changed`, …). The default ignores it.
-    fn handle_notification(&self, ctx: RequestContext, method: String, params: Params) -> BoxFuture<'static, ()> {
+    fn handle_notification(
+        &self,
+        ctx: RequestContext,
+        method: String,
+        params: Params,
+    ) -> BoxFuture<'static, ()> {
         let _ = (ctx, method, params);
         Box::pin(async {})
     }
@@ -158,7 +167,10 @@ impl SessionCore {
         relock(&self.running)
     }
 
-    fn with_machine<T>(&self, f: impl FnOnce(&mut ServerSession) -> T) -> (T, Vec<Message>, Vec<ServerEvent>) {
+    fn with_machine<T>(
+        &self,
+        f: impl FnOnce(&mut ServerSession) -> T,
+    ) -> (T, Vec<Message>, Vec<ServerEvent>) {
         let mut m = relock(&self.machine);
         let out = f(&mut m);
         let mut msgs = Vec::new();
@@ -172,7 +184,12 @@ impl SessionCore {
         (out, msgs, events)
     }
 
-    async fn after(self: &Arc<Self>, msgs: Vec<Message>, events: Vec<ServerEvent>, headers: Option<Arc<Headers>>) {
+    async fn after(
+        self: &Arc<Self>,
+        msgs: Vec<Message>,
+        events: Vec<ServerEvent>,
+        headers: Option<Arc<Headers>>,
+    ) {
         for m in msgs {
             // A closed outbound means the client is gone; the message cannot be delivered.
             let _ = self.outbound.send(m).await;
@@ -183,21 +200,34 @@ impl SessionCore {
     fn dispatch(self: &Arc<Self>, events: Vec<ServerEvent>, headers: Option<Arc<Headers>>) {
         for ev in events {
             match ev {
-                ServerEvent::Initialized { protocol_version, client_info, client_capabilities } => {
-                    *relock(&self.client) =
-                        Some(ClientInfo { protocol_version, client_info, capabilities: client_capabilities });
+                ServerEvent::Initialized {
+                    protocol_version,
+                    client_info,
+                    client_capabilities,
+                } => {
+                    *relock(&self.client) = Some(ClientInfo {
+                        protocol_version,
+                        client_info,
+                        capabilities: client_capabilities,
+                    });
                 }
                 ServerEvent::Request { id, method, params } => {
                     let flag = Arc::new(CancelFlag::new());
                     self.lock_running().insert(id.clone(), flag.clone());
-                    let ctx = RequestContext::new(self.clone(), Some(id.clone()), &params, headers.clone());
+                    let ctx = RequestContext::new(
+                        self.clone(),
+                        Some(id.clone()),
+                        &params,
+                        headers.clone(),
+                    );
                     let fut = self.handler.handle_request(ctx, method, params);
                     let this = self.clone();
                     self.rt.spawn(Box::pin(async move {
                         let outcome = flag.run(fut).await;
                         if let Some(result) = outcome {
                             if !flag.is_cancelled() {
-                                let (_, msgs, events) = this.with_machine(|m| m.respond(id.clone(), result));
+                                let (_, msgs, events) =
+                                    this.with_machine(|m| m.respond(id.clone(), result));
                                 this.after(msgs, events, None).await;
                             }
                         }
@@ -230,8 +260,11 @@ impl SessionCore {
     }
 
     async fn fail_running(self: &Arc<Self>, error: ErrorObject) {
-        let running: Vec<(RequestId, Arc<CancelFlag>)> =
-            self.lock_running().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let running: Vec<(RequestId, Arc<CancelFlag>)> = self
+            .lock_running()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for (id, flag) in running {
             flag.cancel();
             let (_, msgs, events) = self.with_machine(|m| m.respond(id, Err(error.clone())));
@@ -261,14 +294,31 @@ pub struct RequestContext {
 
 impl std::fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RequestContext").field("request_id", &self.request_id).field("meta", &self.meta).finish()
+        f.debug_struct("RequestContext")
+            .field("request_id", &self.request_id)
+            .field("meta", &self.meta)
+            .finish()
     }
 }
 
 impl RequestContext {
-    fn new(core: Arc<SessionCore>, request_id: Option<RequestId>, params: &Params, headers: Option<Arc<Headers>>) -> Self {
-        let meta = params.as_ref().and_then(|p| p.get("_meta")).and_then(|m| m.as_object()).cloned();
-        RequestContext { core, request_id, meta, headers }
+    fn new(
+        core: Arc<SessionCore>,
+        request_id: Option<RequestId>,
+        params: &Params,
+        headers: Option<Arc<Headers>>,
+    ) -> Self {
+        let meta = params
+            .as_ref()
+            .and_then(|p| p.get("_meta"))
+            .and_then(|m| m.as_object())
+            .cloned();
+        RequestContext {
+            core,
+            request_id,
+            meta,
+            headers,
+        }
     }
 
     /// The id of the request being handled (`None` for a notification).
@@ -293,7 +343,10 @@ impl RequestContext {
 
     /// A header of the HTTP request that carried this message (SSE transport only).
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.as_ref().and_then(|h| h.get_str(name)).map(str::to_string)
+        self.headers
+            .as_ref()
+            .and_then(|h| h.get_str(name))
+            .map(str::to_string)
     }
 
     /// The transport session id (SSE transport only).
@@ -326,7 +379,9 @@ impl RequestContext {
 
     /// Sends `notifications/progress` for this request; does nothing without a progress token.
     pub async fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
-        let Some(token) = self.progress_token().cloned() else { return };
+        let Some(token) = self.progress_token().cloned() else {
+            return;
+        };
         let mut p = Map::new();
         p.insert("progressToken".into(), token);
         p.insert("progress".into(), number(progress));
@@ -340,7 +395,12 @@ impl RequestContext {
     }
 
     /// Sends a server→client request and waits for its answer (or `timeout`: -32001).
-    pub async fn request(&self, method: &str, params: Params, timeout: Option<Duration>) -> Result<Value, ErrorObject> {
+    pub async fn request(
+        &self,
+        method: &str,
+        params: Params,
+        timeout: Option<Duration>,
+    ) -> Result<Value, ErrorObject> {
         let (tx, rx) = async_channel::bounded(1);
         let now = Instant::now();
         let (id, msgs, events) = self.core.with_machine(|m| {
@@ -361,7 +421,8 @@ impl RequestContext {
                 crate::rt::Recv::Deadline => {
                     // Let the machine expire the request: it answers -32001 through the waiter
                     // and tells the client with notifications/cancelled.
-                    let (_, msgs, events) = self.core.with_machine(|m| m.handle_timeout(Instant::now()));
+                    let (_, msgs, events) =
+                        self.core.with_machine(|m| m.handle_timeout(Instant::now()));
                     self.core.after(msgs, events, None).await;
                     if let Ok(r) = rx.try_recv() {
                         return r;
@@ -373,7 +434,8 @@ impl RequestContext {
 
     /// `sampling/createMessage`.
     pub async fn sample(&self, params: Map<String, Value>) -> Result<Value, ErrorObject> {
-        self.request("sampling/createMessage", Some(params), None).await
+        self.request("sampling/createMessage", Some(params), None)
+            .await
     }
 
     /// `elicitation/create`.
@@ -398,19 +460,22 @@ impl RequestContext {
 
     /// `notifications/resources/list_changed`.
     pub async fn resources_list_changed(&self) {
-        self.notify("notifications/resources/list_changed", None).await
+        self.notify("notifications/resources/list_changed", None)
+            .await
     }
 
     /// `notifications/prompts/list_changed`.
     pub async fn prompts_list_changed(&self) {
-        self.notify("notifications/prompts/list_changed", None).await
+        self.notify("notifications/prompts/list_changed", None)
+            .await
     }
 
     /// `notifications/resources/updated` for `uri`.
     pub async fn resource_updated(&self, uri: &str) {
         let mut p = Map::new();
         p.insert("uri".into(), Value::String(uri.to_string()));
-        self.notify("notifications/resources/updated", Some(p)).await
+        self.notify("notifications/resources/updated", Some(p))
+            .await
     }
 }
 

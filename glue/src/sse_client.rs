@@ -119,7 +119,10 @@ pub async fn connect_sse(
                 res
             };
             if let (Err(e), Some(id)) = (res, id) {
-                let _ = out.inbound.send(LinkItem::SendFailed(id, send_error(&e))).await;
+                let _ = out
+                    .inbound
+                    .send(LinkItem::SendFailed(id, send_error(&e)))
+                    .await;
             }
             out.clone().process().await;
         }
@@ -132,7 +135,14 @@ pub async fn connect_sse(
         Ok(Err(e)) => return Err(e),
         Err(_) => return Err(ClientError::Closed),
     };
-    Ok((Link { outbound: out_tx, inbound: in_rx }, SseLinkHandle { pump }, session))
+    Ok((
+        Link {
+            outbound: out_tx,
+            inbound: in_rx,
+        },
+        SseLinkHandle { pump },
+        session,
+    ))
 }
 
 fn send_error(e: &ClientError) -> ErrorObject {
@@ -140,7 +150,11 @@ fn send_error(e: &ClientError) -> ErrorObject {
         ClientError::HttpStatus { status, body } => json!({"status": status, "body": body}),
         other => json!({"error": other.to_string()}),
     };
-    ErrorObject::new(codes::CONNECTION_CLOSED, format!("Failed to send message: {e}")).with_data(data)
+    ErrorObject::new(
+        codes::CONNECTION_CLOSED,
+        format!("Failed to send message: {e}"),
+    )
+    .with_data(data)
 }
 
 impl Pump {
@@ -198,10 +212,14 @@ impl Pump {
     async fn handle_event(self: &Arc<Self>, ev: ClientEvent) {
         match ev {
             ClientEvent::Open(id) => {
-                let ctl = Arc::new(ConnCtl { wake: Event::new(), closed: CancelFlag::new() });
+                let ctl = Arc::new(ConnCtl {
+                    wake: Event::new(),
+                    closed: CancelFlag::new(),
+                });
                 self.lock().conns.insert(id, ctl.clone());
                 let this = self.clone();
-                self.rt.spawn(Box::pin(async move { this.run_connection(id, ctl).await }));
+                self.rt
+                    .spawn(Box::pin(async move { this.run_connection(id, ctl).await }));
             }
             ClientEvent::Close(id) => {
                 if let Some(ctl) = self.lock().conns.remove(&id) {
@@ -230,11 +248,16 @@ impl Pump {
             ClientEvent::SendFailed(token, e) => {
                 let id = self.lock().tokens.remove(&token);
                 if let Some(id) = id {
-                    let _ = self.inbound.send(LinkItem::SendFailed(id, send_error(&e))).await;
+                    let _ = self
+                        .inbound
+                        .send(LinkItem::SendFailed(id, send_error(&e)))
+                        .await;
                 }
             }
             ClientEvent::Closed(err) => {
-                let _ = self.ready.try_send(Err(err.clone().unwrap_or(ClientError::Closed)));
+                let _ = self
+                    .ready
+                    .try_send(Err(err.clone().unwrap_or(ClientError::Closed)));
                 if let Some(e) = err {
                     let _ = self.inbound.send(LinkItem::Invalid(e.to_string())).await;
                 }
@@ -250,7 +273,9 @@ impl Pump {
             None => return,
             Some(Ok(c)) => c,
             Some(Err(e)) => {
-                self.lock().machine.handle_connect_failed(id, &e.to_string());
+                self.lock()
+                    .machine
+                    .handle_connect_failed(id, &e.to_string());
                 self.clone().process().await;
                 return;
             }

@@ -127,8 +127,12 @@ impl SseServer {
     /// new requests. In-flight requests are answered with a JSON-RPC error first.
     pub async fn shutdown(self: &Arc<Self>) {
         self.shutting_down.store(true, Ordering::SeqCst);
-        let sessions: Vec<(SessionId, async_channel::Sender<Inbound>)> =
-            self.lock().sessions.iter().map(|(k, v)| (*k, v.inbound.clone())).collect();
+        let sessions: Vec<(SessionId, async_channel::Sender<Inbound>)> = self
+            .lock()
+            .sessions
+            .iter()
+            .map(|(k, v)| (*k, v.inbound.clone()))
+            .collect();
         // Ask each MCP session to fail its in-flight requests and flush.
         let mut acks = Vec::new();
         for (_, tx) in &sessions {
@@ -160,7 +164,9 @@ impl SseServer {
             id
         };
         let this = self.clone();
-        self.rt.spawn(Box::pin(async move { this.write_loop(id, signal, writer).await }));
+        self.rt.spawn(Box::pin(async move {
+            this.write_loop(id, signal, writer).await
+        }));
         loop {
             match reader.read().await {
                 Ok(Some(bytes)) => {
@@ -206,7 +212,12 @@ impl SseServer {
         self.dispatch(events);
     }
 
-    async fn write_loop(self: Arc<Self>, id: ConnectionId, signal: Arc<ConnSignal>, mut writer: Box<dyn ByteWrite>) {
+    async fn write_loop(
+        self: Arc<Self>,
+        id: ConnectionId,
+        signal: Arc<ConnSignal>,
+        mut writer: Box<dyn ByteWrite>,
+    ) {
         loop {
             let listener = signal.wake.listen();
             let (bufs, close, gone) = {
@@ -276,12 +287,24 @@ impl SseServer {
                         sig.wake.notify(1);
                     }
                 }
-                ServerEvent::SessionOpened { session, request, .. } => {
+                ServerEvent::SessionOpened {
+                    session, request, ..
+                } => {
                     let (tx, rx) = async_channel::bounded(SESSION_OUTBOUND_MESSAGES);
-                    let (out_tx, out_rx) = async_channel::bounded::<Message>(SESSION_OUTBOUND_MESSAGES);
+                    let (out_tx, out_rx) =
+                        async_channel::bounded::<Message>(SESSION_OUTBOUND_MESSAGES);
                     let writable = Arc::new(Event::new());
-                    self.lock().sessions.insert(session, SessionSlot { inbound: tx, writable: writable.clone() });
-                    let handle = SessionHandle { session_id: Some(session.to_string()), request_headers: Some(request.headers) };
+                    self.lock().sessions.insert(
+                        session,
+                        SessionSlot {
+                            inbound: tx,
+                            writable: writable.clone(),
+                        },
+                    );
+                    let handle = SessionHandle {
+                        session_id: Some(session.to_string()),
+                        request_headers: Some(request.headers),
+                    };
                     let this = self.clone();
                     let mcp = self.mcp.clone();
                     let rt = self.rt.clone();
@@ -293,10 +316,20 @@ impl SseServer {
                         this.session_ended.notify(usize::MAX);
                     }));
                     let this = self.clone();
-                    self.rt.spawn(Box::pin(async move { this.session_writer(session, out_rx, writable).await }));
+                    self.rt.spawn(Box::pin(async move {
+                        this.session_writer(session, out_rx, writable).await
+                    }));
                 }
-                ServerEvent::Message { session, message, headers } => {
-                    let tx = self.lock().sessions.get(&session).map(|s| s.inbound.clone());
+                ServerEvent::Message {
+                    session,
+                    message,
+                    headers,
+                } => {
+                    let tx = self
+                        .lock()
+                        .sessions
+                        .get(&session)
+                        .map(|s| s.inbound.clone());
                     if let Some(tx) = tx {
                         // The channel is bounded; a full session makes this POST's processing
                         // wait (the 202 has already been queued, as in the reference).
@@ -310,7 +343,11 @@ impl SseServer {
                     }
                 }
                 ServerEvent::SessionClosed { session } => {
-                    let slot = self.lock().sessions.get(&session).map(|s| (s.inbound.clone(), s.writable.clone()));
+                    let slot = self
+                        .lock()
+                        .sessions
+                        .get(&session)
+                        .map(|s| (s.inbound.clone(), s.writable.clone()));
                     if let Some((tx, writable)) = slot {
                         tx.close();
                         writable.notify(usize::MAX);
@@ -326,7 +363,12 @@ impl SseServer {
         }
     }
 
-    async fn session_writer(self: Arc<Self>, session: SessionId, out: async_channel::Receiver<Message>, writable: Arc<Event>) {
+    async fn session_writer(
+        self: Arc<Self>,
+        session: SessionId,
+        out: async_channel::Receiver<Message>,
+        writable: Arc<Event>,
+    ) {
         let mut json = Vec::with_capacity(256);
         while let Ok(msg) = out.recv().await {
             json.clear();
@@ -368,4 +410,3 @@ fn wake_if_closing(st: &State, id: ConnectionId) {
         }
     }
 }
-

@@ -10,12 +10,14 @@
 #![forbid(unsafe_code)]
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mcp_sse_core::transport::ServerConfig;
-use mcp_sse_glue::{Client, ClientOptions, McpServer, Rt, SseServer};
+use mcp_sse_glue::{BoxFuture, Client, ClientOptions, McpServer, Rt, SseServer};
+
+/// Stops a TCP server started by [`Harness::serve_tcp`].
+pub type Stopper = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
 
 /// Every wait in a test body is bounded by this.
 pub const TEST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -55,7 +57,7 @@ pub struct Connected {
     pub client: Client,
     /// The transport server (SSE runs only), to inspect its session table.
     pub server: Option<Arc<SseServer>>,
-    stop: Option<Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>>,
+    stop: Option<Stopper>,
 }
 
 impl Connected {
@@ -63,7 +65,11 @@ impl Connected {
     pub async fn close(mut self) {
         self.client.close().await;
         if let Some(s) = &self.server {
-            assert_eq!(s.session_count(), 0, "server session table not empty after close");
+            assert_eq!(
+                s.session_count(),
+                0,
+                "server session table not empty after close"
+            );
         }
         if let Some(stop) = self.stop.take() {
             stop().await;
@@ -87,52 +93,88 @@ impl Harness {
 
     /// Connects `options` to `server` over this run's transport.
     pub async fn connect(&self, server: McpServer, options: ClientOptions) -> Connected {
-        self.try_connect(server, options).await.expect("connect failed")
+        self.try_connect(server, options)
+            .await
+            .expect("connect failed")
     }
 
     /// Like [`Harness::connect`], returning the error.
-    pub async fn try_connect(&self, server: McpServer, options: ClientOptions) -> Result<Connected, mcp_sse_glue::ConnectError> {
+    pub async fn try_connect(
+        &self,
+        server: McpServer,
+        options: ClientOptions,
+    ) -> Result<Connected, mcp_sse_glue::ConnectError> {
         let rt = self.rt();
         match self.transport {
             Transport::InMemory => {
                 let client = mcp_sse_glue::connect_in_memory(rt, server, options).await?;
-                Ok(Connected { client, server: None, stop: None })
+                Ok(Connected {
+                    client,
+                    server: None,
+                    stop: None,
+                })
             }
             Transport::SseInProcess => {
-                let sse = SseServer::new(rt.clone(), server, ServerConfig::default(), Box::new(mcp_sse_glue::os_random));
+                let sse = SseServer::new(
+                    rt.clone(),
+                    server,
+                    ServerConfig::default(),
+                    Box::new(mcp_sse_glue::os_random),
+                );
                 let client = mcp_sse_glue::connect_over_sse_to(rt, sse.clone(), options).await?;
-                Ok(Connected { client, server: Some(sse), stop: None })
+                Ok(Connected {
+                    client,
+                    server: Some(sse),
+                    stop: None,
+                })
             }
             Transport::SseTcp => {
                 let (url, sse, stop) = self.serve_tcp(server).await;
-                let client =
-                    mcp_sse_glue::connect_url(rt, &url, options, mcp_sse_core::transport::ClientConfig::default()).await?;
-                Ok(Connected { client, server: Some(sse.clone()), stop: Some(stop) })
+                let client = mcp_sse_glue::connect_url(
+                    rt,
+                    &url,
+                    options,
+                    mcp_sse_core::transport::ClientConfig::default(),
+                )
+                .await?;
+                Ok(Connected {
+                    client,
+                    server: Some(sse.clone()),
+                    stop: Some(stop),
+                })
             }
         }
     }
 
     /// Serves `server` on 127.0.0.1 (ephemeral port); returns the SSE URL, the transport server
     /// and a stopper.
-    #[allow(clippy::type_complexity)]
-    pub async fn serve_tcp(
-        &self,
-        server: McpServer,
-    ) -> (String, Arc<SseServer>, Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>) {
+    pub async fn serve_tcp(&self, server: McpServer) -> (String, Arc<SseServer>, Stopper) {
         match self.exec {
             Exec::Smol => {
-                let l = smol::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                let l = smol::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
                 let s = mcp_sse_smol::serve(l, server, Default::default()).expect("serve");
                 let url = format!("http://{}/sse", s.local_addr());
                 let sse = s.sse().clone();
-                (url, sse, Box::new(move || Box::pin(async move { s.shutdown().await })))
+                (
+                    url,
+                    sse,
+                    Box::new(move || Box::pin(async move { s.shutdown().await })),
+                )
             }
             Exec::Tokio => {
-                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
                 let s = mcp_sse_tokio::serve(l, server, Default::default()).expect("serve");
                 let url = format!("http://{}/sse", s.local_addr());
                 let sse = s.sse().clone();
-                (url, sse, Box::new(move || Box::pin(async move { s.shutdown().await })))
+                (
+                    url,
+                    sse,
+                    Box::new(move || Box::pin(async move { s.shutdown().await })),
+                )
             }
         }
     }
@@ -148,14 +190,24 @@ where
     match exec {
         Exec::Smol => smol::block_on(async move {
             let fut = body(h);
-            let timed = futures_lite::future::or(async move { Some(fut.await) }, async {
-                async_io_timer(TEST_TIMEOUT).await;
-                None
-            });
-            assert!(timed.await.is_some(), "test body exceeded {TEST_TIMEOUT:?}");
+            let timed = futures_lite::future::or(
+                async move {
+                    fut.await;
+                    true
+                },
+                async {
+                    async_io_timer(TEST_TIMEOUT).await;
+                    false
+                },
+            );
+            assert!(timed.await, "test body exceeded {TEST_TIMEOUT:?}");
         }),
         Exec::Tokio => {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
             rt.block_on(async move {
                 let fut = body(h);
                 let r = tokio::time::timeout(TEST_TIMEOUT, fut).await;
@@ -166,7 +218,9 @@ where
 }
 
 async fn async_io_timer(d: Duration) {
-    mcp_sse_smol::runtime().sleep_until(Instant::now() + d).await;
+    mcp_sse_smol::runtime()
+        .sleep_until(Instant::now() + d)
+        .await;
 }
 
 /// Defines one test per (transport, executor) pair from one body.
@@ -186,11 +240,15 @@ macro_rules! interaction_test {
             }
             #[test]
             fn sse_in_process_smol() {
-                $crate::run($crate::Exec::Smol, $crate::Transport::SseInProcess, |$h| $body);
+                $crate::run($crate::Exec::Smol, $crate::Transport::SseInProcess, |$h| {
+                    $body
+                });
             }
             #[test]
             fn sse_in_process_tokio() {
-                $crate::run($crate::Exec::Tokio, $crate::Transport::SseInProcess, |$h| $body);
+                $crate::run($crate::Exec::Tokio, $crate::Transport::SseInProcess, |$h| {
+                    $body
+                });
             }
             #[test]
             fn sse_tcp_smol() {

@@ -122,7 +122,7 @@ impl ChunkedDecoder {
                     }
                     let total = self.total.checked_add(size);
                     if let Some(limit) = body_limit {
-                        if total.map_or(true, |t| t > limit as u64) {
+                        if total.is_none_or(|t| t > limit as u64) {
                             return Err(HttpError::BodyTooLarge { limit });
                         }
                     }

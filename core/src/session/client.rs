@@ -425,11 +425,20 @@ impl ClientSession {
         }
         if Some(key) == self.init_key {
             self.init_key = None;
-            self.events.push_back(ClientEvent::Response { id: id.clone(), result: Err(error.clone()) });
-            self.events.push_back(ClientEvent::InitializeFailed(InitializeError::Rejected(error)));
+            self.events.push_back(ClientEvent::Response {
+                id: id.clone(),
+                result: Err(error.clone()),
+            });
+            self.events
+                .push_back(ClientEvent::InitializeFailed(InitializeError::Rejected(
+                    error,
+                )));
             return true;
         }
-        self.events.push_back(ClientEvent::Response { id: id.clone(), result: Err(error) });
+        self.events.push_back(ClientEvent::Response {
+            id: id.clone(),
+            result: Err(error),
+        });
         true
     }
 

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
-use crate::http::{self, HttpError, RequestHead, ResponseDecoder, ResponseEvent, ResponseExpectation};
+use crate::http::{
+    self, HttpError, RequestHead, ResponseDecoder, ResponseEvent, ResponseExpectation,
+};
 use crate::jsonrpc::{Message, ParseError};
 use crate::sse::{self, DecodeError, Item};
 
@@ -191,7 +193,10 @@ enum StreamPhase {
     Connecting,
     AwaitingHead,
     /// Reading an error body of a non-2xx GET.
-    ErrorBody { status: u16, body: BytesMut },
+    ErrorBody {
+        status: u16,
+        body: BytesMut,
+    },
     Events,
     Done,
 }
@@ -260,10 +265,15 @@ impl Client {
     /// Starts connecting to the SSE URL (`http://host[:port]/path`). The first event is
     /// `Open(Client::STREAM)`.
     pub fn new(url: &str, config: ClientConfig, now: Instant) -> Result<Self, ClientError> {
-        let bad = |reason: &str| ClientError::InvalidUrl { url: url.to_string(), reason: reason.to_string() };
+        let bad = |reason: &str| ClientError::InvalidUrl {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        };
         let sse_url = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
         if sse_url.scheme() != "http" {
-            return Err(bad("only http:// URLs are supported (no TLS in this transport)"));
+            return Err(bad(
+                "only http:// URLs are supported (no TLS in this transport)",
+            ));
         }
         let host = sse_url.host_str().ok_or_else(|| bad("no host"))?;
         let authority = match sse_url.port() {
@@ -278,13 +288,19 @@ impl Client {
         let mut events = VecDeque::new();
         events.push_back(ClientEvent::Open(Self::STREAM));
         let mut stream_decoder = ResponseDecoder::new(config.http_limits);
-        stream_decoder.expect(ResponseExpectation { head_request: false, max_body_bytes: None });
+        stream_decoder.expect(ResponseExpectation {
+            head_request: false,
+            max_body_bytes: None,
+        });
         let sse = sse::Decoder::with_limits(config.sse_limits);
         Ok(Client {
             stream_deadline: Some(now + config.endpoint_timeout),
             config,
             sse_url,
-            target: Target { authority, path_and_query },
+            target: Target {
+                authority,
+                path_and_query,
+            },
             endpoint: None,
             phase: StreamPhase::Connecting,
             stream_decoder,
@@ -301,8 +317,16 @@ impl Client {
 
     /// `host:port` to connect to (port 80 when the URL has none).
     pub fn server_address(&self) -> (String, u16) {
-        let host = self.sse_url.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
-        (host.to_string(), self.sse_url.port_or_known_default().unwrap_or(80))
+        let host = self
+            .sse_url
+            .host_str()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        (
+            host.to_string(),
+            self.sse_url.port_or_known_default().unwrap_or(80),
+        )
     }
 
     /// Whether the endpoint has arrived and the transport is not closed.
@@ -411,14 +435,21 @@ impl Client {
             self.stream_decoder.handle_eof();
             self.process_stream(now);
             if !self.closed {
-                let err = if self.endpoint.is_none() { ClientError::EndedBeforeEndpoint } else { ClientError::StreamCut };
+                let err = if self.endpoint.is_none() {
+                    ClientError::EndedBeforeEndpoint
+                } else {
+                    ClientError::StreamCut
+                };
                 self.finish(Some(err));
             }
         } else if let Some(p) = self.posts.get_mut(&conn) {
             p.decoder.handle_eof();
             self.process_post(conn);
             if self.posts.contains_key(&conn) {
-                self.post_conn_failed(conn, ClientError::Connection("connection closed by server".into()));
+                self.post_conn_failed(
+                    conn,
+                    ClientError::Connection("connection closed by server".into()),
+                );
             }
         }
     }
@@ -468,13 +499,15 @@ impl Client {
         for id in conns {
             if let Some(p) = self.posts.remove(&id) {
                 if let Some(inf) = p.current {
-                    self.events.push_back(ClientEvent::SendFailed(inf.token, fail.clone()));
+                    self.events
+                        .push_back(ClientEvent::SendFailed(inf.token, fail.clone()));
                 }
                 self.events.push_back(ClientEvent::Close(id));
             }
         }
         for (token, _) in self.queue.drain(..) {
-            self.events.push_back(ClientEvent::SendFailed(token, fail.clone()));
+            self.events
+                .push_back(ClientEvent::SendFailed(token, fail.clone()));
         }
         self.events.push_back(ClientEvent::Close(Self::STREAM));
         self.events.push_back(ClientEvent::Closed(error));
@@ -490,7 +523,9 @@ impl Client {
                 Ok(None) => return,
                 Err(e) => {
                     let err = match e {
-                        HttpError::UnexpectedEof if self.endpoint.is_none() => ClientError::EndedBeforeEndpoint,
+                        HttpError::UnexpectedEof if self.endpoint.is_none() => {
+                            ClientError::EndedBeforeEndpoint
+                        }
                         HttpError::UnexpectedEof => ClientError::StreamCut,
                         other => ClientError::Http(other),
                     };
@@ -501,7 +536,10 @@ impl Client {
             match ev {
                 ResponseEvent::Head(head) => {
                     if !(200..300).contains(&head.status) {
-                        self.phase = StreamPhase::ErrorBody { status: head.status, body: BytesMut::new() };
+                        self.phase = StreamPhase::ErrorBody {
+                            status: head.status,
+                            body: BytesMut::new(),
+                        };
                         continue;
                     }
                     let ct = head.headers.get_str("content-type").unwrap_or("");
@@ -572,7 +610,10 @@ impl Client {
                                 Some(q) => format!("{}?{q}", url.path()),
                                 None => url.path().to_string(),
                             };
-                            self.events.push_back(ClientEvent::Ready { endpoint: url.to_string(), session_id });
+                            self.events.push_back(ClientEvent::Ready {
+                                endpoint: url.to_string(),
+                                session_id,
+                            });
                             self.endpoint = Some((url, path));
                             self.stream_deadline = Some(now + self.config.read_timeout);
                             self.dispatch_posts();
@@ -599,7 +640,10 @@ impl Client {
     }
 
     fn resolve_endpoint(&self, data: &str) -> Result<(url::Url, Option<String>), ClientError> {
-        let url = self.sse_url.join(data).map_err(|_| ClientError::InvalidEndpoint(data.to_string()))?;
+        let url = self
+            .sse_url
+            .join(data)
+            .map_err(|_| ClientError::InvalidEndpoint(data.to_string()))?;
         if url.origin() != self.sse_url.origin() {
             return Err(ClientError::CrossOriginEndpoint(url.to_string()));
         }
@@ -616,17 +660,25 @@ impl Client {
     }
 
     fn dispatch_posts(&mut self) {
-        let Some((_, path)) = &self.endpoint else { return };
+        let Some((_, path)) = &self.endpoint else {
+            return;
+        };
         let path = path.clone();
         if self.closed {
             return;
         }
         // Hand queued messages to idle, connected POST connections.
-        let mut idle: Vec<ClientConnectionId> =
-            self.posts.iter().filter(|(_, p)| p.connected && p.current.is_none()).map(|(id, _)| *id).collect();
+        let mut idle: Vec<ClientConnectionId> = self
+            .posts
+            .iter()
+            .filter(|(_, p)| p.connected && p.current.is_none())
+            .map(|(id, _)| *id)
+            .collect();
         idle.sort();
         for id in idle {
-            let Some((token, body)) = self.queue.pop_front() else { return };
+            let Some((token, body)) = self.queue.pop_front() else {
+                return;
+            };
             let mut head = request_head("POST", &path);
             head.headers.push("Host", self.target.authority.clone());
             head.headers.push("Content-Type", "application/json");
@@ -644,7 +696,12 @@ impl Client {
                     head_request: false,
                     max_body_bytes: Some(self.config.max_error_body_bytes),
                 });
-                p.current = Some(PostInFlight { token, status: None, close_after: false, body: BytesMut::new() });
+                p.current = Some(PostInFlight {
+                    token,
+                    status: None,
+                    close_after: false,
+                    body: BytesMut::new(),
+                });
             }
         }
         // Open more connections while messages wait (the ones connecting count as busy).
@@ -670,7 +727,8 @@ impl Client {
     fn post_conn_failed(&mut self, conn: ClientConnectionId, err: ClientError) {
         if let Some(p) = self.posts.remove(&conn) {
             if let Some(inf) = p.current {
-                self.events.push_back(ClientEvent::SendFailed(inf.token, err));
+                self.events
+                    .push_back(ClientEvent::SendFailed(inf.token, err));
             }
             self.events.push_back(ClientEvent::Close(conn));
         }
@@ -679,7 +737,9 @@ impl Client {
 
     fn process_post(&mut self, conn: ClientConnectionId) {
         loop {
-            let Some(p) = self.posts.get_mut(&conn) else { return };
+            let Some(p) = self.posts.get_mut(&conn) else {
+                return;
+            };
             let ev = match p.decoder.poll_event() {
                 Ok(Some(ev)) => ev,
                 Ok(None) => return,
@@ -693,18 +753,25 @@ impl Client {
                     if let Some(inf) = p.current.as_mut() {
                         inf.status = Some(head.status);
                         let conn_hdr = head.headers.get_str("connection").unwrap_or("");
-                        inf.close_after = conn_hdr.eq_ignore_ascii_case("close") || head.version == http::Version::Http10;
+                        inf.close_after = conn_hdr.eq_ignore_ascii_case("close")
+                            || head.version == http::Version::Http10;
                     }
                 }
                 ResponseEvent::Body(chunk) => {
                     if let Some(inf) = p.current.as_mut() {
-                        let room = self.config.max_error_body_bytes.saturating_sub(inf.body.len());
+                        let room = self
+                            .config
+                            .max_error_body_bytes
+                            .saturating_sub(inf.body.len());
                         inf.body.extend_from_slice(&chunk[..chunk.len().min(room)]);
                     }
                 }
                 ResponseEvent::End => {
                     let Some(inf) = p.current.take() else {
-                        self.post_conn_failed(conn, ClientError::Http(HttpError::UnexpectedResponse));
+                        self.post_conn_failed(
+                            conn,
+                            ClientError::Http(HttpError::UnexpectedResponse),
+                        );
                         return;
                     };
                     let status = inf.status.unwrap_or(0);
@@ -715,12 +782,18 @@ impl Client {
                     if (200..300).contains(&status) {
                         self.events.push_back(ClientEvent::Sent(inf.token));
                     } else if status == 404 {
-                        self.events.push_back(ClientEvent::SendFailed(inf.token, ClientError::SessionGone));
+                        self.events.push_back(ClientEvent::SendFailed(
+                            inf.token,
+                            ClientError::SessionGone,
+                        ));
                         self.finish(Some(ClientError::SessionGone));
                         return;
                     } else {
                         let body = String::from_utf8_lossy(&inf.body).into_owned();
-                        self.events.push_back(ClientEvent::SendFailed(inf.token, ClientError::HttpStatus { status, body }));
+                        self.events.push_back(ClientEvent::SendFailed(
+                            inf.token,
+                            ClientError::HttpStatus { status, body },
+                        ));
                     }
                     self.dispatch_posts();
                 }

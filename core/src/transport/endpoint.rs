@@ -28,7 +28,11 @@ pub struct MessagePath(String);
 impl MessagePath {
     /// Validates and normalises `path`.
     pub fn new(path: &str) -> Result<Self, EndpointError> {
-        if path.contains("://") || path.starts_with("//") || path.contains('?') || path.contains('#') {
+        if path.contains("://")
+            || path.starts_with("//")
+            || path.contains('?')
+            || path.contains('#')
+        {
             return Err(EndpointError::NotRelative(path.to_string()));
         }
         if path.starts_with('/') {

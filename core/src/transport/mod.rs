@@ -16,15 +16,17 @@ mod session_id;
 mod wall_clock;
 
 pub use client::{
-    Client, ClientConfig, ClientConnectionId, ClientError, ClientEvent, SendToken, DEFAULT_ENDPOINT_TIMEOUT,
-    DEFAULT_MAX_ERROR_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT_POSTS, DEFAULT_MAX_QUEUED_POSTS, DEFAULT_READ_TIMEOUT,
+    Client, ClientConfig, ClientConnectionId, ClientError, ClientEvent, SendToken,
+    DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_MAX_ERROR_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT_POSTS,
+    DEFAULT_MAX_QUEUED_POSTS, DEFAULT_READ_TIMEOUT,
 };
 pub use endpoint::{percent_decode_path, EndpointError, MessagePath};
 pub use query::{form_decode, query_param, quote_path};
 pub use security::{SecurityError, SecuritySettings};
 pub use server::{
-    ConnectionId, SendError, Server, ServerConfig, ServerEvent, DEFAULT_HEAD_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
-    DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSION_QUEUE_BYTES, DEFAULT_PING_INTERVAL,
+    ConnectionId, SendError, Server, ServerConfig, ServerEvent, DEFAULT_HEAD_READ_TIMEOUT,
+    DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSION_QUEUE_BYTES,
+    DEFAULT_PING_INTERVAL,
 };
 pub use session_id::SessionId;
 pub use wall_clock::format_utc_python;

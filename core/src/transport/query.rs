@@ -42,15 +42,13 @@ pub fn form_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -93,9 +91,15 @@ mod tests {
 
     #[test]
     fn last_wins_and_missing() {
-        assert_eq!(query_param("session_id=a&session_id=b", "session_id").as_deref(), Some("b"));
+        assert_eq!(
+            query_param("session_id=a&session_id=b", "session_id").as_deref(),
+            Some("b")
+        );
         assert_eq!(query_param("session_id", "session_id").as_deref(), Some(""));
         assert_eq!(query_param("", "session_id"), None);
-        assert_eq!(query_param("session%5Fid=q", "session_id").as_deref(), Some("q"));
+        assert_eq!(
+            query_param("session%5Fid=q", "session_id").as_deref(),
+            Some("q")
+        );
     }
 }

@@ -102,10 +102,16 @@ mod tests {
     #[test]
     fn wildcard_needs_a_port() {
         let s = SecuritySettings::for_bind_host("localhost");
-        assert_eq!(s.check(Some("localhost"), None), Err(SecurityError::InvalidHost));
+        assert_eq!(
+            s.check(Some("localhost"), None),
+            Err(SecurityError::InvalidHost)
+        );
         assert_eq!(s.check(None, None), Err(SecurityError::InvalidHost));
         assert_eq!(s.check(Some("[::1]:9"), Some("http://[::1]:9")), Ok(()));
-        assert_eq!(s.check(Some("localhost:80"), Some("https://localhost:80")), Err(SecurityError::InvalidOrigin));
+        assert_eq!(
+            s.check(Some("localhost:80"), Some("https://localhost:80")),
+            Err(SecurityError::InvalidOrigin)
+        );
     }
 
     #[test]
@@ -115,8 +121,14 @@ mod tests {
             allowed_hosts: vec!["example.com".into()],
             allowed_origins: vec!["https://example.com".into()],
         };
-        assert_eq!(s.check(Some("example.com"), Some("https://example.com")), Ok(()));
-        assert_eq!(s.check(Some("example.com:1"), None), Err(SecurityError::InvalidHost));
+        assert_eq!(
+            s.check(Some("example.com"), Some("https://example.com")),
+            Ok(())
+        );
+        assert_eq!(
+            s.check(Some("example.com:1"), None),
+            Err(SecurityError::InvalidHost)
+        );
         assert!(!SecuritySettings::for_bind_host("0.0.0.0").dns_rebinding_protection);
     }
 }

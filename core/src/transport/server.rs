@@ -18,7 +18,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 
-use crate::http::{self, Headers, HttpError, RequestDecoder, RequestEvent, RequestHead, ResponseHead};
+use crate::http::{
+    self, Headers, HttpError, RequestDecoder, RequestEvent, RequestHead, ResponseHead,
+};
 use crate::jsonrpc::Message;
 use crate::sse::{Encoder, OutgoingEvent};
 
@@ -161,7 +163,11 @@ struct Reply {
 
 impl Reply {
     fn plain(status: u16, body: &'static str) -> Self {
-        Reply { status, headers: Vec::new(), body }
+        Reply {
+            status,
+            headers: Vec::new(),
+            body,
+        }
     }
 }
 
@@ -170,7 +176,10 @@ enum RequestKind {
     /// Answer this fixed reply after the body.
     Fixed(Reply),
     /// A POST to the message endpoint that passed the head checks; the body decides.
-    PostMessage { session: SessionId, headers: Headers },
+    PostMessage {
+        session: SessionId,
+        headers: Headers,
+    },
 }
 
 #[derive(Debug)]
@@ -187,7 +196,10 @@ enum ConnState {
     /// Reading requests (keep-alive).
     Requests { in_flight: Option<InFlight> },
     /// Carrying a session's SSE stream; further input is ignored.
-    Stream { session: SessionId, next_ping: Option<Instant> },
+    Stream {
+        session: SessionId,
+        next_ping: Option<Instant>,
+    },
     /// Finished: flush what is queued, then close.
     Closing,
 }
@@ -327,7 +339,9 @@ impl Server {
 
     /// Feeds bytes read from `connection`.
     pub fn handle_bytes(&mut self, connection: ConnectionId, data: Bytes, now: Instant) {
-        let Some(conn) = self.connections.get_mut(&connection) else { return };
+        let Some(conn) = self.connections.get_mut(&connection) else {
+            return;
+        };
         match conn.state {
             ConnState::Requests { .. } => {
                 conn.decoder.handle_bytes(data);
@@ -341,7 +355,9 @@ impl Server {
 
     /// The peer finished sending on `connection` (read side EOF).
     pub fn handle_eof(&mut self, connection: ConnectionId, now: Instant) {
-        let Some(conn) = self.connections.get_mut(&connection) else { return };
+        let Some(conn) = self.connections.get_mut(&connection) else {
+            return;
+        };
         match conn.state {
             ConnState::Requests { .. } => {
                 if conn.decoder.is_idle() {
@@ -376,7 +392,9 @@ impl Server {
                 conn.out_bytes -= b.len();
                 if let ConnState::Stream { session, .. } = conn.state {
                     if let Some(entry) = self.sessions.get_mut(&session) {
-                        if entry.blocked && conn.out_bytes <= self.config.max_session_queue_bytes / 2 {
+                        if entry.blocked
+                            && conn.out_bytes <= self.config.max_session_queue_bytes / 2
+                        {
                             entry.blocked = false;
                             self.events.push_back(ServerEvent::Writable { session });
                         }
@@ -424,16 +442,30 @@ impl Server {
 
     /// Like [`Server::send`] for an already serialized JSON-RPC message (compact JSON, one line).
     pub fn send_json(&mut self, session: SessionId, json: &[u8]) -> Result<(), SendError> {
-        let entry = self.sessions.get_mut(&session).ok_or(SendError::UnknownSession)?;
-        let conn = self.connections.get_mut(&entry.connection).ok_or(SendError::UnknownSession)?;
+        let entry = self
+            .sessions
+            .get_mut(&session)
+            .ok_or(SendError::UnknownSession)?;
+        let conn = self
+            .connections
+            .get_mut(&entry.connection)
+            .ok_or(SendError::UnknownSession)?;
         let limit = self.config.max_session_queue_bytes;
         if conn.out_bytes > 0 && conn.out_bytes + json.len() > limit {
             entry.blocked = true;
-            return Err(SendError::QueueFull { queued: conn.out_bytes, limit });
+            return Err(SendError::QueueFull {
+                queued: conn.out_bytes,
+                limit,
+            });
         }
         // Compact JSON never contains a raw CR or LF, so it is exactly one `data:` line.
         let data = String::from_utf8_lossy(json);
-        let ev = OutgoingEvent { id: None, event: Some("message"), data: &data, retry: None };
+        let ev = OutgoingEvent {
+            id: None,
+            event: Some("message"),
+            data: &data,
+            retry: None,
+        };
         let chunk = encode_event_chunk(&self.encoder, &ev);
         push_out(conn, chunk, entry.connection, &mut self.events);
         Ok(())
@@ -447,7 +479,9 @@ impl Server {
         self.shutting_down = true;
         let ids: Vec<ConnectionId> = self.connections.keys().copied().collect();
         for id in ids {
-            let Some(conn) = self.connections.get_mut(&id) else { continue };
+            let Some(conn) = self.connections.get_mut(&id) else {
+                continue;
+            };
             match &conn.state {
                 ConnState::Stream { session, .. } => {
                     let session = *session;
@@ -465,7 +499,10 @@ impl Server {
 
     /// When [`Server::handle_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.connections.values().filter_map(|c| self.conn_deadline(c)).min()
+        self.connections
+            .values()
+            .filter_map(|c| self.conn_deadline(c))
+            .min()
     }
 
     /// Runs timers: keep-alive pings, head-read and keep-alive timeouts. `wall_clock` is only used
@@ -479,7 +516,9 @@ impl Server {
             .map(|(id, _)| *id)
             .collect();
         for id in due {
-            let Some(conn) = self.connections.get_mut(&id) else { continue };
+            let Some(conn) = self.connections.get_mut(&id) else {
+                continue;
+            };
             match &mut conn.state {
                 ConnState::Stream { next_ping, .. } => {
                     if let (Some(at), Some(interval)) = (*next_ping, self.config.ping_interval) {
@@ -527,7 +566,9 @@ impl Server {
     }
 
     fn begin_close(&mut self, connection: ConnectionId) {
-        let Some(conn) = self.connections.get_mut(&connection) else { return };
+        let Some(conn) = self.connections.get_mut(&connection) else {
+            return;
+        };
         let session = match conn.state {
             ConnState::Stream { session, .. } => Some(session),
             _ => None,
@@ -545,14 +586,19 @@ impl Server {
 
     fn end_session(&mut self, session: SessionId) {
         if self.sessions.remove(&session).is_some() {
-            self.events.push_back(ServerEvent::SessionClosed { session });
+            self.events
+                .push_back(ServerEvent::SessionClosed { session });
         }
     }
 
     fn process(&mut self, id: ConnectionId, now: Instant) {
         loop {
-            let Some(conn) = self.connections.get_mut(&id) else { return };
-            let ConnState::Requests { in_flight } = &mut conn.state else { return };
+            let Some(conn) = self.connections.get_mut(&id) else {
+                return;
+            };
+            let ConnState::Requests { in_flight } = &mut conn.state else {
+                return;
+            };
             let was_idle = in_flight.is_none() && !conn.decoder.is_reading_head();
             let polled = conn.decoder.poll_event();
             match polled {
@@ -565,12 +611,21 @@ impl Server {
                 Ok(Some(RequestEvent::Head(head))) => {
                     conn.phase_started = now;
                     let in_flight_new = self.route(head);
-                    let Some(conn) = self.connections.get_mut(&id) else { return };
+                    let Some(conn) = self.connections.get_mut(&id) else {
+                        return;
+                    };
                     match in_flight_new {
                         Routed::Request(inf) => {
-                            conn.state = ConnState::Requests { in_flight: Some(inf) };
+                            conn.state = ConnState::Requests {
+                                in_flight: Some(inf),
+                            };
                         }
-                        Routed::Stream { session, head_only, request, keep_alive } => {
+                        Routed::Stream {
+                            session,
+                            head_only,
+                            request,
+                            keep_alive,
+                        } => {
                             let mut out = BytesMut::with_capacity(512);
                             let mut rh = ResponseHead::new(200, "OK");
                             for (k, v) in SSE_HEADERS {
@@ -597,7 +652,13 @@ impl Server {
                             push_out(conn, out.freeze(), id, &mut self.events);
                             let next_ping = self.config.ping_interval.map(|p| now + p);
                             conn.state = ConnState::Stream { session, next_ping };
-                            self.sessions.insert(session, SessionEntry { connection: id, blocked: false });
+                            self.sessions.insert(
+                                session,
+                                SessionEntry {
+                                    connection: id,
+                                    blocked: false,
+                                },
+                            );
                             self.events.push_back(ServerEvent::SessionOpened {
                                 session,
                                 connection: id,
@@ -613,7 +674,9 @@ impl Server {
                     }
                 }
                 Ok(Some(RequestEvent::End)) => {
-                    let Some(inf) = in_flight.take() else { continue };
+                    let Some(inf) = in_flight.take() else {
+                        continue;
+                    };
                     conn.phase_started = now;
                     self.finish_request(id, inf);
                 }
@@ -623,10 +686,12 @@ impl Server {
                     let inf = in_flight.take();
                     let announce_close = inf.as_ref().is_none_or(|i| !i.keep_alive);
                     let reply = match (inf, &err) {
-                        (Some(inf), HttpError::BodyTooLarge { .. }) if inf.beats_too_large => match inf.kind {
-                            RequestKind::Fixed(r) => r,
-                            RequestKind::PostMessage { .. } => http_error_reply(&err),
-                        },
+                        (Some(inf), HttpError::BodyTooLarge { .. }) if inf.beats_too_large => {
+                            match inf.kind {
+                                RequestKind::Fixed(r) => r,
+                                RequestKind::PostMessage { .. } => http_error_reply(&err),
+                            }
+                        }
                         _ => http_error_reply(&err),
                     };
                     if !matches!(err, HttpError::UnexpectedEof) {
@@ -640,7 +705,12 @@ impl Server {
     }
 
     fn finish_request(&mut self, id: ConnectionId, inf: InFlight) {
-        let InFlight { kind, keep_alive, body, .. } = inf;
+        let InFlight {
+            kind,
+            keep_alive,
+            body,
+            ..
+        } = inf;
         let keep_alive = keep_alive && !self.shutting_down;
         let reply = match kind {
             RequestKind::Fixed(reply) => reply,
@@ -651,7 +721,11 @@ impl Server {
                 } else {
                     match Message::from_slice(&body) {
                         Ok(message) => {
-                            self.events.push_back(ServerEvent::Message { session, message, headers });
+                            self.events.push_back(ServerEvent::Message {
+                                session,
+                                message,
+                                headers,
+                            });
                             Reply::plain(202, "Accepted")
                         }
                         Err(_) => Reply::plain(400, "Could not parse message"),
@@ -659,9 +733,15 @@ impl Server {
                 }
             }
         };
-        let Some(conn) = self.connections.get_mut(&id) else { return };
+        let Some(conn) = self.connections.get_mut(&id) else {
+            return;
+        };
         write_reply(conn, id, &reply, keep_alive, &mut self.events);
-        conn.state = if keep_alive { ConnState::Requests { in_flight: None } } else { ConnState::Closing };
+        conn.state = if keep_alive {
+            ConnState::Requests { in_flight: None }
+        } else {
+            ConnState::Closing
+        };
     }
 
     fn route(&mut self, head: RequestHead) -> Routed {
@@ -679,10 +759,15 @@ impl Server {
             if head.method != "GET" && head.method != "HEAD" {
                 let mut r = Reply::plain(405, "Method Not Allowed");
                 r.headers.push(("allow", "HEAD, GET".into()));
-                r.headers.push(("content-type", "text/plain; charset=utf-8".into()));
+                r.headers
+                    .push(("content-type", "text/plain; charset=utf-8".into()));
                 return fixed(r, true);
             }
-            if let Err(e) = self.config.security.check(head.headers.get_str("host"), head.headers.get_str("origin")) {
+            if let Err(e) = self
+                .config
+                .security
+                .check(head.headers.get_str("host"), head.headers.get_str("origin"))
+            {
                 return fixed(Reply::plain(e.status(), security_body(e)), false);
             }
             if self.shutting_down || self.sessions.len() >= self.config.max_sessions {
@@ -695,10 +780,17 @@ impl Server {
                     break candidate;
                 }
             };
-            return Routed::Stream { session, head_only, request: Box::new(head), keep_alive };
+            return Routed::Stream {
+                session,
+                head_only,
+                request: Box::new(head),
+                keep_alive,
+            };
         }
         let mount = self.message_route.trim_end_matches('/');
-        let below_mount = path.len() > mount.len() && path.starts_with(mount) && path.as_bytes()[mount.len()] == b'/';
+        let below_mount = path.len() > mount.len()
+            && path.starts_with(mount)
+            && path.as_bytes()[mount.len()] == b'/';
         if path == mount && !mount.is_empty() {
             // Starlette's slash redirect for the mount.
             let host = head.headers.get_str("host").unwrap_or("localhost");
@@ -712,7 +804,8 @@ impl Server {
         }
         if !below_mount {
             let mut r = Reply::plain(404, "Not Found");
-            r.headers.push(("content-type", "text/plain; charset=utf-8".into()));
+            r.headers
+                .push(("content-type", "text/plain; charset=utf-8".into()));
             return fixed(r, false);
         }
         // The message endpoint: checks in the reference's order.
@@ -728,7 +821,11 @@ impl Server {
         if !content_type_ok {
             return fixed(Reply::plain(400, "Invalid Content-Type header"), false);
         }
-        if let Err(e) = self.config.security.check(head.headers.get_str("host"), head.headers.get_str("origin")) {
+        if let Err(e) = self
+            .config
+            .security
+            .check(head.headers.get_str("host"), head.headers.get_str("origin"))
+        {
             return fixed(Reply::plain(e.status(), security_body(e)), false);
         }
         let Some(raw_id) = head.query().and_then(|q| query_param(q, "session_id")) else {
@@ -741,7 +838,10 @@ impl Server {
             return fixed(Reply::plain(404, "Could not find session"), false);
         }
         Routed::Request(InFlight {
-            kind: RequestKind::PostMessage { session, headers: head.headers },
+            kind: RequestKind::PostMessage {
+                session,
+                headers: head.headers,
+            },
             keep_alive,
             beats_too_large: false,
             body: BytesMut::new(),
@@ -751,7 +851,12 @@ impl Server {
 
 enum Routed {
     Request(InFlight),
-    Stream { session: SessionId, head_only: bool, request: Box<RequestHead>, keep_alive: bool },
+    Stream {
+        session: SessionId,
+        head_only: bool,
+        request: Box<RequestHead>,
+        keep_alive: bool,
+    },
 }
 
 fn security_body(e: super::security::SecurityError) -> &'static str {
@@ -768,7 +873,12 @@ fn http_error_reply(err: &HttpError) -> Reply {
     }
 }
 
-fn push_out(conn: &mut Connection, bytes: Bytes, id: ConnectionId, events: &mut VecDeque<ServerEvent>) {
+fn push_out(
+    conn: &mut Connection,
+    bytes: Bytes,
+    id: ConnectionId,
+    events: &mut VecDeque<ServerEvent>,
+) {
     if bytes.is_empty() {
         return;
     }
@@ -793,17 +903,20 @@ fn write_reply(
         // Starlette writes content-length before content-type; `allow` and `location` around it
         // as in the captures.
         if *k == "content-type" && !pushed_length {
-            head.headers.push("content-length", reply.body.len().to_string());
+            head.headers
+                .push("content-length", reply.body.len().to_string());
             pushed_length = true;
         }
         if *k == "location" && !pushed_length {
-            head.headers.push("content-length", reply.body.len().to_string());
+            head.headers
+                .push("content-length", reply.body.len().to_string());
             pushed_length = true;
         }
         head.headers.push(*k, v.clone());
     }
     if !pushed_length {
-        head.headers.push("content-length", reply.body.len().to_string());
+        head.headers
+            .push("content-length", reply.body.len().to_string());
     }
     if !keep_alive {
         head.headers.push("Connection", "close");

@@ -97,7 +97,13 @@ mod tests {
 
     #[test]
     fn rejects_bad_forms() {
-        for bad in ["", "not-a-uuid", "0000", "g0000000000000000000000000000000", "000000000000000000000000000000000"] {
+        for bad in [
+            "",
+            "not-a-uuid",
+            "0000",
+            "g0000000000000000000000000000000",
+            "000000000000000000000000000000000",
+        ] {
             assert_eq!(SessionId::parse_lenient(bad), None, "{bad:?}");
         }
         assert!(SessionId::parse_lenient("00000000-0000-0000-0000-000000000000").is_some());

@@ -14,18 +14,27 @@ pub struct Block {
 }
 
 pub fn capture_path() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/spec/wire-capture.txt"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/spec/wire-capture.txt"
+    ))
 }
 
 pub fn read_capture() -> String {
     let p = capture_path();
-    std::fs::read_to_string(&p)
-        .unwrap_or_else(|e| panic!("cannot read {} (shared/ must sit beside the project root): {e}", p.display()))
+    std::fs::read_to_string(&p).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} (shared/ must sit beside the project root): {e}",
+            p.display()
+        )
+    })
 }
 
 /// The text of one `PART X` section.
 pub fn part(text: &str, name: &str) -> String {
-    let start = text.find(&format!("################ PART {name} ################")).expect("part present");
+    let start = text
+        .find(&format!("################ PART {name} ################"))
+        .expect("part present");
     let rest = &text[start..];
     let body_start = rest.find('\n').map_or(rest.len(), |i| i + 1);
     let rest = &rest[body_start..];
@@ -55,7 +64,13 @@ pub fn blocks(section: &str) -> Vec<Block> {
     let mut current: Option<(Block, usize)> = None;
     let finish = |cur: Option<(Block, usize)>, out: &mut Vec<Block>| {
         if let Some((b, n)) = cur {
-            assert_eq!(b.bytes.len(), n, "capture block {:?} decodes to {} bytes, header says {n}", b.tag, b.bytes.len());
+            assert_eq!(
+                b.bytes.len(),
+                n,
+                "capture block {:?} decodes to {} bytes, header says {n}",
+                b.tag,
+                b.bytes.len()
+            );
             out.push(b);
         }
     };
@@ -64,8 +79,14 @@ pub fn blocks(section: &str) -> Vec<Block> {
             finish(current.take(), &mut out);
             let c2s = rest.starts_with("C->S");
             let tag_start = rest.find(['[', '#']).expect("tag");
-            let close = if rest[tag_start..].starts_with('[') { ']' } else { ' ' };
-            let tag_end = rest[tag_start + 1..].find(close).map_or(rest.len(), |i| tag_start + 1 + i);
+            let close = if rest[tag_start..].starts_with('[') {
+                ']'
+            } else {
+                ' '
+            };
+            let tag_end = rest[tag_start + 1..]
+                .find(close)
+                .map_or(rest.len(), |i| tag_start + 1 + i);
             let tag = rest[tag_start + 1..tag_end].to_string();
             let n: usize = rest
                 .rsplit_once('(')
@@ -73,7 +94,15 @@ pub fn blocks(section: &str) -> Vec<Block> {
                 .and_then(|x| x.parse().ok())
                 .expect("byte count");
             let eof = rest.contains(" EOF ");
-            current = Some((Block { client_to_server: c2s, tag, bytes: Vec::new(), eof }, n));
+            current = Some((
+                Block {
+                    client_to_server: c2s,
+                    tag,
+                    bytes: Vec::new(),
+                    eof,
+                },
+                n,
+            ));
         } else if line.starts_with("=====") || line.starts_with('#') || line.starts_with('$') {
             finish(current.take(), &mut out);
         } else if let Some((b, _)) = current.as_mut() {
@@ -87,11 +116,16 @@ pub fn blocks(section: &str) -> Vec<Block> {
 /// Removes `date:` and `server:` header lines from an HTTP response head.
 pub fn strip_date_server(bytes: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(bytes).into_owned();
-    let Some(head_end) = text.find("\r\n\r\n") else { return bytes.to_vec() };
+    let Some(head_end) = text.find("\r\n\r\n") else {
+        return bytes.to_vec();
+    };
     let (head, body) = text.split_at(head_end);
     let kept: Vec<&str> = head
         .split("\r\n")
-        .filter(|l| !l.to_ascii_lowercase().starts_with("date:") && !l.to_ascii_lowercase().starts_with("server:"))
+        .filter(|l| {
+            !l.to_ascii_lowercase().starts_with("date:")
+                && !l.to_ascii_lowercase().starts_with("server:")
+        })
         .collect();
     let mut s = kept.join("\r\n");
     s.push_str(body);
