@@ -2,9 +2,10 @@
 //! executor, `async-io` timers and sockets), plus the public entry points.
 //!
 //! ```no_run
-//! use mcp_sse_smol::{connect_over_sse, ClientOptions, demo_server};
+//! use mcp_sse_smol::{connect_over_sse, ClientOptions, ServerBuilder};
 //! smol::block_on(async {
-//!     let client = connect_over_sse(demo_server(), ClientOptions::default()).await.unwrap();
+//!     let server = ServerBuilder::new("demo", "1.0.0").build();
+//!     let client = connect_over_sse(server, ClientOptions::default()).await.unwrap();
 //!     let tools = client.request("tools/list", None, Default::default()).await.unwrap();
 //!     println!("{tools}");
 //!     client.close().await;
@@ -26,7 +27,7 @@ use mcp_sse_glue::{BoxFuture, CancelFlag, Rt, Runtime};
 
 pub use mcp_sse_glue::{
     CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer,
-    RequestContext, SseServer,
+    RequestContext, ServerBuilder, SseServer, ToolError,
 };
 
 /// Read buffer size per TCP read.

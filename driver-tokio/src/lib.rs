@@ -3,9 +3,10 @@
 //! tokio runtime.
 //!
 //! ```no_run
-//! use mcp_sse_tokio::{connect_over_sse, ClientOptions, demo_server};
+//! use mcp_sse_tokio::{connect_over_sse, ClientOptions, ServerBuilder};
 //! tokio::runtime::Runtime::new().unwrap().block_on(async {
-//!     let client = connect_over_sse(demo_server(), ClientOptions::default()).await.unwrap();
+//!     let server = ServerBuilder::new("demo", "1.0.0").build();
+//!     let client = connect_over_sse(server, ClientOptions::default()).await.unwrap();
 //!     let tools = client.request("tools/list", None, Default::default()).await.unwrap();
 //!     println!("{tools}");
 //!     client.close().await;
@@ -27,7 +28,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub use mcp_sse_glue::{
     CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer,
-    RequestContext, SseServer,
+    RequestContext, ServerBuilder, SseServer, ToolError,
 };
 
 /// Read buffer size per TCP read.
