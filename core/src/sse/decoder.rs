@@ -261,6 +261,7 @@ impl Block {
 
     /// Processes one complete line (without terminator). `src` is a `Bytes` containing `line`,
     /// used to slice values without copying.
+    #[inline(always)]
     fn line(
         &mut self,
         line: &[u8],
@@ -321,6 +322,7 @@ impl Block {
         Ok(None)
     }
 
+    #[inline(always)]
     fn data_value(
         &mut self,
         value: &[u8],
@@ -368,6 +370,7 @@ impl Block {
     }
 
     /// Handles an empty line.
+    #[inline(always)]
     fn dispatch(&mut self) -> Option<Item> {
         if self.id_dirty {
             self.committed_id = self.id.clone();
