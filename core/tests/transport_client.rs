@@ -1,0 +1,368 @@
+//! The client machine against scripted servers: connecting, the endpoint rules, POST outcomes,
+//! parallel POSTs, stream errors and timers.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use mcp_sse_core::jsonrpc::Message;
+use mcp_sse_core::transport::{Client, ClientConfig, ClientConnectionId, ClientError, ClientEvent};
+
+const OK_HEAD: &str = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+fn chunk(s: &str) -> String {
+    format!("{:x}\r\n{s}\r\n", s.len())
+}
+
+fn endpoint(data: &str) -> String {
+    chunk(&format!("event: endpoint\r\ndata: {data}\r\n\r\n"))
+}
+
+struct Run {
+    c: Client,
+    now: Instant,
+}
+
+impl Run {
+    fn new(url: &str, config: ClientConfig) -> Self {
+        let now = Instant::now();
+        let mut c = Client::new(url, config, now).unwrap();
+        assert_eq!(c.poll_event(), Some(ClientEvent::Open(Client::STREAM)));
+        c.handle_connected(Client::STREAM, now);
+        let get = c.poll_transmit(Client::STREAM).unwrap();
+        assert!(get.starts_with(b"GET "));
+        Run { c, now }
+    }
+
+    fn feed(&mut self, conn: ClientConnectionId, s: &str) -> Vec<ClientEvent> {
+        self.c
+            .handle_bytes(conn, Bytes::from(s.to_string()), self.now);
+        self.events()
+    }
+
+    fn events(&mut self) -> Vec<ClientEvent> {
+        std::iter::from_fn(|| self.c.poll_event())
+            .filter(|e| !matches!(e, ClientEvent::Transmit(_)))
+            .collect()
+    }
+
+    fn ready(url: &str, config: ClientConfig) -> Self {
+        let mut r = Run::new(url, config);
+        let evs = r.feed(
+            Client::STREAM,
+            &format!("{OK_HEAD}{}", endpoint("/messages/?session_id=abc")),
+        );
+        assert!(
+            matches!(evs.as_slice(), [ClientEvent::Ready { .. }]),
+            "{evs:?}"
+        );
+        r
+    }
+}
+
+fn closed_with(evs: &[ClientEvent]) -> Option<Option<ClientError>> {
+    evs.iter().find_map(|e| match e {
+        ClientEvent::Closed(err) => Some(err.clone()),
+        _ => None,
+    })
+}
+
+fn ping(id: u64) -> Message {
+    Message::from_slice(format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#).as_bytes())
+        .unwrap()
+}
+
+#[test]
+fn endpoint_resolves_relative_to_the_sse_url() {
+    for (data, expected) in [
+        (
+            "/messages/?session_id=abc",
+            "http://h:1/messages/?session_id=abc",
+        ),
+        (
+            "messages?sessionId=xyz",
+            "http://h:1/mcp/messages?sessionId=xyz",
+        ),
+        (
+            "http://h:1/other?session_id=q",
+            "http://h:1/other?session_id=q",
+        ),
+    ] {
+        let mut r = Run::new("http://h:1/mcp/sse", ClientConfig::default());
+        let evs = r.feed(Client::STREAM, &format!("{OK_HEAD}{}", endpoint(data)));
+        match evs.as_slice() {
+            [ClientEvent::Ready {
+                endpoint,
+                session_id,
+            }] => {
+                assert_eq!(endpoint, expected);
+                assert!(session_id.is_some());
+            }
+            other => panic!("{data}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn cross_origin_endpoint_fails_at_once() {
+    // DIVERGENCE 2: the reference client hangs here.
+    for data in [
+        "http://evil.com/messages/",
+        "http://localhost:1/messages/",
+        "//other:1/m",
+    ] {
+        let mut r = Run::new("http://127.0.0.1:1/sse", ClientConfig::default());
+        let evs = r.feed(Client::STREAM, &format!("{OK_HEAD}{}", endpoint(data)));
+        assert!(
+            matches!(
+                closed_with(&evs),
+                Some(Some(ClientError::CrossOriginEndpoint(_)))
+            ),
+            "{data}: {evs:?}"
+        );
+    }
+}
+
+#[test]
+fn events_before_the_endpoint_are_skipped() {
+    let mut r = Run::new("http://h/sse", ClientConfig::default());
+    let pre =
+        chunk(": hello\r\n\r\nevent: other\r\ndata: x\r\n\r\nevent: message\r\ndata: {}\r\n\r\n");
+    let evs = r.feed(
+        Client::STREAM,
+        &format!("{OK_HEAD}{pre}{}", endpoint("/m?session_id=1")),
+    );
+    assert!(
+        matches!(evs.as_slice(), [ClientEvent::Ready { .. }]),
+        "{evs:?}"
+    );
+}
+
+#[test]
+fn get_failures_are_typed() {
+    let mut r = Run::new("http://h/sse", ClientConfig::default());
+    let evs = r.feed(
+        Client::STREAM,
+        "HTTP/1.1 401 Unauthorized\r\ncontent-length: 4\r\n\r\nnope",
+    );
+    assert_eq!(
+        closed_with(&evs),
+        Some(Some(ClientError::HttpStatus {
+            status: 401,
+            body: "nope".into()
+        }))
+    );
+    let mut r = Run::new("http://h/sse", ClientConfig::default());
+    let evs = r.feed(
+        Client::STREAM,
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+    );
+    assert!(
+        matches!(
+            closed_with(&evs),
+            Some(Some(ClientError::NotEventStream(_)))
+        ),
+        "{evs:?}"
+    );
+    let mut r = Run::new("http://h/sse", ClientConfig::default());
+    r.feed(Client::STREAM, OK_HEAD);
+    r.c.handle_eof(Client::STREAM, r.now);
+    assert_eq!(
+        closed_with(&r.events()),
+        Some(Some(ClientError::EndedBeforeEndpoint))
+    );
+    assert!(Client::new("https://h/sse", ClientConfig::default(), Instant::now()).is_err());
+    assert!(Client::new("not a url", ClientConfig::default(), Instant::now()).is_err());
+}
+
+#[test]
+fn a_second_endpoint_event_ends_the_transport() {
+    let mut r = Run::ready("http://h/sse", ClientConfig::default());
+    let evs = r.feed(Client::STREAM, &endpoint("/messages/?session_id=other"));
+    assert_eq!(
+        closed_with(&evs),
+        Some(Some(ClientError::DuplicateEndpoint))
+    );
+}
+
+#[test]
+fn messages_bad_json_and_empty_data() {
+    let mut r = Run::ready("http://h/sse", ClientConfig::default());
+    let body = chunk("event: message\r\ndata: {bad\r\n\r\nevent: message\r\ndata: \r\n\r\nevent: message\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\r\n\r\n");
+    let evs = r.feed(Client::STREAM, &body);
+    assert!(
+        matches!(
+            evs.as_slice(),
+            [
+                ClientEvent::InvalidMessage(ClientError::InvalidMessage(_)),
+                ClientEvent::Message(_)
+            ]
+        ),
+        "{evs:?}"
+    );
+}
+
+#[test]
+fn clean_stream_end_and_cut_stream() {
+    let mut r = Run::ready("http://h/sse", ClientConfig::default());
+    let evs = r.feed(Client::STREAM, "0\r\n\r\n");
+    assert_eq!(closed_with(&evs), Some(None), "final chunk = clean end");
+    let mut r = Run::ready("http://h/sse", ClientConfig::default());
+    r.feed(Client::STREAM, "2a\r\nevent: mess");
+    r.c.handle_eof(Client::STREAM, r.now);
+    assert_eq!(closed_with(&r.events()), Some(Some(ClientError::StreamCut)));
+}
+
+#[test]
+fn endpoint_and_read_timeouts() {
+    let cfg = ClientConfig {
+        endpoint_timeout: Duration::from_secs(2),
+        read_timeout: Duration::from_secs(5),
+        ..ClientConfig::default()
+    };
+    let mut r = Run::new("http://h/sse", cfg.clone());
+    assert_eq!(r.c.poll_timeout(), Some(r.now + Duration::from_secs(2)));
+    r.c.handle_timeout(r.now + Duration::from_secs(2));
+    assert_eq!(
+        closed_with(&r.events()),
+        Some(Some(ClientError::EndpointTimeout(Duration::from_secs(2))))
+    );
+
+    let mut r = Run::ready("http://h/sse", cfg);
+    // Any byte (a keep-alive comment) pushes the read deadline.
+    let later = r.now + Duration::from_secs(4);
+    r.c.handle_bytes(Client::STREAM, Bytes::from(chunk(": ping\r\n\r\n")), later);
+    r.c.handle_timeout(r.now + Duration::from_secs(5));
+    assert!(closed_with(&r.events()).is_none());
+    assert_eq!(r.c.poll_timeout(), Some(later + Duration::from_secs(5)));
+    r.c.handle_timeout(later + Duration::from_secs(5));
+    assert_eq!(
+        closed_with(&r.events()),
+        Some(Some(ClientError::ReadTimeout(Duration::from_secs(5))))
+    );
+}
+
+fn open_posts(evs: &[ClientEvent]) -> Vec<ClientConnectionId> {
+    evs.iter()
+        .filter_map(|e| match e {
+            ClientEvent::Open(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn posts_run_in_parallel_up_to_the_bound_and_each_fails_alone() {
+    // DIVERGENCES 4 and 5.
+    let mut r = Run::ready(
+        "http://h:9/sse",
+        ClientConfig {
+            max_in_flight_posts: 2,
+            ..ClientConfig::default()
+        },
+    );
+    let tokens: Vec<_> = (1..=3).map(|i| r.c.send(&ping(i)).unwrap()).collect();
+    let conns = open_posts(&r.events());
+    assert_eq!(conns.len(), 2, "bounded by max_in_flight_posts");
+    for c in &conns {
+        r.c.handle_connected(*c, r.now);
+    }
+    r.events();
+    let mut sent = Vec::new();
+    for c in &conns {
+        let mut bytes = Vec::new();
+        while let Some(b) = r.c.poll_transmit(*c) {
+            bytes.extend_from_slice(&b);
+        }
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.starts_with("POST /messages/?session_id=abc HTTP/1.1\r\nHost: h:9\r\nContent-Type: application/json\r\n"), "{text}");
+        sent.push(text);
+    }
+    // First POST fails with 500: exactly its message fails, with status and body.
+    let evs = r.feed(
+        conns[0],
+        "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\n\r\noops",
+    );
+    assert!(
+        evs.contains(&ClientEvent::SendFailed(
+            tokens[0],
+            ClientError::HttpStatus {
+                status: 500,
+                body: "oops".into()
+            }
+        )),
+        "{evs:?}"
+    );
+    assert!(closed_with(&evs).is_none(), "the transport keeps working");
+    // The freed connection carries the third message.
+    let mut third = Vec::new();
+    while let Some(b) = r.c.poll_transmit(conns[0]) {
+        third.extend_from_slice(&b);
+    }
+    assert!(String::from_utf8_lossy(&third).contains("\"id\":3"));
+    let evs = r.feed(
+        conns[1],
+        "HTTP/1.1 202 Accepted\r\ncontent-length: 8\r\n\r\nAccepted",
+    );
+    assert_eq!(evs, vec![ClientEvent::Sent(tokens[1])]);
+    let evs = r.feed(
+        conns[0],
+        "HTTP/1.1 202 Accepted\r\ncontent-length: 8\r\n\r\nAccepted",
+    );
+    assert_eq!(evs, vec![ClientEvent::Sent(tokens[2])]);
+}
+
+#[test]
+fn a_404_ends_the_connection() {
+    let mut r = Run::ready("http://h/sse", ClientConfig::default());
+    let t = r.c.send(&ping(1)).unwrap();
+    let conn = open_posts(&r.events())[0];
+    r.c.handle_connected(conn, r.now);
+    r.events();
+    let evs = r.feed(
+        conn,
+        "HTTP/1.1 404 Not Found\r\ncontent-length: 22\r\n\r\nCould not find session",
+    );
+    assert!(evs.contains(&ClientEvent::SendFailed(t, ClientError::SessionGone)));
+    assert_eq!(closed_with(&evs), Some(Some(ClientError::SessionGone)));
+    assert_eq!(r.c.send(&ping(2)), Err(ClientError::Closed));
+}
+
+#[test]
+fn a_post_connection_failure_fails_only_its_message() {
+    let mut r = Run::ready("http://h/sse", ClientConfig::default());
+    let t = r.c.send(&ping(1)).unwrap();
+    let conn = open_posts(&r.events())[0];
+    r.c.handle_connect_failed(conn, "refused");
+    let evs = r.events();
+    assert!(
+        evs.contains(&ClientEvent::SendFailed(
+            t,
+            ClientError::Connection("refused".into())
+        )),
+        "{evs:?}"
+    );
+    assert!(closed_with(&evs).is_none());
+}
+
+#[test]
+fn messages_sent_before_the_endpoint_wait_for_it() {
+    let mut r = Run::new("http://h/sse", ClientConfig::default());
+    r.c.send(&ping(1)).unwrap();
+    assert!(open_posts(&r.events()).is_empty());
+    let evs = r.feed(
+        Client::STREAM,
+        &format!("{OK_HEAD}{}", endpoint("/m?session_id=1")),
+    );
+    assert_eq!(open_posts(&evs).len(), 1);
+}
+
+#[test]
+fn close_fails_what_is_pending() {
+    let mut r = Run::ready("http://h/sse", ClientConfig::default());
+    let t = r.c.send(&ping(1)).unwrap();
+    r.c.close();
+    let evs = r.events();
+    assert!(evs.contains(&ClientEvent::SendFailed(t, ClientError::Closed)));
+    assert!(evs.contains(&ClientEvent::Close(Client::STREAM)));
+    assert_eq!(closed_with(&evs), Some(None));
+}
