@@ -726,9 +726,18 @@ impl Client {
 
     fn post_conn_failed(&mut self, conn: ClientConnectionId, err: ClientError) {
         if let Some(p) = self.posts.remove(&conn) {
-            if let Some(inf) = p.current {
-                self.events
-                    .push_back(ClientEvent::SendFailed(inf.token, err));
+            match p.current {
+                Some(inf) => self
+                    .events
+                    .push_back(ClientEvent::SendFailed(inf.token, err)),
+                // A connection opened for a waiting message could not be opened: that message
+                // fails (no endless reconnect loop against an unreachable server).
+                None if !p.connected => {
+                    if let Some((token, _)) = self.queue.pop_front() {
+                        self.events.push_back(ClientEvent::SendFailed(token, err));
+                    }
+                }
+                None => {}
             }
             self.events.push_back(ClientEvent::Close(conn));
         }
