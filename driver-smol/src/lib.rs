@@ -15,7 +15,6 @@
 #![forbid(unsafe_code)]
 
 use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -23,11 +22,11 @@ use bytes::{Bytes, BytesMut};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use mcp_sse_core::transport;
 use mcp_sse_glue::io::{ByteRead, ByteWrite, Connection};
-use mcp_sse_glue::{BoxFuture, CancelFlag, Rt, Runtime};
+use mcp_sse_glue::{BoxFuture, Rt, Runtime};
 
 pub use mcp_sse_glue::{
     CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer,
-    RequestContext, ServerBuilder, SseServer, ToolError,
+    RequestContext, ServerBuilder, ServerOptions, Serving, SseServer, ToolError,
 };
 
 /// Read buffer size per TCP read.
@@ -171,40 +170,6 @@ pub async fn connect_with(
     mcp_sse_glue::connect_url(runtime(), url, options, transport_config).await
 }
 
-/// Server options for [`serve`].
-#[derive(Debug, Clone, Default)]
-pub struct ServerOptions {
-    /// Transport settings: prefix, ping interval, security, limits.
-    pub transport: transport::ServerConfig,
-}
-
-/// A running TCP server.
-#[derive(Debug, Clone)]
-pub struct Serving {
-    sse: Arc<SseServer>,
-    stop: Arc<CancelFlag>,
-    local_addr: SocketAddr,
-}
-
-impl Serving {
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
-    }
-
-    /// The transport server (session table, connection count).
-    pub fn sse(&self) -> &Arc<SseServer> {
-        &self.sse
-    }
-
-    /// Stops accepting, ends every stream cleanly, and waits until the sessions are gone.
-    pub async fn shutdown(&self) {
-        self.stop.cancel();
-        self.sse.shutdown().await;
-        self.sse.wait_idle().await;
-    }
-}
-
 /// Serves `server` on `listener` (accept loop in the background) and returns at once.
 pub fn serve(
     listener: smol::net::TcpListener,
@@ -212,34 +177,19 @@ pub fn serve(
     options: ServerOptions,
 ) -> io::Result<Serving> {
     let local_addr = listener.local_addr()?;
-    let sse = SseServer::new(
+    let listener = Arc::new(listener);
+    let accept = move || {
+        let l = listener.clone();
+        Box::pin(async move {
+            let (stream, _) = l.accept().await?;
+            Ok(tcp_connection(stream))
+        }) as BoxFuture<'static, io::Result<Connection>>
+    };
+    Ok(mcp_sse_glue::serve_with(
         runtime(),
-        server,
-        options.transport,
-        Box::new(mcp_sse_glue::os_random),
-    );
-    let stop = Arc::new(CancelFlag::new());
-    let (s, st) = (sse.clone(), stop.clone());
-    smol::spawn(async move {
-        loop {
-            match st.run(listener.accept()).await {
-                None => break,
-                Some(Ok((stream, _))) => {
-                    let s = s.clone();
-                    smol::spawn(async move { s.serve_connection(tcp_connection(stream)).await })
-                        .detach();
-                }
-                Some(Err(_)) => {
-                    // Out of descriptors or similar: back off briefly instead of spinning.
-                    async_io::Timer::after(std::time::Duration::from_millis(10)).await;
-                }
-            }
-        }
-    })
-    .detach();
-    Ok(Serving {
-        sse,
-        stop,
+        accept,
         local_addr,
-    })
+        server,
+        options,
+    ))
 }

@@ -9,7 +9,7 @@ use mcp_sse_core::transport::{self, ClientError, SessionId};
 use crate::client::{Client, ClientOptions, Link, LinkItem};
 use crate::io::{duplex, traced, TraceFn};
 use crate::rt::Rt;
-use crate::server::{Inbound, McpServer, SessionHandle};
+use crate::server::{Inbound, McpServer, Outbound, SessionHandle};
 use crate::sse_client::{connect_sse, Connector, LINK_CAPACITY};
 use crate::sse_server::SseServer;
 
@@ -48,7 +48,7 @@ pub async fn connect_in_memory(
 ) -> Result<Client, ConnectError> {
     let (c_out_tx, c_out_rx) = async_channel::bounded::<Message>(LINK_CAPACITY);
     let (s_in_tx, s_in_rx) = async_channel::bounded::<Inbound>(LINK_CAPACITY);
-    let (s_out_tx, s_out_rx) = async_channel::bounded::<Message>(LINK_CAPACITY);
+    let (s_out_tx, s_out_rx) = async_channel::bounded::<Outbound>(LINK_CAPACITY);
     let (c_in_tx, c_in_rx) = async_channel::bounded::<LinkItem>(LINK_CAPACITY);
     let (done_tx, done_rx) = async_channel::bounded::<()>(1);
     rt.spawn(Box::pin(async move {
@@ -59,9 +59,16 @@ pub async fn connect_in_memory(
         }
     }));
     rt.spawn(Box::pin(async move {
-        while let Ok(m) = s_out_rx.recv().await {
-            if c_in_tx.send(LinkItem::Message(m)).await.is_err() {
-                break;
+        while let Ok(item) = s_out_rx.recv().await {
+            match item {
+                Outbound::Message(m) => {
+                    if c_in_tx.send(LinkItem::Message(m)).await.is_err() {
+                        break;
+                    }
+                }
+                Outbound::Flush(ack) => {
+                    let _ = ack.try_send(());
+                }
             }
         }
     }));

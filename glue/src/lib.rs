@@ -13,6 +13,7 @@ mod client;
 mod connect;
 pub mod io;
 mod rt;
+mod serve;
 mod server;
 mod sse_client;
 mod sse_server;
@@ -28,6 +29,9 @@ pub use connect::{
     os_random, ConnectError, IN_PROCESS_URL,
 };
 pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
-pub use server::{ClientInfo, Handler, Inbound, McpServer, Params, RequestContext, SessionHandle};
+pub use serve::{serve_with, ServerOptions, Serving, ACCEPT_BACKOFF};
+pub use server::{
+    ClientInfo, Handler, Inbound, McpServer, Outbound, Params, RequestContext, SessionHandle,
+};
 pub use sse_client::{connect_sse, Connector, SseLinkHandle, LINK_CAPACITY};
 pub use sse_server::{SseServer, SESSION_OUTBOUND_MESSAGES, TIMER_RESOLUTION};

@@ -66,12 +66,22 @@ pub struct SessionHandle {
     pub request_headers: Option<Headers>,
 }
 
+/// What a session runner sends towards its client.
+#[derive(Debug)]
+pub enum Outbound {
+    /// A message for the client.
+    Message(Message),
+    /// Acknowledge once every earlier message has been handed to the transport.
+    Flush(async_channel::Sender<()>),
+}
+
 /// A message for a session runner.
 #[derive(Debug)]
 pub enum Inbound {
     /// A client message, with the headers of the POST that carried it (SSE).
     Message(Message, Option<Headers>),
-    /// The server is shutting down: answer in-flight requests with an error, flush, then ack.
+    /// The server is shutting down: answer in-flight requests with an error, then ack through
+    /// [`Outbound::Flush`] so the ack follows those answers.
     Shutdown(async_channel::Sender<()>),
 }
 
@@ -93,7 +103,7 @@ impl McpServer {
         rt: Rt,
         handle: SessionHandle,
         inbound: async_channel::Receiver<Inbound>,
-        outbound: async_channel::Sender<Message>,
+        outbound: async_channel::Sender<Outbound>,
     ) {
         let core = Arc::new(SessionCore {
             rt,
@@ -119,7 +129,7 @@ impl McpServer {
                         "Server shutting down",
                     ))
                     .await;
-                    let _ = ack.send(()).await;
+                    let _ = core.outbound.send(Outbound::Flush(ack)).await;
                 }
             }
         }
@@ -138,7 +148,7 @@ impl McpServer {
 pub(crate) struct SessionCore {
     rt: Rt,
     machine: Mutex<ServerSession>,
-    outbound: async_channel::Sender<Message>,
+    outbound: async_channel::Sender<Outbound>,
     running: Mutex<HashMap<RequestId, Arc<CancelFlag>>>,
     idle: Event,
     waiters: Mutex<HashMap<RequestId, async_channel::Sender<Result<Value, ErrorObject>>>>,
@@ -192,7 +202,7 @@ impl SessionCore {
     ) {
         for m in msgs {
             // A closed outbound means the client is gone; the message cannot be delivered.
-            let _ = self.outbound.send(m).await;
+            let _ = self.outbound.send(Outbound::Message(m)).await;
         }
         self.dispatch(events, headers);
     }
@@ -223,7 +233,7 @@ impl SessionCore {
                     let fut = self.handler.handle_request(ctx, method, params);
                     let this = self.clone();
                     self.rt.spawn(Box::pin(async move {
-                        let outcome = flag.run(fut).await;
+                        let outcome = flag.run(guard_panics(fut)).await;
                         if let Some(result) = outcome {
                             if !flag.is_cancelled() {
                                 let (_, msgs, events) =
@@ -476,6 +486,25 @@ impl RequestContext {
         p.insert("uri".into(), Value::String(uri.to_string()));
         self.notify("notifications/resources/updated", Some(p))
             .await
+    }
+}
+
+/// Runs a handler future; a panic becomes `-32603` with the panic message (DIVERGENCE 7: the
+/// reference answers code 0), so one faulty handler never takes the session down.
+async fn guard_panics(
+    fut: BoxFuture<'static, Result<Value, ErrorObject>>,
+) -> Result<Value, ErrorObject> {
+    use futures_lite::FutureExt;
+    match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(r) => r,
+        Err(payload) => {
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "handler panicked".to_string());
+            Err(ErrorObject::internal_error(text))
+        }
     }
 }
 

@@ -7,12 +7,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use event_listener::Event;
-use mcp_sse_core::jsonrpc::Message;
 use mcp_sse_core::transport::{self, ConnectionId, SendError, ServerEvent, SessionId};
 
 use crate::io::{ByteWrite, Connection};
 use crate::rt::Rt;
-use crate::server::{Inbound, McpServer, SessionHandle};
+use crate::server::{Inbound, McpServer, Outbound, SessionHandle};
 
 /// Longest the timer task sleeps before looking at the machine's deadlines again: a deadline that
 /// appears while it sleeps fires at most this late.
@@ -292,7 +291,7 @@ impl SseServer {
                 } => {
                     let (tx, rx) = async_channel::bounded(SESSION_OUTBOUND_MESSAGES);
                     let (out_tx, out_rx) =
-                        async_channel::bounded::<Message>(SESSION_OUTBOUND_MESSAGES);
+                        async_channel::bounded::<Outbound>(SESSION_OUTBOUND_MESSAGES);
                     let writable = Arc::new(Event::new());
                     self.lock().sessions.insert(
                         session,
@@ -366,11 +365,18 @@ impl SseServer {
     async fn session_writer(
         self: Arc<Self>,
         session: SessionId,
-        out: async_channel::Receiver<Message>,
+        out: async_channel::Receiver<Outbound>,
         writable: Arc<Event>,
     ) {
         let mut json = Vec::with_capacity(256);
-        while let Ok(msg) = out.recv().await {
+        while let Ok(item) = out.recv().await {
+            let msg = match item {
+                Outbound::Message(m) => m,
+                Outbound::Flush(ack) => {
+                    let _ = ack.try_send(());
+                    continue;
+                }
+            };
             json.clear();
             msg.write_to(&mut json);
             loop {

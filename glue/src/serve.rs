@@ -1,0 +1,85 @@
+//! The accept loop of a TCP server, written once for every runtime.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mcp_sse_core::transport;
+
+use crate::cancel::CancelFlag;
+use crate::connect::os_random;
+use crate::io::Connection;
+use crate::rt::{BoxFuture, Rt};
+use crate::server::McpServer;
+use crate::sse_server::SseServer;
+
+/// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// Server options for `serve`.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Transport settings: prefix, ping interval, security, limits.
+    pub transport: transport::ServerConfig,
+}
+
+/// A running TCP server.
+#[derive(Debug, Clone)]
+pub struct Serving {
+    sse: Arc<SseServer>,
+    stop: Arc<CancelFlag>,
+    local_addr: SocketAddr,
+}
+
+impl Serving {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The transport server (session table, connection count).
+    pub fn sse(&self) -> &Arc<SseServer> {
+        &self.sse
+    }
+
+    /// Stops accepting, ends every stream cleanly, and waits until the sessions are gone.
+    pub async fn shutdown(&self) {
+        self.stop.cancel();
+        self.sse.shutdown().await;
+        self.sse.wait_idle().await;
+    }
+}
+
+/// Runs an accept loop in the background: `accept` yields each new connection.
+pub fn serve_with<A>(
+    rt: Rt,
+    mut accept: A,
+    local_addr: SocketAddr,
+    server: McpServer,
+    options: ServerOptions,
+) -> Serving
+where
+    A: FnMut() -> BoxFuture<'static, io::Result<Connection>> + Send + 'static,
+{
+    let sse = SseServer::new(rt.clone(), server, options.transport, Box::new(os_random));
+    let stop = Arc::new(CancelFlag::new());
+    let (s, st, r) = (sse.clone(), stop.clone(), rt.clone());
+    rt.spawn(Box::pin(async move {
+        loop {
+            match st.run(accept()).await {
+                None => break,
+                Some(Ok(conn)) => {
+                    let s = s.clone();
+                    r.spawn(Box::pin(async move { s.serve_connection(conn).await }));
+                }
+                Some(Err(_)) => r.sleep_until(Instant::now() + ACCEPT_BACKOFF).await,
+            }
+        }
+    }));
+    Serving {
+        sse,
+        stop,
+        local_addr,
+    }
+}
