@@ -17,6 +17,7 @@ mod serve;
 mod server;
 mod sse_client;
 mod sse_server;
+mod typed;
 
 pub use builder::{match_template, ServerBuilder, ToolError};
 pub use cancel::CancelFlag;

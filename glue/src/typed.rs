@@ -1,0 +1,190 @@
+//! Typed client methods: one per MCP request, with the types of [`mcp_sse_core::mcp`].
+
+use mcp_sse_core::jsonrpc::{codes, ErrorObject};
+use mcp_sse_core::mcp::{
+    CallToolRequestParams, CallToolResult, CompleteRequestParams, CompleteResult, EmptyResult,
+    GetPromptRequestParams, GetPromptResult, InitializeResult, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
+    ReadResourceResult, ResourceRequestParams, SetLevelRequestParams,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::client::{CallOptions, Client};
+
+/// A typed value that could not be converted to or from JSON.
+fn conversion_error(what: &str, e: serde_json::Error) -> ErrorObject {
+    ErrorObject::new(codes::INTERNAL_ERROR, format!("{what}: {e}"))
+}
+
+fn to_params<T: Serialize>(params: &T) -> Result<Option<Map<String, Value>>, ErrorObject> {
+    match serde_json::to_value(params).map_err(|e| conversion_error("invalid params", e))? {
+        Value::Object(m) => Ok(Some(m)),
+        Value::Null => Ok(None),
+        _ => Err(ErrorObject::new(
+            codes::INTERNAL_ERROR,
+            "params must serialize to an object",
+        )),
+    }
+}
+
+fn cursor_params(cursor: Option<&str>) -> Option<Map<String, Value>> {
+    cursor.map(|c| {
+        let mut m = Map::new();
+        m.insert("cursor".into(), Value::String(c.to_string()));
+        m
+    })
+}
+
+impl Client {
+    async fn typed<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Option<Map<String, Value>>,
+        opts: CallOptions,
+    ) -> Result<R, ErrorObject> {
+        let v = self.request(method, params, opts).await?;
+        serde_json::from_value(v)
+            .map_err(|e| conversion_error(&format!("invalid {method} result"), e))
+    }
+
+    /// The server's `initialize` result, typed.
+    pub fn server_info(&self) -> Option<InitializeResult> {
+        self.initialize_result()
+            .and_then(|v| serde_json::from_value(v).ok())
+    }
+
+    /// `ping`.
+    pub async fn ping(&self, opts: CallOptions) -> Result<EmptyResult, ErrorObject> {
+        self.typed("ping", None, opts).await
+    }
+
+    /// `tools/list` (one page; pass the previous `nextCursor` for the next).
+    pub async fn list_tools(
+        &self,
+        cursor: Option<&str>,
+        opts: CallOptions,
+    ) -> Result<ListToolsResult, ErrorObject> {
+        self.typed("tools/list", cursor_params(cursor), opts).await
+    }
+
+    /// `tools/call`. A tool failure is a result with `isError: true`, not an `Err`.
+    pub async fn call_tool(
+        &self,
+        params: &CallToolRequestParams,
+        opts: CallOptions,
+    ) -> Result<CallToolResult, ErrorObject> {
+        self.typed("tools/call", to_params(params)?, opts).await
+    }
+
+    /// `resources/list`.
+    pub async fn list_resources(
+        &self,
+        cursor: Option<&str>,
+        opts: CallOptions,
+    ) -> Result<ListResourcesResult, ErrorObject> {
+        self.typed("resources/list", cursor_params(cursor), opts)
+            .await
+    }
+
+    /// `resources/templates/list`.
+    pub async fn list_resource_templates(
+        &self,
+        cursor: Option<&str>,
+        opts: CallOptions,
+    ) -> Result<ListResourceTemplatesResult, ErrorObject> {
+        self.typed("resources/templates/list", cursor_params(cursor), opts)
+            .await
+    }
+
+    /// `resources/read`.
+    pub async fn read_resource(
+        &self,
+        uri: &str,
+        opts: CallOptions,
+    ) -> Result<ReadResourceResult, ErrorObject> {
+        self.typed(
+            "resources/read",
+            to_params(&ResourceRequestParams::new(uri))?,
+            opts,
+        )
+        .await
+    }
+
+    /// `resources/subscribe`.
+    pub async fn subscribe(
+        &self,
+        uri: &str,
+        opts: CallOptions,
+    ) -> Result<EmptyResult, ErrorObject> {
+        self.typed(
+            "resources/subscribe",
+            to_params(&ResourceRequestParams::new(uri))?,
+            opts,
+        )
+        .await
+    }
+
+    /// `resources/unsubscribe`.
+    pub async fn unsubscribe(
+        &self,
+        uri: &str,
+        opts: CallOptions,
+    ) -> Result<EmptyResult, ErrorObject> {
+        self.typed(
+            "resources/unsubscribe",
+            to_params(&ResourceRequestParams::new(uri))?,
+            opts,
+        )
+        .await
+    }
+
+    /// `prompts/list`.
+    pub async fn list_prompts(
+        &self,
+        cursor: Option<&str>,
+        opts: CallOptions,
+    ) -> Result<ListPromptsResult, ErrorObject> {
+        self.typed("prompts/list", cursor_params(cursor), opts)
+            .await
+    }
+
+    /// `prompts/get`.
+    pub async fn get_prompt(
+        &self,
+        params: &GetPromptRequestParams,
+        opts: CallOptions,
+    ) -> Result<GetPromptResult, ErrorObject> {
+        self.typed("prompts/get", to_params(params)?, opts).await
+    }
+
+    /// `completion/complete`.
+    pub async fn complete(
+        &self,
+        params: &CompleteRequestParams,
+        opts: CallOptions,
+    ) -> Result<CompleteResult, ErrorObject> {
+        self.typed("completion/complete", to_params(params)?, opts)
+            .await
+    }
+
+    /// `logging/setLevel`.
+    pub async fn set_logging_level(
+        &self,
+        level: LoggingLevel,
+        opts: CallOptions,
+    ) -> Result<EmptyResult, ErrorObject> {
+        self.typed(
+            "logging/setLevel",
+            to_params(&SetLevelRequestParams::new(level))?,
+            opts,
+        )
+        .await
+    }
+
+    /// `notifications/roots/list_changed`.
+    pub async fn roots_list_changed(&self) -> Result<(), ErrorObject> {
+        self.notify("notifications/roots/list_changed", None).await
+    }
+}
