@@ -46,7 +46,8 @@ pub async fn connect_in_memory(
     server: McpServer,
     options: ClientOptions,
 ) -> Result<Client, ConnectError> {
-    let (c_out_tx, c_out_rx) = async_channel::bounded::<Message>(LINK_CAPACITY);
+    // Client → server is unbounded for the same reason as in the SSE link (see `connect_sse`).
+    let (c_out_tx, c_out_rx) = async_channel::unbounded::<Message>();
     let (s_in_tx, s_in_rx) = async_channel::bounded::<Inbound>(LINK_CAPACITY);
     let (s_out_tx, s_out_rx) = async_channel::bounded::<Outbound>(LINK_CAPACITY);
     let (c_in_tx, c_in_rx) = async_channel::bounded::<LinkItem>(LINK_CAPACITY);

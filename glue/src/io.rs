@@ -24,7 +24,7 @@ pub trait ByteWrite: Send + 'static {
 pub type Connection = (Box<dyn ByteRead>, Box<dyn ByteWrite>);
 
 /// Bound, in chunks, of one direction of an in-memory pipe (backpressure, never unbounded).
-pub const PIPE_CAPACITY_CHUNKS: usize = 256;
+pub const PIPE_CAPACITY_CHUNKS: usize = 16;
 
 /// The read end of an in-memory pipe.
 #[derive(Debug)]

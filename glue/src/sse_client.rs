@@ -20,7 +20,7 @@ use crate::rt::{BoxFuture, Rt};
 pub type Connector = Arc<dyn Fn() -> BoxFuture<'static, io::Result<Connection>> + Send + Sync>;
 
 /// Bound, in items, of the queue between the transport and the client session.
-pub const LINK_CAPACITY: usize = 1024;
+pub const LINK_CAPACITY: usize = 64;
 
 struct ConnCtl {
     wake: Event,
@@ -81,7 +81,10 @@ pub async fn connect_sse(
 ) -> Result<(Link, SseLinkHandle, Option<String>), ClientError> {
     let machine = transport::Client::new(url, config, Instant::now())?;
     let (in_tx, in_rx) = async_channel::bounded(LINK_CAPACITY);
-    let (out_tx, out_rx) = async_channel::bounded::<Message>(LINK_CAPACITY);
+    // Unbounded on purpose: the client's read loop sends on it and must never wait for the
+    // transport (that could close a cycle of full queues); callers' requests are bounded by the
+    // session's `max_pending`.
+    let (out_tx, out_rx) = async_channel::unbounded::<Message>();
     let (ready_tx, ready_rx) = async_channel::bounded(1);
     let pump = Arc::new(Pump {
         rt: rt.clone(),
@@ -162,9 +165,9 @@ impl Pump {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Handles the machine's events in order. One task at a time does it; a task that finds
-    /// another at work leaves its events to it, but waits while too many are queued
-    /// (backpressure on the connection it reads).
+    /// Moves the machine's events to the pending queue and makes sure one task works them off,
+    /// in order. The caller never handles events itself (so it never blocks on the client's
+    /// queue); a connection reader (`backpressure`) waits while too many events are pending.
     fn process(self: Arc<Self>) -> BoxFuture<'static, ()> {
         self.process_inner(false)
     }
@@ -178,9 +181,11 @@ impl Pump {
                     while let Some(e) = st.machine.poll_event() {
                         st.pending.push_back(e);
                     }
-                    if !st.busy {
+                    if !st.busy && !st.pending.is_empty() {
                         st.busy = true;
-                        break;
+                        let worker = self.clone();
+                        self.rt
+                            .spawn(Box::pin(async move { worker.work_off().await }));
                     }
                     if !backpressure || st.pending.len() <= LINK_CAPACITY {
                         return;
@@ -188,25 +193,28 @@ impl Pump {
                 }
                 listener.await;
             }
-            loop {
-                let ev = {
-                    let mut st = self.lock();
-                    while let Some(e) = st.machine.poll_event() {
-                        st.pending.push_back(e);
-                    }
-                    match st.pending.pop_front() {
-                        Some(e) => e,
-                        None => {
-                            st.busy = false;
-                            drop(st);
-                            self.drained.notify(usize::MAX);
-                            return;
-                        }
-                    }
-                };
-                self.handle_event(ev).await;
-            }
         })
+    }
+
+    async fn work_off(self: Arc<Self>) {
+        loop {
+            let ev = {
+                let mut st = self.lock();
+                while let Some(e) = st.machine.poll_event() {
+                    st.pending.push_back(e);
+                }
+                match st.pending.pop_front() {
+                    Some(e) => e,
+                    None => {
+                        st.busy = false;
+                        drop(st);
+                        self.drained.notify(usize::MAX);
+                        return;
+                    }
+                }
+            };
+            self.handle_event(ev).await;
+        }
     }
 
     async fn handle_event(self: &Arc<Self>, ev: ClientEvent) {

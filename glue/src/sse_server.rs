@@ -18,7 +18,7 @@ use crate::server::{Inbound, McpServer, Outbound, SessionHandle};
 pub const TIMER_RESOLUTION: Duration = Duration::from_millis(250);
 
 /// Bound, in messages, of one session's queue between its MCP session and the transport.
-pub const SESSION_OUTBOUND_MESSAGES: usize = 1024;
+pub const SESSION_OUTBOUND_MESSAGES: usize = 16;
 
 struct ConnSignal {
     wake: Event,
