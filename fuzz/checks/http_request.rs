@@ -40,27 +40,48 @@ fn split_sizes(data: &[u8]) -> Vec<usize> {
 
 type Outcome = (Vec<RequestEvent>, Option<HttpError>);
 
-fn push(events: &mut Vec<RequestEvent>, ev: RequestEvent) {
-    match (events.last_mut(), ev) {
-        (Some(RequestEvent::Body(prev)), RequestEvent::Body(b)) => {
-            *prev = Bytes::from([&prev[..], &b[..]].concat());
+/// Events with each message's Body pieces merged into one (`body` collects the pieces; merging
+/// by re-concatenating would be quadratic on byte-by-byte input).
+#[derive(Default)]
+struct Collected {
+    events: Vec<RequestEvent>,
+    body: Vec<u8>,
+}
+
+impl Collected {
+    fn push(&mut self, ev: RequestEvent) {
+        match ev {
+            RequestEvent::Body(b) => {
+                assert!(!b.is_empty(), "empty Body event");
+                self.body.extend_from_slice(&b);
+            }
+            ev => {
+                self.flush();
+                self.events.push(ev);
+            }
         }
-        (_, RequestEvent::Body(b)) if b.is_empty() => panic!("empty Body event"),
-        (_, ev) => events.push(ev),
+    }
+
+    fn flush(&mut self) {
+        if !self.body.is_empty() {
+            let body = std::mem::take(&mut self.body);
+            self.events.push(RequestEvent::Body(Bytes::from(body)));
+        }
+    }
+
+    fn finish(mut self, err: Option<HttpError>) -> Outcome {
+        self.flush();
+        (self.events, err)
     }
 }
 
 /// Polls until `Ok(None)` (returns `None`) or an error (returns it, after checking poisoning).
-fn drain(
-    decoder: &mut RequestDecoder,
-    events: &mut Vec<RequestEvent>,
-    piece: usize,
-) -> Option<HttpError> {
+fn drain(decoder: &mut RequestDecoder, events: &mut Collected, piece: usize) -> Option<HttpError> {
     let bound = LIMITS.max_buffered_bytes();
     loop {
         match decoder.poll_event() {
             Ok(Some(ev)) => {
-                push(events, ev);
+                events.push(ev);
                 assert!(decoder.buffered_bytes() <= bound + piece);
             }
             Ok(None) => {
@@ -80,7 +101,7 @@ fn drain(
 
 fn run(data: &[u8], sizes: &[usize]) -> Outcome {
     let mut decoder = RequestDecoder::new(LIMITS);
-    let mut events = Vec::new();
+    let mut events = Collected::default();
     let mut rest = data;
     let mut sizes = sizes.iter().cycle();
     while !rest.is_empty() {
@@ -89,7 +110,7 @@ fn run(data: &[u8], sizes: &[usize]) -> Outcome {
         rest = tail;
         decoder.handle_bytes(Bytes::copy_from_slice(piece));
         if let Some(err) = drain(&mut decoder, &mut events, n) {
-            return (events, Some(err));
+            return events.finish(Some(err));
         }
         if decoder.is_idle() {
             assert!(!decoder.is_reading_head());
@@ -97,5 +118,5 @@ fn run(data: &[u8], sizes: &[usize]) -> Outcome {
     }
     decoder.handle_eof();
     let err = drain(&mut decoder, &mut events, 0);
-    (events, err)
+    events.finish(err)
 }

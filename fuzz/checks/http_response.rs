@@ -57,26 +57,47 @@ fn split_sizes(hash: u64) -> Vec<usize> {
 
 type Outcome = (Vec<ResponseEvent>, Option<HttpError>);
 
-fn push(events: &mut Vec<ResponseEvent>, ev: ResponseEvent) {
-    match (events.last_mut(), ev) {
-        (Some(ResponseEvent::Body(prev)), ResponseEvent::Body(b)) => {
-            *prev = Bytes::from([&prev[..], &b[..]].concat());
+/// Events with each message's Body pieces merged into one (`body` collects the pieces; merging
+/// by re-concatenating would be quadratic on byte-by-byte input).
+#[derive(Default)]
+struct Collected {
+    events: Vec<ResponseEvent>,
+    body: Vec<u8>,
+}
+
+impl Collected {
+    fn push(&mut self, ev: ResponseEvent) {
+        match ev {
+            ResponseEvent::Body(b) => {
+                assert!(!b.is_empty(), "empty Body event");
+                self.body.extend_from_slice(&b);
+            }
+            ev => {
+                self.flush();
+                self.events.push(ev);
+            }
         }
-        (_, ResponseEvent::Body(b)) if b.is_empty() => panic!("empty Body event"),
-        (_, ev) => events.push(ev),
+    }
+
+    fn flush(&mut self) {
+        if !self.body.is_empty() {
+            let body = std::mem::take(&mut self.body);
+            self.events.push(ResponseEvent::Body(Bytes::from(body)));
+        }
+    }
+
+    fn finish(mut self, err: Option<HttpError>) -> Outcome {
+        self.flush();
+        (self.events, err)
     }
 }
 
-fn drain(
-    decoder: &mut ResponseDecoder,
-    events: &mut Vec<ResponseEvent>,
-    piece: usize,
-) -> Option<HttpError> {
+fn drain(decoder: &mut ResponseDecoder, events: &mut Collected, piece: usize) -> Option<HttpError> {
     let bound = LIMITS.max_buffered_bytes();
     loop {
         match decoder.poll_event() {
             Ok(Some(ev)) => {
-                push(events, ev);
+                events.push(ev);
                 assert!(decoder.buffered_bytes() <= bound + piece);
             }
             Ok(None) => {
@@ -98,7 +119,7 @@ fn run(data: &[u8], sizes: &[usize], expectations: &[ResponseExpectation]) -> Ou
     for e in expectations {
         decoder.expect(*e);
     }
-    let mut events = Vec::new();
+    let mut events = Collected::default();
     let mut rest = data;
     let mut sizes = sizes.iter().cycle();
     while !rest.is_empty() {
@@ -107,10 +128,10 @@ fn run(data: &[u8], sizes: &[usize], expectations: &[ResponseExpectation]) -> Ou
         rest = tail;
         decoder.handle_bytes(Bytes::copy_from_slice(piece));
         if let Some(err) = drain(&mut decoder, &mut events, n) {
-            return (events, Some(err));
+            return events.finish(Some(err));
         }
     }
     decoder.handle_eof();
     let err = drain(&mut decoder, &mut events, 0);
-    (events, err)
+    events.finish(err)
 }
