@@ -86,18 +86,30 @@ impl BodyDecoder {
                 }
                 Ok(step)
             }
-            BodyState::UntilEof => match input.take_front(usize::MAX) {
-                Some(data) => {
-                    self.received += data.len() as u64;
-                    if let Some(limit) = self.limit {
-                        if self.received > limit as u64 {
+            BodyState::UntilEof => {
+                // Up to the limit, bytes flow out; the first byte past it is the error. Cutting
+                // at the limit keeps the events independent of how the input was split.
+                let allowed = match self.limit {
+                    Some(limit) => {
+                        let left = (limit as u64).saturating_sub(self.received);
+                        if left == 0 && !input.is_empty() {
                             return Err(HttpError::BodyTooLarge { limit });
                         }
+                        usize::try_from(left).unwrap_or(usize::MAX)
                     }
-                    Ok(BodyPoll::Data(data))
+                    None => usize::MAX,
+                };
+                if allowed == 0 {
+                    return Ok(BodyPoll::Pending);
                 }
-                None => Ok(BodyPoll::Pending),
-            },
+                match input.take_front(allowed) {
+                    Some(data) => {
+                        self.received += data.len() as u64;
+                        Ok(BodyPoll::Data(data))
+                    }
+                    None => Ok(BodyPoll::Pending),
+                }
+            }
             BodyState::Done => Ok(BodyPoll::End),
         }
     }

@@ -92,6 +92,15 @@ impl HeadReader {
             if self.buf.len() + piece.len() > max {
                 return Err(HttpError::HeadTooLarge { limit: max });
             }
+            if end.is_some() && self.buf.is_empty() {
+                // The whole head is inside one input chunk: hand it out without copying.
+                let head = input
+                    .take_front(stop)
+                    .map(|chunk| chunk.slice(copy_from.min(chunk.len())..))
+                    .unwrap_or_default();
+                self.clear();
+                return Ok(Some(head));
+            }
             self.buf.extend_from_slice(piece);
             input.advance_front(stop);
             if end.is_some() {

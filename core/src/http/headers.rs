@@ -33,6 +33,13 @@ impl Headers {
         Headers::default()
     }
 
+    /// An empty list with room for `capacity` fields.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Headers {
+            entries: Vec::with_capacity(capacity),
+        }
+    }
+
     /// Appends a field. The caller is responsible for passing a valid token as the name and a
     /// value without CR/LF/NUL; see the type docs for what [`Headers::encode`] does otherwise.
     pub fn push(&mut self, name: impl Into<String>, value: impl Into<Bytes>) {

@@ -343,6 +343,19 @@ mod tests {
     }
 
     #[test]
+    fn header_values_are_slices_of_the_input() {
+        let input = Bytes::from_static(GET_SSE);
+        let mut decoder = RequestDecoder::new(Limits::default());
+        decoder.handle_bytes(input.clone());
+        let Ok(Some(RequestEvent::Head(h))) = decoder.poll_event() else {
+            panic!()
+        };
+        let host = h.headers.get("host").unwrap();
+        let offset = host.as_ptr() as usize - input.as_ptr() as usize;
+        assert_eq!(&input[offset..offset + host.len()], b"127.0.0.1:8766");
+    }
+
+    #[test]
     fn idle_and_reading_head() {
         let mut decoder = RequestDecoder::new(Limits::default());
         assert!(decoder.is_idle());
