@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use mcp_sse_core::transport;
 use mcp_sse_glue::io::{ByteRead, ByteWrite, Connection};
 use mcp_sse_glue::{BoxFuture, Rt, Runtime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -111,81 +110,8 @@ fn tcp_connection(stream: tokio::net::TcpStream) -> Connection {
     (Box::new(TcpRead(r, BytesMut::new())), Box::new(TcpWrite(w)))
 }
 
-/// Connects a client to `server` in memory (no HTTP).
-pub async fn connect_in_memory(
-    server: McpServer,
-    options: ClientOptions,
-) -> Result<Client, ConnectError> {
-    mcp_sse_glue::connect_in_memory(runtime(), server, options).await
-}
-
-/// Connects a client to `server` over the real HTTP+SSE path through in-memory pipes.
-pub async fn connect_over_sse(
-    server: McpServer,
-    options: ClientOptions,
-) -> Result<Client, ConnectError> {
-    mcp_sse_glue::connect_over_sse(runtime(), server, options).await
-}
-
-/// Connects a client to an existing in-process [`SseServer`] through in-memory pipes.
-pub async fn connect_over_sse_to(
-    server: Arc<SseServer>,
-    options: ClientOptions,
-) -> Result<Client, ConnectError> {
-    mcp_sse_glue::connect_over_sse_to(runtime(), server, options).await
-}
-
-/// An in-process [`SseServer`] (to share between clients or inspect its session table).
-pub fn sse_server(server: McpServer, config: transport::ServerConfig) -> Arc<SseServer> {
-    SseServer::new(runtime(), server, config, Box::new(mcp_sse_glue::os_random))
-}
-
-/// `Client::connect(url, options)` for this runtime.
-pub trait ClientConnect: Sized {
-    /// Connects over TCP to any legacy SSE server (`http://host:port/sse`).
-    fn connect(url: &str, options: ClientOptions) -> BoxFuture<'_, Result<Self, ConnectError>>;
-}
-
-impl ClientConnect for Client {
-    fn connect(url: &str, options: ClientOptions) -> BoxFuture<'_, Result<Self, ConnectError>> {
-        Box::pin(mcp_sse_glue::connect_url(
-            runtime(),
-            url,
-            options,
-            transport::ClientConfig::default(),
-        ))
-    }
-}
-
-/// Connects over TCP with explicit transport settings (headers, timeouts, limits).
-pub async fn connect_with(
-    url: &str,
-    options: ClientOptions,
-    transport_config: transport::ClientConfig,
-) -> Result<Client, ConnectError> {
-    mcp_sse_glue::connect_url(runtime(), url, options, transport_config).await
-}
-
-/// Serves `server` on `listener` (accept loop in the background) and returns at once.
-pub fn serve(
-    listener: tokio::net::TcpListener,
-    server: McpServer,
-    options: ServerOptions,
-) -> io::Result<Serving> {
-    let local_addr = listener.local_addr()?;
-    let listener = Arc::new(listener);
-    let accept = move || {
-        let l = listener.clone();
-        Box::pin(async move {
-            let (stream, _) = l.accept().await?;
-            Ok(tcp_connection(stream))
-        }) as BoxFuture<'static, io::Result<Connection>>
-    };
-    Ok(mcp_sse_glue::serve_with(
-        runtime(),
-        accept,
-        local_addr,
-        server,
-        options,
-    ))
-}
+mcp_sse_glue::driver_api!(
+    runtime = runtime,
+    listener = tokio::net::TcpListener,
+    accept_stream = tcp_connection,
+);

@@ -11,6 +11,7 @@ mod builder;
 mod cancel;
 mod client;
 mod connect;
+mod driver_api;
 pub mod io;
 mod rt;
 mod serve;
@@ -29,6 +30,8 @@ pub use connect::{
     connect_in_memory, connect_over_sse, connect_over_sse_to, connect_over_sse_traced, connect_url,
     os_random, ConnectError, IN_PROCESS_URL,
 };
+/// The sans-IO core this layer drives.
+pub use mcp_sse_core as core;
 pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
 pub use serve::{serve_with, ServerOptions, Serving, ACCEPT_BACKOFF};
 pub use server::{
