@@ -366,3 +366,47 @@ fn close_fails_what_is_pending() {
     assert!(evs.contains(&ClientEvent::Close(Client::STREAM)));
     assert_eq!(closed_with(&evs), Some(None));
 }
+
+#[test]
+fn endless_data_without_a_newline_hits_the_line_limit() {
+    let cfg = ClientConfig {
+        sse_limits: mcp_sse_core::sse::DecoderLimits {
+            max_line_bytes: 1024,
+            max_event_bytes: 4096,
+        },
+        ..ClientConfig::default()
+    };
+    let mut r = Run::ready("http://h/sse", cfg);
+    let mut closed = None;
+    for _ in 0..100 {
+        let evs = r.feed(Client::STREAM, &chunk(&"x".repeat(100)));
+        if let Some(c) = closed_with(&evs) {
+            closed = Some(c);
+            break;
+        }
+    }
+    assert!(
+        matches!(
+            closed,
+            Some(Some(ClientError::Sse(
+                mcp_sse_core::sse::DecodeError::LineTooLong { limit: 1024 }
+            )))
+        ),
+        "{closed:?}"
+    );
+}
+
+#[test]
+fn server_closing_mid_chunk_or_mid_head_is_a_typed_error() {
+    let mut r = Run::ready("http://h/sse", ClientConfig::default());
+    r.feed(Client::STREAM, "40\r\nevent: message\r\ndata: {\"js");
+    r.c.handle_eof(Client::STREAM, r.now);
+    assert_eq!(closed_with(&r.events()), Some(Some(ClientError::StreamCut)));
+    let mut r = Run::new("http://h/sse", ClientConfig::default());
+    r.feed(Client::STREAM, "HTTP/1.1 200 OK\r\ncontent-ty");
+    r.c.handle_eof(Client::STREAM, r.now);
+    assert_eq!(
+        closed_with(&r.events()),
+        Some(Some(ClientError::EndedBeforeEndpoint))
+    );
+}
