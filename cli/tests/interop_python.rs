@@ -7,17 +7,21 @@ mod interop_common;
 use std::process::Command;
 
 use interop_common::demo_checks::{check_full_demo, Recorder};
-use interop_common::{free_port, peers, repo_root, run_check, start_our_server, wait_ready, ChildGuard};
+use interop_common::{
+    free_port, peers, repo_root, run_check, start_our_server, wait_ready, ChildGuard,
+};
 use mcp_sse_core::transport::ClientConfig;
 use serde_json::Value;
 
 fn python_client_check(url: &str, mode: &str) -> Value {
     let peers = peers();
     let mut cmd = Command::new(&peers.python);
-    cmd.arg(repo_root().join("interop/python/client_check.py")).args([url, mode]);
+    cmd.arg(repo_root().join("interop/python/client_check.py"))
+        .args([url, mode]);
     let stdout = run_check(&format!("client_check.py {mode}"), cmd);
     let line = stdout.lines().last().unwrap_or_default();
-    let summary: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("summary is not JSON ({e}): {stdout}"));
+    let summary: Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("summary is not JSON ({e}): {stdout}"));
     assert_eq!(summary["ok"], true, "{summary}");
     assert_eq!(summary["mode"], mode, "{summary}");
     assert_eq!(summary["server"], "mcp-sse-demo", "{summary}");
@@ -41,7 +45,8 @@ fn python_client_auto_mode_falls_back_at_once_against_our_server() {
 fn start_python_server() -> (ChildGuard, String) {
     let peers = peers();
     let mut cmd = Command::new(&peers.python);
-    cmd.arg(repo_root().join("interop/python/demo_server.py")).arg(free_port().to_string());
+    cmd.arg(repo_root().join("interop/python/demo_server.py"))
+        .arg(free_port().to_string());
     let server = ChildGuard::spawn("demo_server.py", cmd);
     let url = wait_ready(&server);
     (server, url)
@@ -64,7 +69,11 @@ fn our_smol_client_against_python_server() {
 fn our_tokio_client_against_python_server() {
     let (server, url) = start_python_server();
     let rec = Recorder::default();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     rt.block_on(async {
         let client = mcp_sse_tokio::connect_with(&url, rec.options(), ClientConfig::default())
             .await

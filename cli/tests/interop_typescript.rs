@@ -6,8 +6,13 @@ mod interop_common;
 
 use std::process::Command;
 
-use interop_common::demo_checks::{check_handshake, check_log_and_progress, check_sample, check_timeout_then_call, expect_text, Recorder};
-use interop_common::{free_port, peers, repo_root, run_check, start_our_server, wait_ready, ChildGuard};
+use interop_common::demo_checks::{
+    check_handshake, check_log_and_progress, check_sample, check_timeout_then_call, expect_text,
+    Recorder,
+};
+use interop_common::{
+    free_port, peers, repo_root, run_check, start_our_server, wait_ready, ChildGuard,
+};
 use mcp_sse_core::transport::ClientConfig;
 use mcp_sse_glue::Client;
 use serde_json::{json, Value};
@@ -15,7 +20,8 @@ use serde_json::{json, Value};
 fn node(script: &str) -> Command {
     let peers = peers();
     let mut cmd = Command::new("node");
-    cmd.arg(repo_root().join("interop/ts").join(script)).env("MCP_INTEROP_NODE_DIR", &peers.node_dir);
+    cmd.arg(repo_root().join("interop/ts").join(script))
+        .env("MCP_INTEROP_NODE_DIR", &peers.node_dir);
     cmd
 }
 
@@ -39,10 +45,26 @@ fn start_ts_server() -> (ChildGuard, String) {
 }
 
 async fn check_ts_server(client: &Client, rec: &Recorder) {
-    check_handshake(client, "mcp-sse-demo-ts", &["echo", "add", "log_and_progress", "sample", "slow"]).await;
+    check_handshake(
+        client,
+        "mcp-sse-demo-ts",
+        &["echo", "add", "log_and_progress", "sample", "slow"],
+    )
+    .await;
     let init = client.initialize_result().unwrap_or_default();
-    assert_eq!(init["capabilities"], json!({"tools": {}, "logging": {}}), "{init}");
-    expect_text(client, "echo", json!({"text": "hello, SSE é \"q\"\n"}), "hello, SSE é \"q\"\n", false).await;
+    assert_eq!(
+        init["capabilities"],
+        json!({"tools": {}, "logging": {}}),
+        "{init}"
+    );
+    expect_text(
+        client,
+        "echo",
+        json!({"text": "hello, SSE é \"q\"\n"}),
+        "hello, SSE é \"q\"\n",
+        false,
+    )
+    .await;
     let r = expect_text(client, "add", json!({"a": 20, "b": 22}), "42", false).await;
     assert_eq!(r["structuredContent"], json!({"result": 42}), "{r}");
     check_log_and_progress(client, rec).await;
@@ -68,7 +90,11 @@ fn our_smol_client_against_ts_server() {
 fn our_tokio_client_against_ts_server() {
     let (server, url) = start_ts_server();
     let rec = Recorder::default();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     rt.block_on(async {
         let client = mcp_sse_tokio::connect_with(&url, rec.options(), ClientConfig::default())
             .await

@@ -44,7 +44,11 @@ pub fn peers() -> Peers {
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         if !out.status.success() {
-            return Err(format!("{} failed ({}):\n{stdout}{stderr}", script.display(), out.status));
+            return Err(format!(
+                "{} failed ({}):\n{stdout}{stderr}",
+                script.display(),
+                out.status
+            ));
         }
         let field = |name: &str| {
             stdout
@@ -52,7 +56,10 @@ pub fn peers() -> Peers {
                 .find_map(|l| l.strip_prefix(name).map(PathBuf::from))
                 .ok_or_else(|| format!("setup.sh printed no `{name}` line:\n{stdout}{stderr}"))
         };
-        Ok(Peers { python: field("python=")?, node_dir: field("node=")? })
+        Ok(Peers {
+            python: field("python=")?,
+            node_dir: field("node=")?,
+        })
     });
     match result {
         Ok(p) => p.clone(),
@@ -115,7 +122,13 @@ impl ChildGuard {
                 }
             }
         });
-        ChildGuard { name: name.to_string(), child, lines, stdout_seen, stderr }
+        ChildGuard {
+            name: name.to_string(),
+            child,
+            lines,
+            stdout_seen,
+            stderr,
+        }
     }
 
     /// The process id.
@@ -125,14 +138,29 @@ impl ChildGuard {
 
     /// Everything the child wrote to stdout and stderr so far (for failure messages).
     pub fn output(&self) -> String {
-        let out = self.stdout_seen.lock().map(|s| s.clone()).unwrap_or_default();
-        let err = self.stderr.lock().map(|s| String::from_utf8_lossy(&s).into_owned()).unwrap_or_default();
-        format!("--- {} stdout ---\n{out}--- {} stderr ---\n{err}", self.name, self.name)
+        let out = self
+            .stdout_seen
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        let err = self
+            .stderr
+            .lock()
+            .map(|s| String::from_utf8_lossy(&s).into_owned())
+            .unwrap_or_default();
+        format!(
+            "--- {} stdout ---\n{out}--- {} stderr ---\n{err}",
+            self.name, self.name
+        )
     }
 
     /// The first stdout line for which `pick` returns `Some`, within `deadline`; panics with the
     /// child's output on timeout or EOF.
-    pub fn wait_for_line<T>(&self, deadline: Duration, mut pick: impl FnMut(&str) -> Option<T>) -> T {
+    pub fn wait_for_line<T>(
+        &self,
+        deadline: Duration,
+        mut pick: impl FnMut(&str) -> Option<T>,
+    ) -> T {
         let end = Instant::now() + deadline;
         loop {
             let left = end.saturating_duration_since(Instant::now());
@@ -143,10 +171,18 @@ impl ChildGuard {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    panic!("{}: expected line not seen within {deadline:?}\n{}", self.name, self.output())
+                    panic!(
+                        "{}: expected line not seen within {deadline:?}\n{}",
+                        self.name,
+                        self.output()
+                    )
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    panic!("{}: stdout ended before the expected line\n{}", self.name, self.output())
+                    panic!(
+                        "{}: stdout ended before the expected line\n{}",
+                        self.name,
+                        self.output()
+                    )
                 }
             }
         }
@@ -162,7 +198,11 @@ impl ChildGuard {
                     // Bounded poll of the child's state (std has no wait-with-timeout).
                     let _ = self.lines.recv_timeout(Duration::from_millis(20));
                 }
-                Ok(None) => panic!("{} did not exit within {deadline:?}\n{}", self.name, self.output()),
+                Ok(None) => panic!(
+                    "{} did not exit within {deadline:?}\n{}",
+                    self.name,
+                    self.output()
+                ),
                 Err(e) => panic!("{}: wait failed: {e}\n{}", self.name, self.output()),
             }
         }
@@ -173,18 +213,28 @@ impl ChildGuard {
         let end = Instant::now() + deadline;
         let mut rest = String::new();
         loop {
-            match self.lines.recv_timeout(end.saturating_duration_since(Instant::now())) {
+            match self
+                .lines
+                .recv_timeout(end.saturating_duration_since(Instant::now()))
+            {
                 Ok(line) => {
                     rest.push_str(&line);
                     rest.push('\n');
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
                 Err(RecvTimeoutError::Timeout) => {
-                    panic!("{} did not finish within {deadline:?}\n{}", self.name, self.output())
+                    panic!(
+                        "{} did not finish within {deadline:?}\n{}",
+                        self.name,
+                        self.output()
+                    )
                 }
             }
         }
-        let status = self.wait_exit(end.saturating_duration_since(Instant::now()).max(Duration::from_secs(5)));
+        let status = self.wait_exit(
+            end.saturating_duration_since(Instant::now())
+                .max(Duration::from_secs(5)),
+        );
         (status, rest)
     }
 }
@@ -202,15 +252,21 @@ pub fn start_our_server() -> (ChildGuard, String) {
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--ping-interval", "1"]);
     let server = ChildGuard::spawn("mcp-sse serve", cmd);
     let url = server.wait_for_line(PEER_DEADLINE, |l| {
-        l.strip_prefix("mcp-sse: serving the demo server on ").map(str::to_string)
+        l.strip_prefix("mcp-sse: serving the demo server on ")
+            .map(str::to_string)
     });
-    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/sse"), "unexpected URL {url}");
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/sse"),
+        "unexpected URL {url}"
+    );
     (server, url)
 }
 
 /// Waits for a peer's `READY <url>` line.
 pub fn wait_ready(peer: &ChildGuard) -> String {
-    peer.wait_for_line(PEER_DEADLINE, |l| l.strip_prefix("READY ").map(str::to_string))
+    peer.wait_for_line(PEER_DEADLINE, |l| {
+        l.strip_prefix("READY ").map(str::to_string)
+    })
 }
 
 /// Runs a check script to completion (bounded) and returns its stdout; panics with its output
@@ -218,7 +274,11 @@ pub fn wait_ready(peer: &ChildGuard) -> String {
 pub fn run_check(name: &str, cmd: Command) -> String {
     let mut check = ChildGuard::spawn(name, cmd);
     let (status, stdout) = check.finish(PEER_DEADLINE);
-    assert!(status.success(), "{name} failed ({status})\n{}", check.output());
+    assert!(
+        status.success(),
+        "{name} failed ({status})\n{}",
+        check.output()
+    );
     stdout
 }
 
