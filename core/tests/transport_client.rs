@@ -410,3 +410,48 @@ fn server_closing_mid_chunk_or_mid_head_is_a_typed_error() {
         Some(Some(ClientError::EndedBeforeEndpoint))
     );
 }
+
+#[test]
+fn notifications_are_ordering_barriers() {
+    let mut r = Run::ready("http://h/sse", ClientConfig::default());
+    let note = Message::from_slice(
+        br#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#,
+    )
+    .unwrap();
+    let t1 = r.c.send(&ping(1)).unwrap();
+    let t2 = r.c.send(&note).unwrap();
+    let t3 = r.c.send(&ping(3)).unwrap();
+    let conns = open_posts(&r.events());
+    for c in &conns {
+        r.c.handle_connected(*c, r.now);
+    }
+    r.events();
+    let body = |r: &mut Run, c: ClientConnectionId| {
+        let mut b = Vec::new();
+        while let Some(x) = r.c.poll_transmit(c) {
+            b.extend_from_slice(&x);
+        }
+        String::from_utf8(b).unwrap()
+    };
+    // Only the request is out: the notification waits for it, and the later request waits for
+    // the notification.
+    let sent: Vec<String> = conns.iter().map(|c| body(&mut r, *c)).collect();
+    assert_eq!(sent.iter().filter(|s| !s.is_empty()).count(), 1, "{sent:?}");
+    let first = conns[sent.iter().position(|s| s.contains("\"id\":1")).unwrap()];
+    let ok = "HTTP/1.1 202 Accepted\r\ncontent-length: 8\r\n\r\nAccepted";
+    assert_eq!(r.feed(first, ok), vec![ClientEvent::Sent(t1)]);
+    let sent: Vec<String> = conns.iter().map(|c| body(&mut r, *c)).collect();
+    assert!(
+        sent.iter().any(|s| s.contains("notifications/cancelled"))
+            && !sent.iter().any(|s| s.contains("\"id\":3")),
+        "{sent:?}"
+    );
+    let second = conns[sent
+        .iter()
+        .position(|s| s.contains("notifications/cancelled"))
+        .unwrap()];
+    assert_eq!(r.feed(second, ok), vec![ClientEvent::Sent(t2)]);
+    let sent: Vec<String> = conns.iter().map(|c| body(&mut r, *c)).collect();
+    let third = conns[sent.iter().position(|s| s.contains("\"id\":3")).unwrap()];
+    assert_eq!(r.feed(third, ok), vec![ClientEvent::Sent(t3)]);
+}

@@ -212,6 +212,7 @@ struct PostConn {
 #[derive(Debug)]
 struct PostInFlight {
     token: SendToken,
+    barrier: bool,
     status: Option<u16>,
     close_after: bool,
     body: BytesMut,
@@ -251,7 +252,10 @@ pub struct Client {
     sse: sse::Decoder,
     stream_deadline: Option<Instant>,
     posts: HashMap<ClientConnectionId, PostConn>,
-    queue: VecDeque<(SendToken, Bytes)>,
+    /// Waiting messages: token, body, and whether the message is an ordering barrier.
+    queue: VecDeque<(SendToken, Bytes, bool)>,
+    /// A barrier message is in flight: nothing else is dispatched until it is answered.
+    barrier_in_flight: bool,
     next_conn: u64,
     next_token: u64,
     events: VecDeque<ClientEvent>,
@@ -308,6 +312,7 @@ impl Client {
             sse,
             posts: HashMap::new(),
             queue: VecDeque::new(),
+            barrier_in_flight: false,
             next_conn: 1,
             next_token: 0,
             events,
@@ -345,14 +350,33 @@ impl Client {
     }
 
     /// Queues `message` for POSTing. Messages sent before the endpoint arrived wait for it.
+    ///
+    /// Requests and responses are POSTed in parallel (up to `max_in_flight_posts`), so the server
+    /// may see them in another order. A notification is an ordering barrier: it is POSTed only
+    /// once every earlier POST has been answered, and later messages wait until it has been
+    /// answered. So `notifications/initialized` reaches the server before any later request and
+    /// `notifications/cancelled` after the request it names.
     pub fn send(&mut self, message: &Message) -> Result<SendToken, ClientError> {
         let mut body = Vec::with_capacity(128);
         message.write_to(&mut body);
-        self.send_json(Bytes::from(body))
+        self.send_json_ordered(
+            Bytes::from(body),
+            matches!(message, Message::Notification(_)),
+        )
     }
 
-    /// Like [`Client::send`] for an already serialized message.
+    /// Like [`Client::send`] for an already serialized message, sent in parallel with others.
     pub fn send_json(&mut self, body: Bytes) -> Result<SendToken, ClientError> {
+        self.send_json_ordered(body, false)
+    }
+
+    /// Like [`Client::send_json`]; `barrier` makes the message an ordering barrier (see
+    /// [`Client::send`]).
+    pub fn send_json_ordered(
+        &mut self,
+        body: Bytes,
+        barrier: bool,
+    ) -> Result<SendToken, ClientError> {
         if self.closed {
             return Err(ClientError::Closed);
         }
@@ -361,7 +385,7 @@ impl Client {
         }
         let token = SendToken(self.next_token);
         self.next_token += 1;
-        self.queue.push_back((token, body));
+        self.queue.push_back((token, body, barrier));
         self.dispatch_posts();
         Ok(token)
     }
@@ -505,7 +529,7 @@ impl Client {
                 self.events.push_back(ClientEvent::Close(id));
             }
         }
-        for (token, _) in self.queue.drain(..) {
+        for (token, _, _) in self.queue.drain(..) {
             self.events
                 .push_back(ClientEvent::SendFailed(token, fail.clone()));
         }
@@ -676,9 +700,21 @@ impl Client {
             .collect();
         idle.sort();
         for id in idle {
-            let Some((token, body)) = self.queue.pop_front() else {
+            if self.barrier_in_flight {
+                break;
+            }
+            let in_flight = self.posts.values().any(|p| p.current.is_some());
+            let barrier = match self.queue.front() {
+                None => return,
+                Some((_, _, b)) => *b,
+            };
+            if barrier && in_flight {
+                break;
+            }
+            let Some((token, body, _)) = self.queue.pop_front() else {
                 return;
             };
+            self.barrier_in_flight = barrier;
             let mut head = request_head("POST", &path);
             head.headers.push("Host", self.target.authority.clone());
             head.headers.push("Content-Type", "application/json");
@@ -698,6 +734,7 @@ impl Client {
                 });
                 p.current = Some(PostInFlight {
                     token,
+                    barrier,
                     status: None,
                     close_after: false,
                     body: BytesMut::new(),
@@ -727,13 +764,17 @@ impl Client {
     fn post_conn_failed(&mut self, conn: ClientConnectionId, err: ClientError) {
         if let Some(p) = self.posts.remove(&conn) {
             match p.current {
-                Some(inf) => self
-                    .events
-                    .push_back(ClientEvent::SendFailed(inf.token, err)),
+                Some(inf) => {
+                    if inf.barrier {
+                        self.barrier_in_flight = false;
+                    }
+                    self.events
+                        .push_back(ClientEvent::SendFailed(inf.token, err));
+                }
                 // A connection opened for a waiting message could not be opened: that message
                 // fails (no endless reconnect loop against an unreachable server).
                 None if !p.connected => {
-                    if let Some((token, _)) = self.queue.pop_front() {
+                    if let Some((token, _, _)) = self.queue.pop_front() {
                         self.events.push_back(ClientEvent::SendFailed(token, err));
                     }
                 }
@@ -784,6 +825,9 @@ impl Client {
                         return;
                     };
                     let status = inf.status.unwrap_or(0);
+                    if inf.barrier {
+                        self.barrier_in_flight = false;
+                    }
                     if inf.close_after {
                         self.posts.remove(&conn);
                         self.events.push_back(ClientEvent::Close(conn));
