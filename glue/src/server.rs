@@ -191,7 +191,7 @@ impl SessionCore {
                     let flag = Arc::new(CancelFlag::new());
                     self.lock_running().insert(id.clone(), flag.clone());
                     let ctx = RequestContext::new(self.clone(), Some(id.clone()), &params, headers.clone());
-                    let fut = self.handler.handle_request(ctx, method, params);
+                    let fut = guard_panics(&*self.handler, ctx, method, params);
                     let this = self.clone();
                     self.rt.spawn(Box::pin(async move {
                         let outcome = flag.run(fut).await;
@@ -411,6 +411,31 @@ impl RequestContext {
         let mut p = Map::new();
         p.insert("uri".into(), Value::String(uri.to_string()));
         self.notify("notifications/resources/updated", Some(p)).await
+    }
+}
+
+/// Runs a request handler so that a panic (synchronous or in its future) answers the request
+/// like an uncaught exception (DIVERGENCE 7: -32603 with the panic message) instead of leaving
+/// it unanswered and the session unable to unwind.
+fn guard_panics(
+    handler: &dyn Handler,
+    ctx: RequestContext,
+    method: String,
+    params: Params,
+) -> BoxFuture<'static, Result<Value, ErrorObject>> {
+    use futures_lite::FutureExt;
+    use std::panic::AssertUnwindSafe;
+    let internal = |p: Box<dyn std::any::Any + Send>| {
+        let text = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "handler panicked".to_string());
+        ErrorObject::internal_error(text)
+    };
+    match std::panic::catch_unwind(AssertUnwindSafe(|| handler.handle_request(ctx, method, params))) {
+        Ok(fut) => Box::pin(async move { AssertUnwindSafe(fut).catch_unwind().await.unwrap_or_else(|p| Err(internal(p))) }),
+        Err(p) => Box::pin(async move { Err(internal(p)) }),
     }
 }
 
