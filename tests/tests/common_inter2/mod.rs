@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use mcp_sse_core::jsonrpc::ErrorObject;
 use mcp_sse_core::session::{ServerConfig, ServerFeatures};
 use mcp_sse_glue::{
-    BoxFuture, CallOptions, Client, Handler, IncomingMessage, McpServer, MessageHandler, Params, RequestCallback, RequestContext,
+    BoxFuture, CallOptions, Client, Handler, IncomingMessage, McpServer, MessageHandler, Params,
+    RequestCallback, RequestContext,
 };
 use serde_json::{json, Map, Value};
 
@@ -100,7 +101,11 @@ impl Drop for DropSignal {
     }
 }
 
-type ReqFn = Arc<dyn Fn(RequestContext, String, Params) -> BoxFuture<'static, Result<Value, ErrorObject>> + Send + Sync>;
+type ReqFn = Arc<
+    dyn Fn(RequestContext, String, Params) -> BoxFuture<'static, Result<Value, ErrorObject>>
+        + Send
+        + Sync,
+>;
 type NoteFn = Arc<dyn Fn(RequestContext, String, Params) + Send + Sync>;
 
 /// A low-level [`Handler`] made of closures.
@@ -110,11 +115,21 @@ struct FnHandler {
 }
 
 impl Handler for FnHandler {
-    fn handle_request(&self, ctx: RequestContext, method: String, params: Params) -> BoxFuture<'static, Result<Value, ErrorObject>> {
+    fn handle_request(
+        &self,
+        ctx: RequestContext,
+        method: String,
+        params: Params,
+    ) -> BoxFuture<'static, Result<Value, ErrorObject>> {
         (self.req)(ctx, method, params)
     }
 
-    fn handle_notification(&self, ctx: RequestContext, method: String, params: Params) -> BoxFuture<'static, ()> {
+    fn handle_notification(
+        &self,
+        ctx: RequestContext,
+        method: String,
+        params: Params,
+    ) -> BoxFuture<'static, ()> {
         if let Some(n) = &self.note {
             // Called synchronously, in the order the session dispatches.
             n(ctx, method, params);
