@@ -55,6 +55,7 @@ pub struct Connected {
     pub client: Client,
     /// The transport server (SSE runs only), to inspect its session table.
     pub server: Option<Arc<SseServer>>,
+    #[allow(clippy::type_complexity)]
     stop: Option<Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>>,
 }
 
@@ -153,7 +154,10 @@ where
     match exec {
         Exec::Smol => smol::block_on(async move {
             let fut = body(h);
-            let timed = futures_lite::future::or(async move { Some(fut.await) }, async {
+            let timed = futures_lite::future::or(async move {
+                fut.await;
+                Some(())
+            }, async {
                 async_io_timer(TEST_TIMEOUT).await;
                 None
             });
