@@ -182,30 +182,36 @@ impl ServerBuilder {
     }
 
     /// Registers a static resource: `def` is the `Resource` object (`uri`, `name`, …), `f`
-    /// returns the `contents` array for `resources/read`.
+    /// returns the `contents` array for `resources/read`. A second registration of the same
+    /// `uri` is ignored.
     pub fn resource<F, Fut>(mut self, def: Value, f: F) -> Self
     where
         F: Fn(RequestContext, String) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
     {
-        self.resources.push(Entry {
-            def,
-            f: Arc::new(move |c, uri, _| Box::pin(f(c, uri))),
-        });
+        if !has_key(&self.resources, &def, "uri") {
+            self.resources.push(Entry {
+                def,
+                f: Arc::new(move |c, uri, _| Box::pin(f(c, uri))),
+            });
+        }
         self
     }
 
     /// Registers a resource template (`uriTemplate` with `{name}` variables); `f` gets the URI
-    /// and the extracted variables and returns the `contents` array.
+    /// and the extracted variables and returns the `contents` array. A second registration of
+    /// the same `uriTemplate` is ignored.
     pub fn resource_template<F, Fut>(mut self, def: Value, f: F) -> Self
     where
         F: Fn(RequestContext, String, HashMap<String, String>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
     {
-        self.templates.push(Entry {
-            def,
-            f: Arc::new(move |c, uri, vars| Box::pin(f(c, uri, vars))),
-        });
+        if !has_key(&self.templates, &def, "uriTemplate") {
+            self.templates.push(Entry {
+                def,
+                f: Arc::new(move |c, uri, vars| Box::pin(f(c, uri, vars))),
+            });
+        }
         self
     }
 
@@ -262,9 +268,7 @@ impl ServerBuilder {
     }
 
     fn has_named<F>(&self, list: &[Entry<F>], def: &Value) -> bool {
-        // Duplicate names keep the first registration, as the reference does.
-        let name = def.get("name");
-        name.is_some() && list.iter().any(|e| e.def.get("name") == name)
+        has_key(list, def, "name")
     }
 
     /// Finishes the server.
@@ -290,6 +294,14 @@ impl ServerBuilder {
         };
         McpServer::new(config, Arc::new(Router { b: self }))
     }
+}
+
+/// Whether `list` already has an entry with `def`'s `key` (duplicates keep the first
+/// registration, as the reference does: tools and prompts by name, resources by URI, templates
+/// by URI template).
+fn has_key<F>(list: &[Entry<F>], def: &Value, key: &str) -> bool {
+    let k = def.get(key);
+    k.is_some() && list.iter().any(|e| e.def.get(key) == k)
 }
 
 struct Router {

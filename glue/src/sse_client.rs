@@ -255,7 +255,10 @@ impl Pump {
             }
             ClientEvent::SendFailed(token, e) => {
                 let id = self.lock().tokens.remove(&token);
-                if let Some(id) = id {
+                // `Closed` only means the whole transport is closing (the caller closed it): the
+                // link closes next and every pending request fails with -32000 `Connection
+                // closed`, as the session layer words it; this message did not fail on its own.
+                if let (Some(id), false) = (id, matches!(e, ClientError::Closed)) {
                     let _ = self
                         .inbound
                         .send(LinkItem::SendFailed(id, send_error(&e)))

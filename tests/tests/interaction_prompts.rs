@@ -1,0 +1,228 @@
+//! Interaction suite, "Prompts" and the MCPServer-flavour prompt items that apply to our
+//! builder (legacy-sse.md d.2), over every transport × executor.
+
+mod common_inter2;
+
+use common_inter2::*;
+use mcp_sse_core::jsonrpc::{codes, ErrorObject};
+use mcp_sse_core::session::ServerFeatures;
+use mcp_sse_glue::{CallOptions, ClientOptions, ServerBuilder};
+use mcp_sse_tests::interaction_test;
+use serde_json::{json, Value};
+
+fn get(name: &str, arguments: Option<Value>) -> mcp_sse_glue::Params {
+    let mut p = map(json!({"name": name}));
+    if let Some(a) = arguments {
+        p.insert("arguments".into(), a);
+    }
+    Some(p)
+}
+
+interaction_test!(prompts_list_returns_argument_declarations, |h| async move {
+    let review = json!({"name": "review", "title": "Code review", "description": "Review code.",
+        "arguments": [{"name": "code", "description": "The code", "required": true}, {"name": "style", "required": false}],
+        "icons": [{"src": "data:image/png;base64,AA=="}], "_meta": {"k": "v"}});
+    let bare = json!({"name": "bare"});
+    let server = ServerBuilder::new("p", "1")
+        .prompt(review.clone(), |_ctx, _args| async move {
+            Ok(json!({"messages": []}))
+        })
+        .prompt(bare.clone(), |_ctx, _args| async move {
+            Ok(json!({"messages": []}))
+        })
+        .build();
+    let c = h.connect(server, ClientOptions::default()).await;
+    assert_eq!(
+        c.client
+            .initialize_result()
+            .map(|r| r["capabilities"]["prompts"].clone()),
+        Some(json!({"listChanged": false}))
+    );
+    assert_eq!(
+        c.client
+            .request("prompts/list", None, CallOptions::default())
+            .await,
+        Ok(json!({"prompts": [review, bare]}))
+    );
+    c.close().await;
+});
+
+interaction_test!(
+    prompts_get_substitutes_arguments_and_keeps_roles_and_order,
+    |h| async move {
+        let seen = Rec::new();
+        let s1 = seen.clone();
+        let server = ServerBuilder::new("p", "1")
+        .prompt(json!({"name": "chat", "arguments": [{"name": "topic", "required": true}]}), move |_ctx, args| {
+            s1.push(json!(args));
+            async move {
+                let topic = args.as_ref().and_then(|a| a.get("topic")).and_then(Value::as_str).unwrap_or_default().to_string();
+                Ok(json!({"description": format!("About {topic}"), "messages": [
+                    {"role": "user", "content": {"type": "text", "text": format!("Tell me about {topic}.")}},
+                    {"role": "assistant", "content": {"type": "text", "text": format!("{topic} is great.")}},
+                    {"role": "user", "content": {"type": "text", "text": "Why?"}}
+                ]}))
+            }
+        })
+        .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let r = c
+            .client
+            .request(
+                "prompts/get",
+                get("chat", Some(json!({"topic": "Rust", "extra": "kept"}))),
+                CallOptions::default(),
+            )
+            .await;
+        assert_eq!(
+            r,
+            Ok(json!({"description": "About Rust", "messages": [
+                {"role": "user", "content": {"type": "text", "text": "Tell me about Rust."}},
+                {"role": "assistant", "content": {"type": "text", "text": "Rust is great."}},
+                {"role": "user", "content": {"type": "text", "text": "Why?"}}
+            ]}))
+        );
+        assert_eq!(seen.get(), vec![json!({"topic": "Rust", "extra": "kept"})]);
+        c.close().await;
+    }
+);
+
+interaction_test!(
+    prompts_get_without_arguments_gives_the_handler_none,
+    |h| async move {
+        let seen = Rec::new();
+        let s1 = seen.clone();
+        let server = ServerBuilder::new("p", "1")
+        .prompt(json!({"name": "hello"}), move |_ctx, args| {
+            s1.push(json!(args));
+            async move { Ok(json!({"messages": [{"role": "user", "content": {"type": "text", "text": "Hello!"}}]})) }
+        })
+        .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let r = c
+            .client
+            .request("prompts/get", get("hello", None), CallOptions::default())
+            .await;
+        assert_eq!(
+            r,
+            Ok(
+                json!({"messages": [{"role": "user", "content": {"type": "text", "text": "Hello!"}}]})
+            )
+        );
+        assert_eq!(seen.get(), vec![Value::Null]);
+        c.close().await;
+    }
+);
+
+interaction_test!(
+    image_audio_and_embedded_resource_prompt_content_round_trips,
+    |h| async move {
+        let messages = json!([
+            {"role": "user", "content": {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"}},
+            {"role": "user", "content": {"type": "audio", "data": "UklGRg==", "mimeType": "audio/wav", "annotations": {"priority": 1}}},
+            {"role": "assistant", "content": {"type": "resource", "resource": {"uri": "file:///n.txt", "mimeType": "text/plain", "text": "notes"}}},
+            {"role": "user", "content": {"type": "resource", "resource": {"uri": "file:///b.bin", "blob": "AAECAw=="}}},
+            {"role": "user", "content": {"type": "resource_link", "uri": "file:///l.md", "name": "l"}}
+        ]);
+        let m2 = messages.clone();
+        let server = ServerBuilder::new("p", "1")
+            .prompt(json!({"name": "media"}), move |_ctx, _args| {
+                let m2 = m2.clone();
+                async move { Ok(json!({"messages": m2})) }
+            })
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let r = c
+            .client
+            .request(
+                "prompts/get",
+                get("media", Some(json!({}))),
+                CallOptions::default(),
+            )
+            .await;
+        assert_eq!(r, Ok(json!({"messages": messages})));
+        c.close().await;
+    }
+);
+
+interaction_test!(unknown_prompt_is_a_jsonrpc_error, |h| async move {
+    // Builder: -32602 naming the prompt.
+    let ran = Rec::new();
+    let r1 = ran.clone();
+    let server = ServerBuilder::new("p", "1")
+        .prompt(json!({"name": "known"}), move |_ctx, _args| {
+            r1.push(());
+            async move { Ok(json!({"messages": []})) }
+        })
+        .build();
+    let c = h.connect(server, ClientOptions::default()).await;
+    let r = c
+        .client
+        .request("prompts/get", get("nope", None), CallOptions::default())
+        .await;
+    assert_eq!(
+        r,
+        Err(ErrorObject::new(
+            codes::INVALID_PARAMS,
+            "Unknown prompt: nope"
+        ))
+    );
+    assert!(ran.get().is_empty());
+    c.close().await;
+    // Low-level: the handler's error reaches the client unchanged.
+    let seen = Rec::new();
+    let s1 = seen.clone();
+    let server = low_level(
+        ServerFeatures {
+            prompts: true,
+            ..ServerFeatures::default()
+        },
+        move |_ctx, method, params| {
+            s1.push(json!({"method": method, "params": params}));
+            async move {
+                Err(ErrorObject::new(codes::INVALID_PARAMS, "Prompt not found")
+                    .with_data(json!({"name": "ghost"})))
+            }
+        },
+    );
+    let c = h.connect(server, ClientOptions::default()).await;
+    let r = c
+        .client
+        .request("prompts/get", get("ghost", None), CallOptions::default())
+        .await;
+    assert_eq!(
+        r,
+        Err(ErrorObject::new(codes::INVALID_PARAMS, "Prompt not found")
+            .with_data(json!({"name": "ghost"})))
+    );
+    assert_eq!(
+        seen.get(),
+        vec![json!({"method": "prompts/get", "params": {"name": "ghost"}})]
+    );
+    c.close().await;
+});
+
+interaction_test!(duplicate_prompt_names_keep_the_first, |h| async move {
+    let server = ServerBuilder::new("p", "1")
+        .prompt(json!({"name": "dup", "description": "first"}), |_ctx, _args| async move {
+            Ok(json!({"messages": [{"role": "user", "content": {"type": "text", "text": "first"}}]}))
+        })
+        .prompt(json!({"name": "dup", "description": "second"}), |_ctx, _args| async move {
+            Ok(json!({"messages": [{"role": "user", "content": {"type": "text", "text": "second"}}]}))
+        })
+        .build();
+    let c = h.connect(server, ClientOptions::default()).await;
+    assert_eq!(
+        c.client
+            .request("prompts/list", None, CallOptions::default())
+            .await,
+        Ok(json!({"prompts": [{"name": "dup", "description": "first"}]}))
+    );
+    assert_eq!(
+        c.client
+            .request("prompts/get", get("dup", None), CallOptions::default())
+            .await,
+        Ok(json!({"messages": [{"role": "user", "content": {"type": "text", "text": "first"}}]}))
+    );
+    c.close().await;
+});

@@ -1,0 +1,471 @@
+//! Interaction suite, "Low-level tools" and the MCPServer-flavour tool items (legacy-sse.md d.2),
+//! over every transport × executor.
+
+mod common_inter2;
+
+use common_inter2::*;
+use mcp_sse_core::jsonrpc::{codes, ErrorObject};
+use mcp_sse_glue::{CallOptions, ClientOptions, ServerBuilder, ToolError};
+use mcp_sse_tests::interaction_test;
+use serde_json::{json, Value};
+
+fn echo_schema() -> Value {
+    json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]})
+}
+
+interaction_test!(
+    text_result_and_is_error_results_are_results,
+    |h| async move {
+        let seen = Rec::new();
+        let s1 = seen.clone();
+        let server =
+            ServerBuilder::new("t", "1")
+                .tool(
+                    json!({"name": "echo", "inputSchema": echo_schema()}),
+                    move |_ctx, args| {
+                        let s1 = s1.clone();
+                        async move {
+                            s1.push(Value::Object(args.clone()));
+                            Ok(text(format!(
+                                "echo: {}",
+                                args["text"].as_str().unwrap_or_default()
+                            )))
+                        }
+                    },
+                )
+                .tool(
+                    json!({"name": "soft_fail", "inputSchema": {"type": "object"}}),
+                    |_ctx, _args| async move {
+                        Ok(json!({"content": [{"type": "text", "text": "nope"}], "isError": true}))
+                    },
+                )
+                .tool(
+                    json!({"name": "raise", "inputSchema": {"type": "object"}}),
+                    |_ctx, _args| async move {
+                        Err(ToolError::Tool("Error executing tool raise".into()))
+                    },
+                )
+                .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let r = call(&c.client, "echo", json!({"text": "hi é"})).await;
+        assert_eq!(
+            r,
+            Ok(json!({"content": [{"type": "text", "text": "echo: hi é"}], "isError": false}))
+        );
+        let r = call(&c.client, "soft_fail", json!({})).await;
+        assert_eq!(
+            r,
+            Ok(json!({"content": [{"type": "text", "text": "nope"}], "isError": true}))
+        );
+        let r = call(&c.client, "raise", json!({})).await;
+        assert_eq!(
+            r,
+            Ok(
+                json!({"content": [{"type": "text", "text": "Error executing tool raise"}], "isError": true})
+            )
+        );
+        assert_eq!(seen.get(), vec![json!({"text": "hi é"})]);
+        c.close().await;
+    }
+);
+
+interaction_test!(
+    unknown_tool_rejected_by_low_level_handler_is_a_jsonrpc_error,
+    |h| async move {
+        let seen = Rec::new();
+        let s1 = seen.clone();
+        let server = low_level(tools_only(), move |_ctx, method, params| {
+            s1.push(json!({"method": method, "params": params}));
+            async move {
+                let name = params
+                    .as_ref()
+                    .and_then(|p| p.get("name"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                Err(ErrorObject::new(
+                    codes::INVALID_PARAMS,
+                    format!("Unknown tool: {}", name.as_str().unwrap_or_default()),
+                )
+                .with_data(json!({"name": name})))
+            }
+        });
+        let c = h.connect(server, ClientOptions::default()).await;
+        let r = call(&c.client, "nope", json!({"x": 1})).await;
+        assert_eq!(
+            r,
+            Err(
+                ErrorObject::new(codes::INVALID_PARAMS, "Unknown tool: nope")
+                    .with_data(json!({"name": "nope"}))
+            )
+        );
+        assert_eq!(
+            seen.get(),
+            vec![
+                json!({"method": "tools/call", "params": {"name": "nope", "arguments": {"x": 1}}})
+            ]
+        );
+        c.close().await;
+    }
+);
+
+interaction_test!(builder_unknown_tool_is_an_is_error_result, |h| async move {
+    let server = ServerBuilder::new("t", "1")
+        .tool(
+            json!({"name": "known", "inputSchema": {"type": "object"}}),
+            |_ctx, _args| async move { Err(ToolError::Tool("must not run".into())) },
+        )
+        .build();
+    let c = h.connect(server, ClientOptions::default()).await;
+    let r = call(&c.client, "unknown", json!({})).await;
+    assert_eq!(
+        r,
+        Ok(
+            json!({"content": [{"type": "text", "text": "Unknown tool: unknown"}], "isError": true})
+        )
+    );
+    c.close().await;
+});
+
+// DIVERGENCE 7: an uncaught handler error is JSON-RPC -32603 with the message text (the
+// reference low-level server answers code 0).
+interaction_test!(
+    handler_internal_error_is_minus_32603_with_its_text,
+    |h| async move {
+        let server = low_level(tools_only(), |_ctx, _method, _params| async move {
+            Err(ErrorObject::internal_error("division by zero"))
+        });
+        let c = h.connect(server, ClientOptions::default()).await;
+        let r = call(&c.client, "div", json!({"a": 1, "b": 0})).await;
+        assert_eq!(
+            r,
+            Err(ErrorObject::new(codes::INTERNAL_ERROR, "division by zero"))
+        );
+        // The session goes on.
+        assert_eq!(
+            c.client.request("ping", None, CallOptions::default()).await,
+            Ok(json!({}))
+        );
+        c.close().await;
+    }
+);
+
+interaction_test!(
+    tool_protocol_error_becomes_that_jsonrpc_error,
+    |h| async move {
+        let err = ErrorObject::new(codes::URL_ELICITATION_REQUIRED, "URL elicitation required").with_data(json!({
+        "elicitations": [{"mode": "url", "elicitationId": "e1", "url": "https://example.com/auth", "message": "Sign in"}]
+    }));
+        let e2 = err.clone();
+        let server = ServerBuilder::new("t", "1")
+            .tool(
+                json!({"name": "needs_auth", "inputSchema": {"type": "object"}}),
+                move |_ctx, _args| {
+                    let e2 = e2.clone();
+                    async move { Err(ToolError::Protocol(e2)) }
+                },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        assert_eq!(call(&c.client, "needs_auth", json!({})).await, Err(err));
+        c.close().await;
+    }
+);
+
+interaction_test!(
+    tools_list_unchanged_with_rich_schema_and_every_optional_field,
+    |h| async move {
+        let rich = json!({
+            "name": "rich",
+            "title": "Rich tool",
+            "description": "Every optional field.",
+            "inputSchema": {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "$defs": {"point": {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": "number"}}, "required": ["x", "y"]}},
+                "properties": {
+                    "mode": {"enum": ["a", "b"], "default": "a"},
+                    "points": {"type": "array", "items": {"$ref": "#/$defs/point"}, "minItems": 1, "uniqueItems": true},
+                    "tuple": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}], "items": false},
+                    "either": {"oneOf": [{"type": "string", "pattern": "^x"}, {"type": "integer", "minimum": 0, "exclusiveMaximum": 10}]},
+                    "const": {"const": 42},
+                    "nullable": {"type": ["string", "null"]}
+                },
+                "required": ["points"],
+                "additionalProperties": false,
+                "dependentRequired": {"mode": ["points"]}
+            },
+            "outputSchema": {"type": "object", "properties": {"result": {"type": "number"}}, "required": ["result"]},
+            "annotations": {"title": "Rich", "readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": false},
+            "icons": [{"src": "https://example.com/i.png", "mimeType": "image/png", "sizes": ["48x48"]}],
+            "execution": {"taskSupport": "optional"},
+            "_meta": {"vendor/key": [1, 2.5, null]}
+        });
+        let minimal = json!({"name": "minimal", "inputSchema": {"type": "object"}});
+        let server = ServerBuilder::new("t", "1")
+            .tool(rich.clone(), |_ctx, _args| async move { Ok(text("r")) })
+            .tool(minimal.clone(), |_ctx, _args| async move { Ok(text("m")) })
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let r = c
+            .client
+            .request("tools/list", None, CallOptions::default())
+            .await;
+        assert_eq!(r, Ok(json!({"tools": [rich, minimal]})));
+        c.close().await;
+    }
+);
+
+interaction_test!(mixed_content_blocks_arrive_in_order, |h| async move {
+    let content = json!([
+        {"type": "text", "text": "first"},
+        {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"},
+        {"type": "audio", "data": "UklGRg==", "mimeType": "audio/wav", "annotations": {"audience": ["user"], "priority": 0.5}},
+        {"type": "resource_link", "uri": "file:///a.txt", "name": "a", "mimeType": "text/plain"},
+        {"type": "resource", "resource": {"uri": "file:///b.bin", "mimeType": "application/octet-stream", "blob": "AAEC"}},
+        {"type": "resource", "resource": {"uri": "file:///c.txt", "text": "c"}},
+        {"type": "text", "text": "last"}
+    ]);
+    let c2 = content.clone();
+    let server = ServerBuilder::new("t", "1")
+        .tool(
+            json!({"name": "mixed", "inputSchema": {"type": "object"}}),
+            move |_ctx, _args| {
+                let c2 = c2.clone();
+                async move { Ok(json!({"content": c2})) }
+            },
+        )
+        .build();
+    let c = h.connect(server, ClientOptions::default()).await;
+    assert_eq!(
+        call(&c.client, "mixed", json!({})).await,
+        Ok(json!({"content": content, "isError": false}))
+    );
+    c.close().await;
+});
+
+interaction_test!(structured_content_alongside_content, |h| async move {
+    let server = ServerBuilder::new("t", "1")
+        .tool(
+            json!({"name": "add", "inputSchema": {"type": "object"},
+                   "outputSchema": {"type": "object", "properties": {"result": {"type": "integer"}}}}),
+            |_ctx, args| async move {
+                let sum = args["a"].as_i64().unwrap_or(0) + args["b"].as_i64().unwrap_or(0);
+                Ok(json!({"content": [{"type": "text", "text": sum.to_string()}], "structuredContent": {"result": sum}}))
+            },
+        )
+        .build();
+    let c = h.connect(server, ClientOptions::default()).await;
+    assert_eq!(
+        call(&c.client, "add", json!({"a": 2, "b": 40})).await,
+        Ok(
+            json!({"content": [{"type": "text", "text": "42"}], "structuredContent": {"result": 42}, "isError": false})
+        )
+    );
+    c.close().await;
+});
+
+interaction_test!(
+    two_concurrent_calls_complete_independently,
+    |h| async move {
+        // "slow" waits until the test releases it; "fast" completes while "slow" is still running.
+        let (started_tx, started_rx) = async_channel::unbounded::<()>();
+        let (release_tx, release_rx) = async_channel::unbounded::<()>();
+        let server = ServerBuilder::new("t", "1")
+            .tool(
+                json!({"name": "slow", "inputSchema": {"type": "object"}}),
+                move |_ctx, _args| {
+                    let (started_tx, release_rx) = (started_tx.clone(), release_rx.clone());
+                    async move {
+                        let _ = started_tx.send(()).await;
+                        let _ = release_rx.recv().await;
+                        Ok(text("slow done"))
+                    }
+                },
+            )
+            .tool(
+                json!({"name": "fast", "inputSchema": {"type": "object"}}),
+                |_ctx, _args| async move { Ok(text("fast done")) },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let client = c.client.clone();
+        let slow = call(&client, "slow", json!({}));
+        let rest = async {
+            next(&started_rx).await;
+            let fast = call(&c.client, "fast", json!({})).await;
+            assert_eq!(
+                fast,
+                Ok(json!({"content": [{"type": "text", "text": "fast done"}], "isError": false}))
+            );
+            // Only now may the slow call finish.
+            release_tx.send(()).await.unwrap();
+        };
+        let (slow, ()) = futures_lite::future::zip(slow, rest).await;
+        assert_eq!(
+            slow,
+            Ok(json!({"content": [{"type": "text", "text": "slow done"}], "isError": false}))
+        );
+        c.close().await;
+    }
+);
+
+interaction_test!(
+    malformed_tools_call_params_are_invalid_params,
+    |h| async move {
+        let ran = Rec::new();
+        let r1 = ran.clone();
+        let server = ServerBuilder::new("t", "1")
+            .tool(
+                json!({"name": "t", "inputSchema": {"type": "object"}}),
+                move |_ctx, _args| {
+                    r1.push(());
+                    async move { Ok(text("ran")) }
+                },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let invalid = ErrorObject::new(codes::INVALID_PARAMS, "Invalid request parameters")
+            .with_data(json!(""));
+        let r = c
+            .client
+            .request(
+                "tools/call",
+                obj(json!({"name": 5})),
+                CallOptions::default(),
+            )
+            .await;
+        assert_eq!(r, Err(invalid.clone()));
+        let r = c
+            .client
+            .request(
+                "tools/call",
+                obj(json!({"name": "t", "arguments": [1, 2]})),
+                CallOptions::default(),
+            )
+            .await;
+        assert_eq!(r, Err(invalid.clone()));
+        let r = c
+            .client
+            .request("tools/call", None, CallOptions::default())
+            .await;
+        assert_eq!(r, Err(invalid));
+        // No arguments at all is an empty argument object.
+        let r = c
+            .client
+            .request(
+                "tools/call",
+                obj(json!({"name": "t"})),
+                CallOptions::default(),
+            )
+            .await;
+        assert_eq!(
+            r,
+            Ok(json!({"content": [{"type": "text", "text": "ran"}], "isError": false}))
+        );
+        assert_eq!(ran.get().len(), 1);
+        c.close().await;
+    }
+);
+
+interaction_test!(duplicate_tool_names_keep_the_first, |h| async move {
+    let server = ServerBuilder::new("t", "1")
+        .tool(
+            json!({"name": "dup", "description": "first", "inputSchema": {"type": "object"}}),
+            |_ctx, _args| async move { Ok(text("first")) },
+        )
+        .tool(
+            json!({"name": "dup", "description": "second", "inputSchema": {"type": "object"}}),
+            |_ctx, _args| async move { Ok(text("second")) },
+        )
+        .build();
+    let c = h.connect(server, ClientOptions::default()).await;
+    assert_eq!(
+        c.client
+            .request("tools/list", None, CallOptions::default())
+            .await,
+        Ok(
+            json!({"tools": [{"name": "dup", "description": "first", "inputSchema": {"type": "object"}}]})
+        )
+    );
+    assert_eq!(
+        call(&c.client, "dup", json!({})).await,
+        Ok(json!({"content": [{"type": "text", "text": "first"}], "isError": false}))
+    );
+    c.close().await;
+});
+
+interaction_test!(context_exposes_request_id_and_client_info, |h| async move {
+    let seen = Rec::new();
+    let s1 = seen.clone();
+    let server = ServerBuilder::new("t", "1")
+        .tool(
+            json!({"name": "who", "inputSchema": {"type": "object"}}),
+            move |ctx, _args| {
+                let s1 = s1.clone();
+                async move {
+                    let client = ctx.client().expect("initialized");
+                    s1.push(json!({
+                        "id": ctx.request_id().and_then(|i| i.to_value()),
+                        "clientInfo": client.client_info,
+                        "capabilities": client.capabilities,
+                        "protocolVersion": client.protocol_version,
+                    }));
+                    Ok(text("ok"))
+                }
+            },
+        )
+        .build();
+    let options = ClientOptions {
+        client_info: json!({"name": "probe", "title": "Probe", "version": "9.9"}),
+        ..ClientOptions::default()
+    };
+    let c = h.connect(server, options).await;
+    call(&c.client, "who", json!({})).await.unwrap();
+    call(&c.client, "who", json!({})).await.unwrap();
+    let client = json!({"name": "probe", "title": "Probe", "version": "9.9"});
+    assert_eq!(
+        seen.get(),
+        vec![
+            json!({"id": 2, "clientInfo": client, "capabilities": {}, "protocolVersion": "2025-11-25"}),
+            json!({"id": 3, "clientInfo": client, "capabilities": {}, "protocolVersion": "2025-11-25"}),
+        ]
+    );
+    c.close().await;
+});
+
+// DIVERGENCE 7 for the Rust analogue of an uncaught exception: a handler that panics (in its
+// future, or while building it) answers -32603 with the panic message; the session goes on and
+// unwinds normally at close.
+interaction_test!(
+    panicking_handler_is_minus_32603_with_the_panic_message,
+    |h| async move {
+        let server = low_level(tools_only(), |_ctx, _method, params| {
+            let name = params
+                .as_ref()
+                .and_then(|p| p.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if name == "sync" {
+                panic!("sync kaboom");
+            }
+            async move {
+                if name == "async" {
+                    panic!("async kaboom {}", 42);
+                }
+                Ok(text("fine"))
+            }
+        });
+        let c = h.connect(server, ClientOptions::default()).await;
+        assert_eq!(
+            call(&c.client, "async", json!({})).await,
+            Err(ErrorObject::new(codes::INTERNAL_ERROR, "async kaboom 42"))
+        );
+        assert_eq!(
+            call(&c.client, "sync", json!({})).await,
+            Err(ErrorObject::new(codes::INTERNAL_ERROR, "sync kaboom"))
+        );
+        assert_eq!(call(&c.client, "other", json!({})).await, Ok(text("fine")));
+        c.close().await;
+    }
+);
