@@ -62,6 +62,11 @@ impl Connected {
     /// Closes the client and asserts that the server's session table is empty afterwards.
     pub async fn close(mut self) {
         self.client.close().await;
+        if let (Some(s), true) = (&self.server, self.stop.is_some()) {
+            // Over TCP the client cannot see the server unwind; wait for it (bounded by the
+            // test's timeout), then assert as for the in-process transport.
+            s.wait_idle().await;
+        }
         if let Some(s) = &self.server {
             assert_eq!(s.session_count(), 0, "server session table not empty after close");
         }
