@@ -374,6 +374,7 @@ pub fn start_scripted(
 }
 
 /// Runs a scripted-peer body (spec d.3: "in-memory only, same semantics apply") on both executors.
+#[allow(unused_macros)]
 macro_rules! scripted_test {
     ($name:ident, |$h:ident| $body:expr) => {
         mod $name {
