@@ -361,3 +361,47 @@ scripted_test!(timed_out_initialize_sends_no_cancellation, |h| async move {
         ErrorObject::new(codes::REQUEST_TIMEOUT, "Request 'initialize' timed out")
     );
 });
+
+// A server abandoning its sampling request (the tool drops the pending `ctx.sample` future, as
+// a cancelled task would) sends `notifications/cancelled`, which interrupts the client callback
+// mid-await; the session keeps working.
+mcp_sse_tests::interaction_test!(
+    server_dropping_sampling_request_cancels_client_callback,
+    |h| async move {
+        let (started_tx, started) = async_channel::unbounded();
+        let (dropped_tx, dropped) = async_channel::unbounded();
+        let give_up = started.clone();
+        let server = ServerBuilder::new("abandon", "1")
+            .tool(
+                json!({"name": "ask", "inputSchema": {"type": "object"}}),
+                move |ctx: RequestContext, _args| {
+                    let give_up = give_up.clone();
+                    async move {
+                        let params = obj(json!({"messages": [], "maxTokens": 1}));
+                        let sample = ctx.sample(params);
+                        // Give up as soon as the client's callback is running.
+                        let r = futures_lite::future::or(async { Some(sample.await) }, async {
+                            let _ = give_up.recv().await;
+                            None
+                        })
+                        .await;
+                        Ok(text(if r.is_none() { "gave up" } else { "answered" }))
+                    }
+                },
+            )
+            .build();
+        let opts = ClientOptions {
+            sampling_callback: Some(blocking_callback(started_tx, dropped_tx)),
+            ..ClientOptions::default()
+        };
+        let c = h.connect(server, opts).await;
+        let r = call(&c.client, "ask", json!({})).await;
+        assert_eq!(r, Ok(echo_result("gave up")));
+        next(&dropped).await; // interrupted by the server's notifications/cancelled, not by close
+        assert_eq!(
+            c.client.request("ping", None, CallOptions::default()).await,
+            Ok(json!({}))
+        );
+        c.close().await;
+    }
+);
