@@ -419,12 +419,18 @@ impl RequestContext {
             Ok::<_, mcp_sse_core::session::SessionError>(id)
         });
         let id = id.map_err(|e| e.to_error_object())?;
+        // Dropping this future abandons the request: the client is told to cancel its callback.
+        let mut guard = AbandonOnDrop { core: self.core.clone(), id: Some(id.clone()) };
         self.core.after(msgs, events, None).await;
         let deadline = timeout.map(|t| now + t);
         loop {
             match crate::rt::recv_until(&self.core.rt, &rx, deadline).await {
-                crate::rt::Recv::Value(r) => return r,
+                crate::rt::Recv::Value(r) => {
+                    guard.id = None;
+                    return r;
+                }
                 crate::rt::Recv::Closed => {
+                    guard.id = None;
                     relock(&self.core.waiters).remove(&id);
                     return Err(ErrorObject::connection_closed());
                 }
@@ -435,6 +441,7 @@ impl RequestContext {
                         self.core.with_machine(|m| m.handle_timeout(Instant::now()));
                     self.core.after(msgs, events, None).await;
                     if let Ok(r) = rx.try_recv() {
+                        guard.id = None;
                         return r;
                     }
                 }
@@ -504,6 +511,28 @@ async fn guard_panics(
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "handler panicked".to_string());
             Err(ErrorObject::internal_error(text))
+        }
+    }
+}
+
+/// Abandons a pending server→client request when the future awaiting it is dropped.
+struct AbandonOnDrop {
+    core: Arc<SessionCore>,
+    id: Option<RequestId>,
+}
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else { return };
+        relock(&self.core.waiters).remove(&id);
+        let (_, msgs, _events) = self.core.with_machine(|m| m.cancel_request(&id, "caller cancelled"));
+        for m in msgs {
+            if let Err(async_channel::TrySendError::Full(m)) = self.core.outbound.try_send(m) {
+                let tx = self.core.outbound.clone();
+                self.core.rt.spawn(Box::pin(async move {
+                    let _ = tx.send(m).await;
+                }));
+            }
         }
     }
 }

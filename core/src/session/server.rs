@@ -566,6 +566,23 @@ impl ServerSession {
         Ok(id)
     }
 
+    /// The server gave up on one of its requests (e.g. the handler awaiting it was dropped): it
+    /// resolves nothing further, a late answer is dropped, and the client gets
+    /// `notifications/cancelled` with `reason` (the reference uses `"caller cancelled"`), which
+    /// interrupts its callback. Returns whether a pending request was cancelled.
+    pub fn cancel_request(&mut self, id: &RequestId, reason: &str) -> bool {
+        let Some(key) = self.requests.key_of(id) else {
+            return false;
+        };
+        if self.requests.remove(key).is_none() {
+            return false;
+        }
+        if !self.closed {
+            self.outbound.push_back(cancelled_notification(key, reason));
+        }
+        true
+    }
+
     /// Expires server→client requests whose deadline passed: -32001 `Request '<method>' timed
     /// out` plus `notifications/cancelled` (`timed out after <t>s`).
     pub fn handle_timeout(&mut self, now: Instant) {

@@ -1385,3 +1385,36 @@ fn server_string_and_number_ids_are_distinct() {
         [r#"{"jsonrpc":"2.0","id":7,"result":{}}"#]
     );
 }
+
+#[test]
+fn server_cancel_request_sends_cancelled_and_drops_the_late_answer() {
+    let t0 = Instant::now();
+    let mut s = ready_server(all_features(), t0);
+    let id = s
+        .send_request(
+            "sampling/createMessage",
+            None,
+            Some(Duration::from_secs(5)),
+            t0,
+        )
+        .unwrap();
+    server_out(&mut s);
+    assert!(s.cancel_request(&id, "caller cancelled"));
+    assert!(!s.cancel_request(&id, "caller cancelled"), "only once");
+    assert_eq!(
+        server_out(&mut s),
+        [
+            r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1,"reason":"caller cancelled"}}"#
+        ]
+    );
+    assert_eq!(s.pending_requests(), 0);
+    assert_eq!(s.poll_timeout(), None, "its deadline is gone");
+    s.handle_message(msg(r#"{"jsonrpc":"2.0","id":1,"result":{}}"#), t0);
+    assert!(!server_events(&mut s)
+        .iter()
+        .any(|e| matches!(e, ServerEvent::ClientResponse { .. })));
+    assert!(!s.cancel_request(&RequestId::from(99), "x"), "unknown id");
+    s.handle_connection_lost();
+    let id = RequestId::from(2);
+    assert!(!s.cancel_request(&id, "x"));
+}
