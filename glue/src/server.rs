@@ -420,7 +420,10 @@ impl RequestContext {
         });
         let id = id.map_err(|e| e.to_error_object())?;
         // Dropping this future abandons the request: the client is told to cancel its callback.
-        let mut guard = AbandonOnDrop { core: self.core.clone(), id: Some(id.clone()) };
+        let mut guard = AbandonOnDrop {
+            core: self.core.clone(),
+            id: Some(id.clone()),
+        };
         self.core.after(msgs, events, None).await;
         let deadline = timeout.map(|t| now + t);
         loop {
@@ -525,9 +528,13 @@ impl Drop for AbandonOnDrop {
     fn drop(&mut self) {
         let Some(id) = self.id.take() else { return };
         relock(&self.core.waiters).remove(&id);
-        let (_, msgs, _events) = self.core.with_machine(|m| m.cancel_request(&id, "caller cancelled"));
+        let (_, msgs, _events) = self
+            .core
+            .with_machine(|m| m.cancel_request(&id, "caller cancelled"));
         for m in msgs {
-            if let Err(async_channel::TrySendError::Full(m)) = self.core.outbound.try_send(m) {
+            if let Err(async_channel::TrySendError::Full(m)) =
+                self.core.outbound.try_send(Outbound::Message(m))
+            {
                 let tx = self.core.outbound.clone();
                 self.core.rt.spawn(Box::pin(async move {
                     let _ = tx.send(m).await;

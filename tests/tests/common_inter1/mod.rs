@@ -10,7 +10,7 @@ use async_channel::{Receiver, Sender};
 use mcp_sse_core::jsonrpc::{ErrorObject, Message};
 use mcp_sse_glue::{
     BoxFuture, CallOptions, Client, ClientOptions, Connector, Inbound, IncomingMessage, Link,
-    LinkItem, LoggingCallback, McpServer, MessageHandler, RequestCallback, SessionHandle,
+    LinkItem, LoggingCallback, McpServer, MessageHandler, Outbound, RequestCallback, SessionHandle,
     SseServer,
 };
 use mcp_sse_tests::{Harness, Transport};
@@ -150,6 +150,21 @@ impl RawPeer {
             Transport::InMemory => {
                 let (in_tx, in_rx) = async_channel::bounded::<Inbound>(64);
                 let (out_tx, out_rx) = async_channel::bounded::<Message>(64);
+                let (o_tx, o_rx) = async_channel::bounded::<Outbound>(64);
+                rt.spawn(Box::pin(async move {
+                    while let Ok(item) = o_rx.recv().await {
+                        match item {
+                            Outbound::Message(m) => {
+                                if out_tx.send(m).await.is_err() {
+                                    break;
+                                }
+                            }
+                            Outbound::Flush(ack) => {
+                                let _ = ack.try_send(());
+                            }
+                        }
+                    }
+                }));
                 let (tx, mrx) = async_channel::bounded::<Message>(64);
                 rt.spawn(Box::pin(async move {
                     while let Ok(m) = mrx.recv().await {
@@ -162,7 +177,7 @@ impl RawPeer {
                 let srt = rt.clone();
                 rt.spawn(Box::pin(async move {
                     server
-                        .run_session(srt, SessionHandle::default(), in_rx, out_tx)
+                        .run_session(srt, SessionHandle::default(), in_rx, o_tx)
                         .await;
                     drop(done_tx);
                 }));
