@@ -230,10 +230,10 @@ impl SessionCore {
                         &params,
                         headers.clone(),
                     );
-                    let fut = self.handler.handle_request(ctx, method, params);
+                    let fut = guard_panics(&*self.handler, ctx, method, params);
                     let this = self.clone();
                     self.rt.spawn(Box::pin(async move {
-                        let outcome = flag.run(guard_panics(fut)).await;
+                        let outcome = flag.run(fut).await;
                         if let Some(result) = outcome {
                             if !flag.is_cancelled() {
                                 let (_, msgs, events) =
@@ -499,22 +499,35 @@ impl RequestContext {
     }
 }
 
-/// Runs a handler future; a panic becomes `-32603` with the panic message (DIVERGENCE 7: the
-/// reference answers code 0), so one faulty handler never takes the session down.
-async fn guard_panics(
-    fut: BoxFuture<'static, Result<Value, ErrorObject>>,
-) -> Result<Value, ErrorObject> {
+/// Starts a handler; a panic, while building its future or while running it, becomes `-32603`
+/// with the panic message (DIVERGENCE 7: the reference answers code 0), so one faulty handler
+/// never takes the session down.
+fn guard_panics(
+    handler: &dyn Handler,
+    ctx: RequestContext,
+    method: String,
+    params: Params,
+) -> BoxFuture<'static, Result<Value, ErrorObject>> {
     use futures_lite::FutureExt;
-    match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(r) => r,
-        Err(payload) => {
-            let text = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "handler panicked".to_string());
-            Err(ErrorObject::internal_error(text))
-        }
+    use std::panic::AssertUnwindSafe;
+    fn internal(p: Box<dyn std::any::Any + Send>) -> ErrorObject {
+        let text = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "handler panicked".to_string());
+        ErrorObject::internal_error(text)
+    }
+    match std::panic::catch_unwind(AssertUnwindSafe(|| {
+        handler.handle_request(ctx, method, params)
+    })) {
+        Ok(fut) => Box::pin(async move {
+            AssertUnwindSafe(fut)
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|p| Err(internal(p)))
+        }),
+        Err(p) => Box::pin(async move { Err(internal(p)) }),
     }
 }
 
