@@ -494,7 +494,12 @@ impl Server {
                         if self.encoder.encode_comment(&text, &mut body).is_ok() {
                             let mut chunk = BytesMut::with_capacity(body.len() + 8);
                             http::encode_chunk(&body, &mut chunk);
-                            push_out(conn, chunk.freeze(), id, &mut self.events);
+                            // Same queue policy as `send_json`: a reader that stopped reading
+                            // must not grow the queue by a ping per interval without bound.
+                            let limit = self.config.max_session_queue_bytes;
+                            if conn.out_bytes == 0 || conn.out_bytes + chunk.len() <= limit {
+                                push_out(conn, chunk.freeze(), id, &mut self.events);
+                            }
                         }
                     }
                 }
