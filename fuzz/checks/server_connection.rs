@@ -18,7 +18,7 @@
 //!
 //! | op % 12 | operands | action |
 //! |---|---|---|
-//! | 0 | – | open a connection |
+//! | 0 | – | open a connection (ignored while 24 are open) |
 //! | 1 | k, len (u16 LE, ≤ 4096), bytes | raw bytes on k |
 //! | 2 | k | EOF on k |
 //! | 3 | k | k closed by the peer |
@@ -42,6 +42,8 @@ use mcp_sse_core::transport::{
 };
 
 const MAX_SESSIONS: usize = 8;
+/// The driver keeps at most this many connections open (more are not accepted).
+const MAX_CONNECTIONS: usize = 24;
 const MAX_QUEUE: usize = 8 * 1024;
 /// The largest message the program sends (JSON), and its SSE + chunk framing.
 const MAX_MESSAGE: usize = 16 * 255 + 64;
@@ -368,7 +370,7 @@ impl Driver {
     fn step(&mut self, input: &mut Input<'_>, start: Instant) -> Option<()> {
         let op = input.byte()?;
         match op % 12 {
-            0 => {
+            0 if self.conns.len() < MAX_CONNECTIONS => {
                 let id = self.server.open_connection(self.now);
                 self.conns.push(Conn {
                     id,
@@ -412,6 +414,7 @@ impl Driver {
                 self.now += Duration::from_secs(u64::from(secs));
                 self.timeout(start);
             }
+            0 => {}
             6 => self.server.shutdown(),
             7 => self.post(input)?,
             8 => {

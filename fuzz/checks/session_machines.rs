@@ -164,7 +164,12 @@ impl Gen<'_> {
         let code = [-32700, -32600, -32601, -32602, -32603, -32000, -32001, 1][usize::from(b % 8)];
         let mut e = ErrorObject::new(code, STRINGS[usize::from(b / 8) % STRINGS.len()]);
         if b & 128 != 0 {
-            e = e.with_data(self.value(0)?);
+            // `data: Some(null)` is written as `"data":null`, which reads back as no data: an
+            // application's choice that has nothing to do with the session machines.
+            let data = self.value(0)?;
+            if !data.is_null() {
+                e = e.with_data(data);
+            }
         }
         Some(e)
     }
