@@ -425,14 +425,8 @@ impl ClientSession {
         }
         if Some(key) == self.init_key {
             self.init_key = None;
-            self.events.push_back(ClientEvent::Response {
-                id: id.clone(),
-                result: Err(error.clone()),
-            });
-            self.events
-                .push_back(ClientEvent::InitializeFailed(InitializeError::Rejected(
-                    error,
-                )));
+            // Like any failed handshake: held requests resolve too, and the session is unusable.
+            self.fail_initialize(id.clone(), error.clone(), InitializeError::Rejected(error));
             return true;
         }
         self.events.push_back(ClientEvent::Response {

@@ -726,7 +726,10 @@ impl Client {
             head.encode(&mut out);
             if let Some(p) = self.posts.get_mut(&id) {
                 p.out.push_back(out.freeze());
-                p.out.push_back(body);
+                // An empty body (`send_json` of nothing) is no bytes to write, not an empty write.
+                if !body.is_empty() {
+                    p.out.push_back(body);
+                }
                 self.events.push_back(ClientEvent::Transmit(id));
                 p.decoder.expect(ResponseExpectation {
                     head_request: false,

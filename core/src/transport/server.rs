@@ -533,7 +533,12 @@ impl Server {
                         if self.encoder.encode_comment(&text, &mut body).is_ok() {
                             let mut chunk = BytesMut::with_capacity(body.len() + 8);
                             http::encode_chunk(&body, &mut chunk);
-                            push_out(conn, chunk.freeze(), id, &mut self.events);
+                            // Same queue policy as `send_json`: a reader that stopped reading
+                            // must not grow the queue by a ping per interval without bound.
+                            let limit = self.config.max_session_queue_bytes;
+                            if conn.out_bytes == 0 || conn.out_bytes + chunk.len() <= limit {
+                                push_out(conn, chunk.freeze(), id, &mut self.events);
+                            }
                         }
                     }
                 }
@@ -684,7 +689,7 @@ impl Server {
                     // The connection closes after this reply. `Connection: close` is written
                     // when the client asked for it or when no head was read (as uvicorn does).
                     let inf = in_flight.take();
-                    let announce_close = inf.as_ref().is_none_or(|i| !i.keep_alive);
+                    let announce_close = inf.as_ref().map_or(true, |i| !i.keep_alive);
                     let reply = match (inf, &err) {
                         (Some(inf), HttpError::BodyTooLarge { .. }) if inf.beats_too_large => {
                             match inf.kind {
