@@ -689,7 +689,7 @@ impl Server {
                     // The connection closes after this reply. `Connection: close` is written
                     // when the client asked for it or when no head was read (as uvicorn does).
                     let inf = in_flight.take();
-                    let announce_close = inf.as_ref().map_or(true, |i| !i.keep_alive);
+                    let announce_close = inf.as_ref().is_none_or(|i| !i.keep_alive);
                     let reply = match (inf, &err) {
                         (Some(inf), HttpError::BodyTooLarge { .. }) if inf.beats_too_large => {
                             match inf.kind {
