@@ -7,9 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use event_listener::Event;
-use mcp_sse_core::jsonrpc::{codes, ErrorObject, Message, RequestId};
+use mcp_sse_core::jsonrpc::{Message, RequestId};
 use mcp_sse_core::transport::{self, ClientConnectionId, ClientError, ClientEvent, SendToken};
-use serde_json::json;
 
 use crate::cancel::CancelFlag;
 use crate::client::{Link, LinkItem};
@@ -124,7 +123,7 @@ pub async fn connect_sse(
             if let (Err(e), Some(id)) = (res, id) {
                 let _ = out
                     .inbound
-                    .send(LinkItem::SendFailed(id, send_error(&e)))
+                    .send(LinkItem::SendFailed(id, e.to_error_object()))
                     .await;
             }
             out.clone().process().await;
@@ -146,18 +145,6 @@ pub async fn connect_sse(
         SseLinkHandle { pump },
         session,
     ))
-}
-
-fn send_error(e: &ClientError) -> ErrorObject {
-    let data = match e {
-        ClientError::HttpStatus { status, body } => json!({"status": status, "body": body}),
-        other => json!({"error": other.to_string()}),
-    };
-    ErrorObject::new(
-        codes::CONNECTION_CLOSED,
-        format!("Failed to send message: {e}"),
-    )
-    .with_data(data)
 }
 
 impl Pump {
@@ -261,7 +248,7 @@ impl Pump {
                 if let (Some(id), false) = (id, matches!(e, ClientError::Closed)) {
                     let _ = self
                         .inbound
-                        .send(LinkItem::SendFailed(id, send_error(&e)))
+                        .send(LinkItem::SendFailed(id, e.to_error_object()))
                         .await;
                 }
             }

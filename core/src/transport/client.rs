@@ -19,7 +19,7 @@ use bytes::{Bytes, BytesMut};
 use crate::http::{
     self, HttpError, RequestHead, ResponseDecoder, ResponseEvent, ResponseExpectation,
 };
-use crate::jsonrpc::{Message, ParseError};
+use crate::jsonrpc::{codes, ErrorObject, Message, ParseError};
 use crate::sse::{self, DecodeError, Item};
 
 /// Default idle bound on the event stream (the reference's `sse_read_timeout`).
@@ -134,6 +134,32 @@ pub enum ClientError {
     /// The transport is closed.
     #[error("transport closed")]
     Closed,
+}
+
+impl ClientError {
+    /// The JSON-RPC error a request fails with when the message carrying it could not be
+    /// delivered: `-32000` (the connection-level code), message `Failed to send message: …`,
+    /// and `data` holding `{"status","body"}` for an HTTP answer or `{"error"}` otherwise.
+    ///
+    /// ```
+    /// use mcp_sse_core::transport::ClientError;
+    /// let e = ClientError::HttpStatus { status: 500, body: "oops".into() }.to_error_object();
+    /// assert_eq!(e.code, -32000);
+    /// assert_eq!(e.data, Some(serde_json::json!({"status": 500, "body": "oops"})));
+    /// ```
+    pub fn to_error_object(&self) -> ErrorObject {
+        let data = match self {
+            ClientError::HttpStatus { status, body } => {
+                serde_json::json!({"status": status, "body": body})
+            }
+            other => serde_json::json!({"error": other.to_string()}),
+        };
+        ErrorObject::new(
+            codes::CONNECTION_CLOSED,
+            format!("Failed to send message: {self}"),
+        )
+        .with_data(data)
+    }
 }
 
 impl From<ParseError> for ClientError {
