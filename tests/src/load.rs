@@ -217,6 +217,10 @@ pub async fn echo_once(client: &Client, params: &Map<String, Value>) {
 
 /// Runs `calls` echo calls of `size` bytes with `in_flight` of them outstanding at once (each
 /// of `in_flight` workers runs its share sequentially). Returns every call's latency.
+///
+/// The workers run as tasks on the runtime, also for `in_flight == 1`: driving the calls from
+/// the `block_on` thread instead adds a cross-thread wakeup per call, which halved in-process
+/// sequential throughput in the profile (9.5k vs 21.6k calls/s on smol).
 pub async fn echo_calls(
     rt: &Rt,
     client: &Client,
@@ -226,15 +230,6 @@ pub async fn echo_calls(
 ) -> Vec<Duration> {
     let params = Arc::new(echo_params(size));
     let workers = in_flight.max(1) as u64;
-    if workers == 1 {
-        let mut lat = Vec::with_capacity(calls as usize);
-        for _ in 0..calls {
-            let t = Instant::now();
-            echo_once(client, &params).await;
-            lat.push(t.elapsed());
-        }
-        return lat;
-    }
     let (tx, rx) = async_channel::unbounded::<Vec<Duration>>();
     for w in 0..workers {
         let share = calls / workers + u64::from(w < calls % workers);
@@ -329,4 +324,17 @@ pub fn rss_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let resident: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(resident * 4096)
+}
+
+/// CPU time (user + system) this process has used so far, from `/proc/self/stat` (Linux; 10 ms
+/// resolution). On a loaded machine, calls per CPU-second shows the cost apart from the wait
+/// for a core.
+pub fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let mut f = rest.split_whitespace().skip(11);
+    let utime: u64 = f.next()?.parse().ok()?;
+    let stime: u64 = f.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }

@@ -128,12 +128,14 @@ fn main() {
         return;
     }
     let url = a.url.as_deref();
+    let mut cpu = Duration::ZERO;
     let summary = ex.block_on(async {
         match a.mode.as_str() {
             "connect" => {
                 load::connect_times(a.exec, a.transport, url, a.warmup.min(a.calls)).await;
-                let t = Instant::now();
+                let (t, c) = (Instant::now(), load::cpu_time().unwrap_or_default());
                 let lat = load::connect_times(a.exec, a.transport, url, a.calls).await;
+                cpu = load::cpu_time().unwrap_or_default().saturating_sub(c);
                 Summary::new(lat, t.elapsed())
             }
             _ => {
@@ -144,8 +146,9 @@ fn main() {
                 }
                 .rt();
                 load::echo_calls(&rt, &conn.client, a.warmup, a.in_flight, a.size).await;
-                let t = Instant::now();
+                let (t, c) = (Instant::now(), load::cpu_time().unwrap_or_default());
                 let lat = load::echo_calls(&rt, &conn.client, a.calls, a.in_flight, a.size).await;
+                cpu = load::cpu_time().unwrap_or_default().saturating_sub(c);
                 let s = Summary::new(lat, t.elapsed());
                 conn.close().await;
                 s
@@ -153,7 +156,7 @@ fn main() {
         }
     });
     println!(
-        "{{\"impl\":\"mcp-sse\",\"exec\":\"{}\",\"transport\":\"{}\",\"mode\":\"{}\",\"in_flight\":{},\"size\":{},\"calls\":{},\"secs\":{:.4},\"calls_per_s\":{:.1},\"p50_ms\":{:.4},\"p99_ms\":{:.4}}}",
+        "{{\"impl\":\"mcp-sse\",\"exec\":\"{}\",\"transport\":\"{}\",\"mode\":\"{}\",\"in_flight\":{},\"size\":{},\"calls\":{},\"secs\":{:.4},\"calls_per_s\":{:.1},\"p50_ms\":{:.4},\"p99_ms\":{:.4},\"cpu_s\":{:.3}}}",
         exec_name(a.exec),
         name(a.transport),
         a.mode,
@@ -164,5 +167,6 @@ fn main() {
         summary.calls_per_s(),
         summary.p50.as_secs_f64() * 1e3,
         summary.p99.as_secs_f64() * 1e3,
+        cpu.as_secs_f64(),
     );
 }
