@@ -16,7 +16,10 @@ mkdir -p "$OUT"
 REPEAT=${REPEAT:-3}
 CALLS=${CALLS:-5000}          # sequential / 8-in-flight calls (Rust clients)
 PY_CALLS=${PY_CALLS:-500}     # the Python client is ~50x slower: fewer calls, same workload
-BIG_CALLS=${BIG_CALLS:-20}    # 1 MiB echoes
+BIG_CALLS=${BIG_CALLS:-20}    # ~1 MiB echoes
+# ~1 MiB: the Python client refuses SSE events over 1 MiB (httpx2's default), so the echoed text
+# is 1,048,000 bytes for every implementation (the event, JSON included, stays under 1 MiB).
+BIG_SIZE=${BIG_SIZE:-1048000}
 CONNECTS=${CONNECTS:-100}     # connect+initialize repetitions
 SERVER_SECS=${SERVER_SECS:-1800}
 RESULTS=$OUT/results.jsonl
@@ -80,27 +83,27 @@ for ex in smol tokio; do
   url=http://127.0.0.1:$port/sse
   run "mcp-sse/$ex" seq "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 1
   run "mcp-sse/$ex" inflight8 "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 8
-  run "mcp-sse/$ex" echo1MiB "$LOADGEN" --exec "$ex" --url "$url" --calls "$BIG_CALLS" --warmup 3 --size 1048576
+  run "mcp-sse/$ex" echo1MiB "$LOADGEN" --exec "$ex" --url "$url" --calls "$BIG_CALLS" --warmup 3 --size "$BIG_SIZE"
   run "mcp-sse/$ex" connect "$LOADGEN" --exec "$ex" --url "$url" --mode connect --calls "$CONNECTS" --warmup 10
 done
 # rmcp 0.10.
 url=http://127.0.0.1:$P_RMCP/sse
 run rmcp-0.10 seq "$RMCP" client "$url" echo "$CALLS" 1 4 200
 run rmcp-0.10 inflight8 "$RMCP" client "$url" echo "$CALLS" 8 4 200
-run rmcp-0.10 echo1MiB "$RMCP" client "$url" echo "$BIG_CALLS" 1 1048576 3
+run rmcp-0.10 echo1MiB "$RMCP" client "$url" echo "$BIG_CALLS" 1 "$BIG_SIZE" 3
 run rmcp-0.10 connect "$RMCP" client "$url" connect "$CONNECTS" 1 4 10
 # Python SDK.
 url=http://127.0.0.1:$P_PY/sse
 run python-2.3.0 seq "$PY" bench/python/echo_client.py "$url" echo "$PY_CALLS" 1 4 50
 run python-2.3.0 inflight8 "$PY" bench/python/echo_client.py "$url" echo "$PY_CALLS" 8 4 50
-run python-2.3.0 echo1MiB "$PY" bench/python/echo_client.py "$url" echo "$BIG_CALLS" 1 1048576 3
+run python-2.3.0 echo1MiB "$PY" bench/python/echo_client.py "$url" echo "$BIG_CALLS" 1 "$BIG_SIZE" 3
 run python-2.3.0 connect "$PY" bench/python/echo_client.py "$url" connect 20 1 4 3
 # mcp-sse in process (no peers to compare with).
 for ex in smol tokio; do
   run "mcp-sse/$ex" inproc-seq "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))"
   run "mcp-sse/$ex" inproc-inflight8 "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))" --in-flight 8
   run "mcp-sse/$ex" inproc-inflight64 "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))" --in-flight 64
-  run "mcp-sse/$ex" inproc-echo1MiB "$LOADGEN" --exec "$ex" --transport inproc --calls "$BIG_CALLS" --warmup 3 --size 1048576
+  run "mcp-sse/$ex" inproc-echo1MiB "$LOADGEN" --exec "$ex" --transport inproc --calls "$BIG_CALLS" --warmup 3 --size "$BIG_SIZE"
   run "mcp-sse/$ex" inproc-connect "$LOADGEN" --exec "$ex" --transport inproc --mode connect --calls "$((CONNECTS * 10))" --warmup 50
 done
 for side in server both; do

@@ -12,7 +12,9 @@ from mcp.server.mcpserver import MCPServer
 mcp = MCPServer("mcp-sse-bench-python", log_level="WARNING")
 
 
-@mcp.tool()
+# Unstructured output: one text content, as the other peers (a str result would otherwise be
+# sent twice, also as structuredContent).
+@mcp.tool(structured_output=False)
 def echo(text: str) -> str:
     """Echo the given text back."""
     return text
