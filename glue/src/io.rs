@@ -23,7 +23,8 @@ pub trait ByteWrite: Send + 'static {
 /// A connection: its read half and its write half.
 pub type Connection = (Box<dyn ByteRead>, Box<dyn ByteWrite>);
 
-/// Bound, in chunks, of one direction of an in-memory pipe (backpressure, never unbounded).
+/// Bound, in chunks, of one direction of an in-memory pipe (backpressure, never unbounded). Its
+/// slots are allocated up front, so it is kept small.
 pub const PIPE_CAPACITY_CHUNKS: usize = 16;
 
 /// The read end of an in-memory pipe.

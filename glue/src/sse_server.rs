@@ -17,7 +17,10 @@ use crate::server::{Inbound, McpServer, Outbound, SessionHandle};
 /// appears while it sleeps fires at most this late.
 pub const TIMER_RESOLUTION: Duration = Duration::from_millis(250);
 
-/// Bound, in messages, of one session's queue between its MCP session and the transport.
+/// Bound, in messages, of one session's queue between its MCP session and the transport (and of
+/// its inbound queue). Kept small: a bounded channel allocates all its slots up front, so with
+/// 1024 an idle session cost ~340 KB; the transport's per-session byte bound
+/// (`max_session_queue_bytes`) is the real limit behind it.
 pub const SESSION_OUTBOUND_MESSAGES: usize = 16;
 
 struct ConnSignal {

@@ -9,6 +9,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod load;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

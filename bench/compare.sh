@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Runs the echo workload against mcp-sse (smol and tokio), the Python SDK (mcp 2.3.0) and
+# rmcp 0.10 over 127.0.0.1 TCP, side by side in one run, plus our in-process figures, and prints
+# a table with ratios (medians of REPEAT runs; the 1-minute load average is recorded per run).
+#
+#   bench/compare.sh            # full run
+#   REPEAT=1 CALLS=2000 bench/compare.sh   # quicker
+#
+# Every loop is bounded (call counts; servers exit by themselves after SERVER_SECS and are
+# stopped at the end); everything binds and connects to 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/target/bench
+mkdir -p "$OUT"
+REPEAT=${REPEAT:-3}
+CALLS=${CALLS:-5000}          # sequential / 8-in-flight calls (Rust clients)
+PY_CALLS=${PY_CALLS:-500}     # the Python client is ~50x slower: fewer calls, same workload
+BIG_CALLS=${BIG_CALLS:-20}    # ~1 MiB echoes
+# ~1 MiB: the Python client refuses SSE events over 1 MiB (httpx2's default), so the echoed text
+# is 1,048,000 bytes for every implementation (the event, JSON included, stays under 1 MiB).
+BIG_SIZE=${BIG_SIZE:-1048000}
+CONNECTS=${CONNECTS:-100}     # connect+initialize repetitions
+SERVER_SECS=${SERVER_SECS:-1800}
+RESULTS=$OUT/results.jsonl
+: >"$RESULTS"
+
+echo "== build" >&2
+cargo build --profile bench -p mcp-sse-tests --bin loadgen --bin idle_sessions >&2
+(cd bench/rmcp-peer && CARGO_TARGET_DIR=$OUT/rmcp-target cargo build --release >&2)
+if [ ! -x "$OUT/venv/bin/python" ] || ! "$OUT/venv/bin/python" -c "import mcp, uvicorn" 2>/dev/null; then
+  python3 -m venv "$OUT/venv"
+  "$OUT/venv/bin/pip" install -q "mcp==2.3.0" uvicorn >&2
+fi
+LOADGEN=$ROOT/target/release/loadgen
+IDLE=$ROOT/target/release/idle_sessions
+RMCP=$OUT/rmcp-target/release/rmcp-peer
+PY=$OUT/venv/bin/python
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# start NAME PORT CMD...: starts a server, waits (bounded) for its "listening" line.
+start() {
+  local name=$1 port=$2
+  shift 2
+  "$@" >"$OUT/$name.server.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 300); do
+    grep -q listening "$OUT/$name.server.log" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "server $name did not start" >&2
+  cat "$OUT/$name.server.log" >&2
+  exit 1
+}
+
+base=$((20000 + RANDOM % 20000))
+P_SMOL=$base P_TOKIO=$((base + 1)) P_PY=$((base + 2)) P_RMCP=$((base + 3))
+echo "== servers on 127.0.0.1:$base..$((base + 3))" >&2
+start ours-smol "$P_SMOL" "$LOADGEN" --serve "127.0.0.1:$P_SMOL" --exec smol --max-secs "$SERVER_SECS"
+start ours-tokio "$P_TOKIO" "$LOADGEN" --serve "127.0.0.1:$P_TOKIO" --exec tokio --max-secs "$SERVER_SECS"
+start python "$P_PY" "$PY" bench/python/echo_server.py "$P_PY" "$SERVER_SECS"
+start rmcp "$P_RMCP" "$RMCP" serve "127.0.0.1:$P_RMCP" "$SERVER_SECS"
+
+# run LABEL WORKLOAD CMD...: runs one client REPEAT times, tags each JSON line.
+run() {
+  local label=$1 workload=$2
+  shift 2
+  for _ in $(seq 1 "$REPEAT"); do
+    local load line
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    line=$("$@" | tail -1)
+    echo "{\"label\":\"$label\",\"workload\":\"$workload\",\"load1\":$load,\"r\":$line}" >>"$RESULTS"
+    echo "$label $workload load=$load $line" >&2
+  done
+}
+
+# mcp-sse over TCP (each client on the executor of its server).
+for ex in smol tokio; do
+  port=$P_SMOL; [ "$ex" = tokio ] && port=$P_TOKIO
+  url=http://127.0.0.1:$port/sse
+  run "mcp-sse/$ex" seq "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 1
+  run "mcp-sse/$ex" inflight8 "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 8
+  run "mcp-sse/$ex" echo1MiB "$LOADGEN" --exec "$ex" --url "$url" --calls "$BIG_CALLS" --warmup 3 --size "$BIG_SIZE"
+  run "mcp-sse/$ex" connect "$LOADGEN" --exec "$ex" --url "$url" --mode connect --calls "$CONNECTS" --warmup 10
+done
+# rmcp 0.10.
+url=http://127.0.0.1:$P_RMCP/sse
+run rmcp-0.10 seq "$RMCP" client "$url" echo "$CALLS" 1 4 200
+run rmcp-0.10 inflight8 "$RMCP" client "$url" echo "$CALLS" 8 4 200
+run rmcp-0.10 echo1MiB "$RMCP" client "$url" echo "$BIG_CALLS" 1 "$BIG_SIZE" 3
+run rmcp-0.10 connect "$RMCP" client "$url" connect "$CONNECTS" 1 4 10
+# Python SDK.
+url=http://127.0.0.1:$P_PY/sse
+run python-2.3.0 seq "$PY" bench/python/echo_client.py "$url" echo "$PY_CALLS" 1 4 50
+run python-2.3.0 inflight8 "$PY" bench/python/echo_client.py "$url" echo "$PY_CALLS" 8 4 50
+run python-2.3.0 echo1MiB "$PY" bench/python/echo_client.py "$url" echo "$BIG_CALLS" 1 "$BIG_SIZE" 3
+run python-2.3.0 connect "$PY" bench/python/echo_client.py "$url" connect 20 1 4 3
+# mcp-sse in process (no peers to compare with).
+for ex in smol tokio; do
+  run "mcp-sse/$ex" inproc-seq "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))"
+  run "mcp-sse/$ex" inproc-inflight8 "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))" --in-flight 8
+  run "mcp-sse/$ex" inproc-inflight64 "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))" --in-flight 64
+  run "mcp-sse/$ex" inproc-echo1MiB "$LOADGEN" --exec "$ex" --transport inproc --calls "$BIG_CALLS" --warmup 3 --size "$BIG_SIZE"
+  run "mcp-sse/$ex" inproc-connect "$LOADGEN" --exec "$ex" --transport inproc --mode connect --calls "$((CONNECTS * 10))" --warmup 50
+done
+for side in server both; do
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  echo "idle sessions ($side, load $load): $("$IDLE" --side "$side" --sessions 10000)"
+done
+
+python3 - "$RESULTS" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+by = {}
+for r in rows:
+    by.setdefault((r["label"], r["workload"]), []).append(r)
+def med(label, wl, key):
+    rs = by.get((label, wl))
+    return statistics.median(x["r"][key] for x in rs) if rs else None
+def load(label, wl):
+    rs = by.get((label, wl))
+    return statistics.median(x["load1"] for x in rs) if rs else None
+print("\nTCP 127.0.0.1, medians of %d runs (load = 1-min load average, 2 cores)" % max(len(v) for v in by.values()))
+print("%-14s %-17s %10s %9s %9s %9s %6s" % ("impl", "workload", "calls/s", "p50 ms", "p99 ms", "cpu s", "load"))
+labels = ["mcp-sse/smol", "mcp-sse/tokio", "rmcp-0.10", "python-2.3.0"]
+wls = ["seq", "inflight8", "echo1MiB", "connect", "inproc-seq", "inproc-inflight8", "inproc-inflight64", "inproc-echo1MiB", "inproc-connect"]
+for wl in wls:
+    for lb in labels:
+        if (lb, wl) in by:
+            cpu = med(lb, wl, "cpu_s") if all("cpu_s" in x["r"] for x in by[(lb, wl)]) else None
+            print("%-14s %-17s %10.1f %9.3f %9.3f %9s %6.2f" % (lb, wl, med(lb, wl, "calls_per_s"), med(lb, wl, "p50_ms"), med(lb, wl, "p99_ms"), "%.3f" % cpu if cpu is not None else "-", load(lb, wl)))
+print("\nratios (calls/s for seq/inflight8; time for echo1MiB/connect; >1 = mcp-sse faster)")
+for lb in labels[:2]:
+    for peer in labels[2:]:
+        cells = []
+        for wl in ["seq", "inflight8", "echo1MiB", "connect"]:
+            a, b = med(lb, wl, "calls_per_s"), med(peer, wl, "calls_per_s")
+            if wl in ("echo1MiB", "connect"):
+                a, b = med(peer, wl, "p50_ms"), med(lb, wl, "p50_ms")
+            cells.append("%s %.2fx" % (wl, a / b) if a and b else "%s n/a" % wl)
+        print("%-14s vs %-13s %s" % (lb, peer, "  ".join(cells)))
+PY
