@@ -59,3 +59,13 @@ pub async fn recv_until<T>(
         }
     }
 }
+
+/// Polls `fut` once right here and spawns it only if it is not finished: a handler or a batch of
+/// events that completes without waiting costs no task switch. Polling first with a no-op waker
+/// is sound: the spawned task polls again with its own waker before it sleeps.
+pub fn run_or_spawn(rt: &Rt, mut fut: BoxFuture<'static, ()>) {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    if fut.as_mut().poll(&mut cx).is_pending() {
+        rt.spawn(fut);
+    }
+}

@@ -232,21 +232,24 @@ impl SessionCore {
                     );
                     let fut = guard_panics(&*self.handler, ctx, method, params);
                     let this = self.clone();
-                    self.rt.spawn(Box::pin(async move {
-                        let outcome = flag.run(fut).await;
-                        if let Some(result) = outcome {
-                            if !flag.is_cancelled() {
-                                let (_, msgs, events) =
-                                    this.with_machine(|m| m.respond(id.clone(), result));
-                                this.after(msgs, events, None).await;
+                    crate::rt::run_or_spawn(
+                        &self.rt,
+                        Box::pin(async move {
+                            let outcome = flag.run(fut).await;
+                            if let Some(result) = outcome {
+                                if !flag.is_cancelled() {
+                                    let (_, msgs, events) =
+                                        this.with_machine(|m| m.respond(id.clone(), result));
+                                    this.after(msgs, events, None).await;
+                                }
                             }
-                        }
-                        let mut running = this.lock_running();
-                        running.remove(&id);
-                        if running.is_empty() {
-                            this.idle.notify(usize::MAX);
-                        }
-                    }));
+                            let mut running = this.lock_running();
+                            running.remove(&id);
+                            if running.is_empty() {
+                                this.idle.notify(usize::MAX);
+                            }
+                        }),
+                    );
                 }
                 ServerEvent::RequestCancelled { id } => {
                     if let Some(flag) = self.lock_running().get(&id) {

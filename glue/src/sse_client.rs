@@ -164,20 +164,27 @@ impl Pump {
         Box::pin(async move {
             loop {
                 let listener = self.drained.listen();
-                {
+                let (start_worker, done) = {
                     let mut st = self.lock();
                     while let Some(e) = st.machine.poll_event() {
                         st.pending.push_back(e);
                     }
-                    if !st.busy && !st.pending.is_empty() {
+                    let start = !st.busy && !st.pending.is_empty();
+                    if start {
                         st.busy = true;
-                        let worker = self.clone();
-                        self.rt
-                            .spawn(Box::pin(async move { worker.work_off().await }));
                     }
-                    if !backpressure || st.pending.len() <= LINK_CAPACITY {
-                        return;
-                    }
+                    (start, !backpressure || st.pending.len() <= LINK_CAPACITY)
+                };
+                if start_worker {
+                    // Outside the lock: the worker takes it. It runs here until it would wait.
+                    let worker = self.clone();
+                    crate::rt::run_or_spawn(
+                        &self.rt,
+                        Box::pin(async move { worker.work_off().await }),
+                    );
+                }
+                if done {
+                    return;
                 }
                 listener.await;
             }
