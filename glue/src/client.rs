@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use mcp_sse_core::jsonrpc::{codes, ErrorObject, Message, Notification, RequestId};
 use mcp_sse_core::session::{self, ClientEvent, ClientSession, RequestOptions};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::cancel::CancelFlag;
 use crate::rt::{recv_until, BoxFuture, Recv, Rt};
@@ -82,17 +82,11 @@ impl std::fmt::Debug for ClientOptions {
 impl ClientOptions {
     /// The capabilities the callbacks declare.
     pub fn capabilities(&self) -> Value {
-        let mut caps = Map::new();
-        if self.sampling_callback.is_some() {
-            caps.insert("sampling".into(), json!({}));
-        }
-        if self.elicitation_callback.is_some() {
-            caps.insert("elicitation".into(), json!({"form": {}, "url": {}}));
-        }
-        if self.list_roots_callback.is_some() {
-            caps.insert("roots".into(), json!({"listChanged": true}));
-        }
-        Value::Object(caps)
+        session::ClientConfig::capabilities_for(
+            self.sampling_callback.is_some(),
+            self.elicitation_callback.is_some(),
+            self.list_roots_callback.is_some(),
+        )
     }
 }
 

@@ -76,6 +76,34 @@ pub struct ClientConfig {
     pub max_outbound: usize,
 }
 
+impl ClientConfig {
+    /// The capabilities a client declares for the handlers it has, as the reference derives
+    /// them: sampling → `"sampling":{}`, elicitation → `"elicitation":{"form":{},"url":{}}`,
+    /// roots → `"roots":{"listChanged":true}`; none → `{}`.
+    ///
+    /// ```
+    /// use mcp_sse_core::session::ClientConfig;
+    /// let caps = ClientConfig::capabilities_for(true, false, true);
+    /// assert_eq!(caps, serde_json::json!({"sampling": {}, "roots": {"listChanged": true}}));
+    /// ```
+    pub fn capabilities_for(sampling: bool, elicitation: bool, roots: bool) -> Value {
+        let mut caps = Map::new();
+        if sampling {
+            caps.insert("sampling".into(), Value::Object(Map::new()));
+        }
+        if elicitation {
+            caps.insert(
+                "elicitation".into(),
+                serde_json::json!({"form": {}, "url": {}}),
+            );
+        }
+        if roots {
+            caps.insert("roots".into(), serde_json::json!({"listChanged": true}));
+        }
+        Value::Object(caps)
+    }
+}
+
 impl Default for ClientConfig {
     fn default() -> Self {
         let mut info = Map::new();
