@@ -154,9 +154,25 @@ fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// A connected MCP client. Cheap to clone; all clones share the session.
+///
+/// Dropping the last clone ends the connection as [`Client::close`] does, without waiting: the
+/// transport closes, the server removes the session and cancels its handlers.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    _owner: Arc<Owner>,
+}
+
+/// Shared by every clone of a [`Client`]; the last one dropped closes the link. (The reader task
+/// keeps `Inner` alive while the link is open, so `Inner` itself cannot do this.)
+struct Owner {
+    inner: Arc<Inner>,
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.inner.outbound.close();
+    }
 }
 
 impl std::fmt::Debug for Client {
@@ -198,7 +214,12 @@ impl Client {
         let reader = inner.clone();
         let inbound = link.inbound;
         rt.spawn(Box::pin(async move { reader.read_loop(inbound).await }));
-        let client = Client { inner };
+        let client = Client {
+            _owner: Arc::new(Owner {
+                inner: inner.clone(),
+            }),
+            inner,
+        };
         let (tx, rx) = async_channel::bounded(1);
         let now = Instant::now();
         let (id, msgs, events) = client.inner.with_machine(|m| m.initialize(now));

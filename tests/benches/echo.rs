@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mcp_sse_tests::load::{self, Executor};
-use mcp_sse_tests::{Exec, Harness, Transport};
+use mcp_sse_tests::{Exec, Transport};
 
 const EXECS: [(Exec, &str); 2] = [(Exec::Smol, "smol"), (Exec::Tokio, "tokio")];
 const TRANSPORTS: [(Transport, &str); 3] = [
@@ -35,7 +35,7 @@ fn echo_group(
     for &(exec, en) in &EXECS {
         for &(transport, tn) in tr {
             let ex = Executor::new(exec);
-            let rt = ex.block_on(async { Harness { transport, exec }.rt() });
+            let rt = ex.block_on(async { mcp_sse_tests::driver_rt(exec) });
             let conn = ex.block_on(load::connect(exec, transport, None));
             g.bench_function(format!("{tn}/{en}"), |b| {
                 b.iter_custom(|iters| {

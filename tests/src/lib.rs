@@ -12,11 +12,14 @@
 pub mod load;
 
 use std::future::Future;
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mcp_sse_core::transport::ServerConfig;
-use mcp_sse_glue::{BoxFuture, Client, ClientOptions, McpServer, Rt, SseServer};
+use mcp_sse_glue::io::Connection;
+use mcp_sse_glue::{BoxFuture, Client, ClientOptions, McpServer, Rt, Runtime, SseServer};
 
 /// Stops a TCP server started by [`Harness::serve_tcp`].
 pub type Stopper = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
@@ -44,13 +47,61 @@ pub enum Exec {
     Tokio,
 }
 
+/// How long [`run`] waits, after a test body has finished, for every task the body started to
+/// end (the unwinding after a close is asynchronous).
+pub const TASK_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A [`Runtime`] that counts the tasks spawned through it that are still alive (running or
+/// waiting), so a test can assert that everything it started has ended. A task counts as ended
+/// when its future completes or is dropped.
+pub struct CountingRuntime {
+    inner: Rt,
+    live: Arc<AtomicUsize>,
+}
+
+impl CountingRuntime {
+    /// Wraps `inner`, counting into `live`.
+    pub fn new(inner: Rt, live: Arc<AtomicUsize>) -> Self {
+        CountingRuntime { inner, live }
+    }
+}
+
+struct LiveTask(Arc<AtomicUsize>);
+
+impl Drop for LiveTask {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Runtime for CountingRuntime {
+    fn spawn(&self, fut: BoxFuture<'static, ()>) {
+        self.live.fetch_add(1, Ordering::SeqCst);
+        let guard = LiveTask(self.live.clone());
+        self.inner.spawn(Box::pin(async move {
+            let _guard = guard;
+            fut.await
+        }));
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
+        self.inner.sleep_until(deadline)
+    }
+
+    fn connect_tcp(&self, host: String, port: u16) -> BoxFuture<'static, io::Result<Connection>> {
+        self.inner.connect_tcp(host, port)
+    }
+}
+
 /// What a test body gets.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Harness {
     /// The transport of this run.
     pub transport: Transport,
     /// The executor of this run.
     pub exec: Exec,
+    /// Tasks started through [`Harness::rt`] and not yet ended.
+    tasks: Arc<AtomicUsize>,
 }
 
 /// A connected client and, for SSE transports, the server it talks to.
@@ -84,12 +135,62 @@ impl Connected {
     }
 }
 
+impl Connected {
+    /// Drops the client *without* [`Client::close`] (as a caller that just lets it go) and waits
+    /// until the server has removed the session (SSE runs); then stops a TCP server.
+    pub async fn abandon(mut self) {
+        let stop = self.stop.take();
+        let server = self.server.take();
+        drop(self);
+        if let Some(s) = &server {
+            s.wait_idle().await;
+            assert_eq!(
+                s.session_count(),
+                0,
+                "session left behind by a dropped client"
+            );
+        }
+        if let Some(stop) = stop {
+            stop().await;
+        }
+    }
+}
+
 impl Harness {
-    /// The runtime handle of this run's executor.
+    /// A harness for one run (what [`run`] hands to a test body).
+    pub fn new(exec: Exec, transport: Transport) -> Self {
+        Harness {
+            transport,
+            exec,
+            tasks: Arc::default(),
+        }
+    }
+
+    /// The runtime handle of this run's executor. Every task spawned through it is counted (see
+    /// [`Harness::live_tasks`]).
     pub fn rt(&self) -> Rt {
-        match self.exec {
-            Exec::Smol => mcp_sse_smol::runtime(),
-            Exec::Tokio => mcp_sse_tokio::runtime(),
+        Arc::new(CountingRuntime::new(
+            driver_rt(self.exec),
+            self.tasks.clone(),
+        ))
+    }
+
+    /// How many tasks spawned through [`Harness::rt`] are still alive.
+    pub fn live_tasks(&self) -> usize {
+        self.tasks.load(Ordering::SeqCst)
+    }
+
+    /// Waits until at most `baseline` tasks spawned through [`Harness::rt`] are alive; panics
+    /// with the count if that takes longer than [`TASK_DRAIN_TIMEOUT`].
+    pub async fn wait_tasks(&self, baseline: usize) {
+        let give_up = Instant::now() + TASK_DRAIN_TIMEOUT;
+        while self.live_tasks() > baseline {
+            assert!(
+                Instant::now() < give_up,
+                "{} tasks still alive {TASK_DRAIN_TIMEOUT:?} after the body ended (baseline {baseline})",
+                self.live_tasks()
+            );
+            self.sleep(Duration::from_millis(2)).await;
         }
     }
 
@@ -187,16 +288,29 @@ impl Harness {
     }
 }
 
-/// Runs `body` on `exec` with `transport`, bounded by [`TEST_TIMEOUT`].
+/// The plain runtime handle of `exec` (no task counting: for benchmarks).
+pub fn driver_rt(exec: Exec) -> Rt {
+    match exec {
+        Exec::Smol => mcp_sse_smol::runtime(),
+        Exec::Tokio => mcp_sse_tokio::runtime(),
+    }
+}
+
+/// Runs `body` on `exec` with `transport`, bounded by [`TEST_TIMEOUT`]; then asserts that every
+/// task the body started through [`Harness::rt`] has ended (see [`Harness::wait_tasks`]).
 pub fn run<F, Fut>(exec: Exec, transport: Transport, body: F)
 where
     F: FnOnce(Harness) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let h = Harness { transport, exec };
+    let h = Harness::new(exec, transport);
+    let fut = body(h.clone());
+    let fut = async move {
+        fut.await;
+        h.wait_tasks(0).await;
+    };
     match exec {
         Exec::Smol => smol::block_on(async move {
-            let fut = body(h);
             let timed = futures_lite::future::or(
                 async move {
                     fut.await;
@@ -216,7 +330,6 @@ where
                 .build()
                 .expect("tokio runtime");
             rt.block_on(async move {
-                let fut = body(h);
                 let r = tokio::time::timeout(TEST_TIMEOUT, fut).await;
                 assert!(r.is_ok(), "test body exceeded {TEST_TIMEOUT:?}");
             });
@@ -267,4 +380,26 @@ macro_rules! interaction_test {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counting_runtime_counts_live_tasks_until_they_end_or_are_dropped() {
+        let h = Harness::new(Exec::Smol, Transport::InMemory);
+        smol::block_on(async {
+            let rt = h.rt();
+            let (tx, rx) = async_channel::bounded::<()>(1);
+            rt.spawn(Box::pin(async move {
+                let _ = rx.recv().await;
+            }));
+            assert_eq!(h.live_tasks(), 1);
+            drop(tx);
+            h.wait_tasks(0).await;
+            rt.spawn(Box::pin(futures_lite::future::pending()));
+            assert_eq!(h.live_tasks(), 1);
+        });
+    }
 }

@@ -10,7 +10,7 @@ use mcp_sse_core::{http, sse, transport};
 use mcp_sse_glue::{CallOptions, Client, ClientOptions, McpServer, Rt, ServerBuilder, ToolError};
 use serde_json::{json, Map, Value};
 
-use crate::{Exec, Harness, Stopper, Transport};
+use crate::{Exec, Stopper, Transport};
 
 /// The largest echo payload the bench configurations accept (limits raised for the 16 MiB echo).
 pub const MAX_PAYLOAD_BYTES: usize = 40 * 1024 * 1024;
@@ -120,8 +120,7 @@ impl BenchConn {
 /// `url` selects an external server; without it one is served on 127.0.0.1 in this process
 /// (with [`large_server_config`]).
 pub async fn connect(exec: Exec, transport: Transport, url: Option<&str>) -> BenchConn {
-    let h = Harness { transport, exec };
-    let rt = h.rt();
+    let rt = crate::driver_rt(exec);
     let options = ClientOptions::default();
     match transport {
         Transport::InMemory => BenchConn {

@@ -371,3 +371,63 @@ interaction_test!(
         c.close().await;
     }
 );
+
+interaction_test!(
+    dropping_the_last_client_handle_ends_the_session,
+    |h| async move {
+        let (started_tx, _started_rx) = async_channel::unbounded();
+        let (dropped_tx, _dropped_rx) = async_channel::unbounded();
+        let c = h
+            .connect(
+                blocking_server(started_tx, dropped_tx),
+                ClientOptions::default(),
+            )
+            .await;
+        let clone = c.client.clone();
+        assert_eq!(
+            call(&clone, "echo", json!({"text": "a"})).await,
+            echoed("a")
+        );
+        // A clone dropped early does not end the session; the last handle does (checked by
+        // `abandon` on the server table and by the harness's task count afterwards).
+        drop(clone);
+        assert_eq!(
+            call(&c.client, "echo", json!({"text": "b"})).await,
+            echoed("b")
+        );
+        c.abandon().await;
+    }
+);
+
+interaction_test!(
+    dropping_the_client_with_a_call_in_flight_drops_the_handler,
+    |h| async move {
+        let (started_tx, started_rx) = async_channel::unbounded();
+        let (dropped_tx, dropped_rx) = async_channel::unbounded();
+        let c = h
+            .connect(
+                blocking_server(started_tx, dropped_tx),
+                ClientOptions::default(),
+            )
+            .await;
+        let call = c.client.request(
+            "tools/call",
+            obj(json!({"name": "block"})),
+            CallOptions::default(),
+        );
+        let started = futures_lite::future::or(
+            async move {
+                let _ = call.await;
+                false
+            },
+            async {
+                next(&started_rx).await;
+                true
+            },
+        )
+        .await;
+        assert!(started, "the blocking call returned");
+        c.abandon().await;
+        next(&dropped_rx).await;
+    }
+);

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use mcp_sse_glue::io::{duplex, Connection};
 use mcp_sse_glue::{ClientOptions, Rt, SseServer};
 use mcp_sse_tests::load::{self, Executor};
-use mcp_sse_tests::{Exec, Harness, Transport};
+use mcp_sse_tests::Exec;
 
 /// Upper bound on `--sessions` (the run stays bounded).
 const MAX_SESSIONS: usize = 50_000;
@@ -70,11 +70,7 @@ fn main() {
     }
     let ex = Executor::new(exec);
     let out = ex.block_on(async {
-        let rt = Harness {
-            transport: Transport::SseInProcess,
-            exec,
-        }
-        .rt();
+        let rt = mcp_sse_tests::driver_rt(exec);
         let mut config = load::large_server_config();
         config.max_sessions = MAX_SESSIONS + 100;
         let server = SseServer::new(

@@ -116,11 +116,7 @@ fn main() {
         ex.block_on(async {
             let (url, stop) = load::serve_tcp(a.exec, addr).await;
             println!("{{\"listening\":\"{url}\"}}");
-            let rt = mcp_sse_tests::Harness {
-                transport: Transport::SseTcp,
-                exec: a.exec,
-            }
-            .rt();
+            let rt = mcp_sse_tests::driver_rt(a.exec);
             rt.sleep_until(Instant::now() + Duration::from_secs(a.max_secs))
                 .await;
             stop().await;
@@ -140,11 +136,7 @@ fn main() {
             }
             _ => {
                 let conn = load::connect(a.exec, a.transport, url).await;
-                let rt = mcp_sse_tests::Harness {
-                    transport: a.transport,
-                    exec: a.exec,
-                }
-                .rt();
+                let rt = mcp_sse_tests::driver_rt(a.exec);
                 load::echo_calls(&rt, &conn.client, a.warmup, a.in_flight, a.size).await;
                 let (t, c) = (Instant::now(), load::cpu_time().unwrap_or_default());
                 let lat = load::echo_calls(&rt, &conn.client, a.calls, a.in_flight, a.size).await;
