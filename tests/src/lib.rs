@@ -305,8 +305,18 @@ where
 {
     let h = Harness::new(exec, transport);
     let fut = body(h.clone());
+    run_bounded(h, TEST_TIMEOUT, fut);
+}
+
+/// Runs `body` on `h`'s executor, bounded by `limit`; then asserts that every task started
+/// through [`Harness::rt`] has ended (see [`Harness::wait_tasks`]).
+pub fn run_bounded<Fut>(h: Harness, limit: Duration, body: Fut)
+where
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let exec = h.exec;
     let fut = async move {
-        fut.await;
+        body.await;
         h.wait_tasks(0).await;
     };
     match exec {
@@ -317,11 +327,11 @@ where
                     true
                 },
                 async {
-                    async_io_timer(TEST_TIMEOUT).await;
+                    async_io_timer(limit).await;
                     false
                 },
             );
-            assert!(timed.await, "test body exceeded {TEST_TIMEOUT:?}");
+            assert!(timed.await, "test body exceeded {limit:?}");
         }),
         Exec::Tokio => {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -330,8 +340,8 @@ where
                 .build()
                 .expect("tokio runtime");
             rt.block_on(async move {
-                let r = tokio::time::timeout(TEST_TIMEOUT, fut).await;
-                assert!(r.is_ok(), "test body exceeded {TEST_TIMEOUT:?}");
+                let r = tokio::time::timeout(limit, fut).await;
+                assert!(r.is_ok(), "test body exceeded {limit:?}");
             });
         }
     }
