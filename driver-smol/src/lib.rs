@@ -14,22 +14,29 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-use std::io;
+use std::cell::RefCell;
+use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use futures_lite::AsyncWriteExt;
 use mcp_sse_glue::io::{ByteRead, ByteWrite, Connection};
 use mcp_sse_glue::{BoxFuture, Rt, Runtime};
+use smol::Async;
 
 pub use mcp_sse_glue::{
     CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer,
     RequestContext, ServerBuilder, ServerOptions, Serving, SseServer, ToolError,
 };
 
-/// Read buffer size per TCP read.
+/// The most one TCP read takes. Reads go through a per-thread scratch buffer of this size and
+/// are copied out at their exact length, so a connection that waits holds no read buffer.
 pub const READ_CHUNK: usize = 64 * 1024;
+
+thread_local! {
+    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
+}
 
 /// The glue [`Runtime`] on smol.
 #[derive(Debug, Clone, Copy, Default)]
@@ -59,24 +66,23 @@ pub fn runtime() -> Rt {
     Arc::new(SmolRuntime)
 }
 
-struct TcpRead(smol::net::TcpStream, BytesMut);
+struct TcpRead(Arc<Async<std::net::TcpStream>>);
 struct TcpWrite(smol::net::TcpStream);
 
 impl ByteRead for TcpRead {
     fn read(&mut self) -> BoxFuture<'_, io::Result<Option<Bytes>>> {
         Box::pin(async move {
-            if self.1.capacity() < READ_CHUNK / 4 {
-                self.1 = BytesMut::with_capacity(READ_CHUNK);
-            }
-            let start = self.1.len();
-            let cap = self.1.capacity();
-            self.1.resize(cap, 0);
-            let n = self.0.read(&mut self.1[start..]).await?;
-            self.1.truncate(start + n);
-            if n == 0 {
-                return Ok(None);
-            }
-            Ok(Some(self.1.split().freeze()))
+            let got = self
+                .0
+                .read_with(|s| {
+                    SCRATCH.with(|scratch| {
+                        let mut scratch = scratch.borrow_mut();
+                        let n = (&*s).read(&mut scratch[..])?;
+                        Ok(Bytes::copy_from_slice(&scratch[..n]))
+                    })
+                })
+                .await?;
+            Ok((!got.is_empty()).then_some(got))
         })
     }
 }
@@ -108,10 +114,8 @@ impl ByteWrite for TcpWrite {
 
 fn tcp_connection(stream: smol::net::TcpStream) -> Connection {
     let _ = stream.set_nodelay(true);
-    (
-        Box::new(TcpRead(stream.clone(), BytesMut::new())),
-        Box::new(TcpWrite(stream)),
-    )
+    let write = TcpWrite(stream.clone());
+    (Box::new(TcpRead(stream.into())), Box::new(write))
 }
 
 mcp_sse_glue::driver_api!(

@@ -22,15 +22,20 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use mcp_sse_glue::io::{ByteRead, ByteWrite, Connection};
 use mcp_sse_glue::{BoxFuture, Rt, Runtime};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 pub use mcp_sse_glue::{
     CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer,
     RequestContext, ServerBuilder, ServerOptions, Serving, SseServer, ToolError,
 };
 
-/// Read buffer size per TCP read.
+/// The most one TCP read takes. A read buffer is allocated only once the socket is readable,
+/// so a connection that waits holds none.
 pub const READ_CHUNK: usize = 64 * 1024;
+
+/// Reads up to this size are copied out at their exact length (the read buffer is freed at
+/// once); larger ones are passed on without a copy.
+pub const COPY_READS_UP_TO: usize = 8 * 1024;
 
 /// The glue [`Runtime`] on tokio.
 #[derive(Debug, Clone)]
@@ -61,20 +66,25 @@ pub fn runtime() -> Rt {
     Arc::new(TokioRuntime(tokio::runtime::Handle::current()))
 }
 
-struct TcpRead(tokio::net::tcp::OwnedReadHalf, BytesMut);
+struct TcpRead(tokio::net::tcp::OwnedReadHalf);
 struct TcpWrite(tokio::net::tcp::OwnedWriteHalf);
 
 impl ByteRead for TcpRead {
     fn read(&mut self) -> BoxFuture<'_, io::Result<Option<Bytes>>> {
         Box::pin(async move {
-            if self.1.capacity() < READ_CHUNK / 4 {
-                self.1 = BytesMut::with_capacity(READ_CHUNK);
+            loop {
+                self.0.readable().await?;
+                let mut buf = BytesMut::with_capacity(READ_CHUNK);
+                match self.0.try_read_buf(&mut buf) {
+                    Ok(0) => return Ok(None),
+                    Ok(n) if n <= COPY_READS_UP_TO => {
+                        return Ok(Some(Bytes::copy_from_slice(&buf[..n])))
+                    }
+                    Ok(_) => return Ok(Some(buf.freeze())),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(e) => return Err(e),
+                }
             }
-            let n = self.0.read_buf(&mut self.1).await?;
-            if n == 0 {
-                return Ok(None);
-            }
-            Ok(Some(self.1.split().freeze()))
         })
     }
 }
@@ -107,7 +117,7 @@ impl ByteWrite for TcpWrite {
 fn tcp_connection(stream: tokio::net::TcpStream) -> Connection {
     let _ = stream.set_nodelay(true);
     let (r, w) = stream.into_split();
-    (Box::new(TcpRead(r, BytesMut::new())), Box::new(TcpWrite(w)))
+    (Box::new(TcpRead(r)), Box::new(TcpWrite(w)))
 }
 
 mcp_sse_glue::driver_api!(
