@@ -213,6 +213,39 @@ fn clean_stream_end_and_cut_stream() {
 }
 
 #[test]
+fn a_stream_ending_inside_an_event_is_cut_not_clean() {
+    // Properly framed ends (final chunk) right after a partial event or line.
+    for partial in [
+        "event: message\r\ndata: {\"jsonrpc\"",
+        "event: mess",
+        "data: x\r\n",
+    ] {
+        let mut r = Run::ready("http://h/sse", ClientConfig::default());
+        r.feed(Client::STREAM, &chunk(partial));
+        let evs = r.feed(Client::STREAM, "0\r\n\r\n");
+        assert_eq!(
+            closed_with(&evs),
+            Some(Some(ClientError::StreamCut)),
+            "{partial:?}"
+        );
+    }
+    // A close-delimited stream: EOF after a complete event is a clean end, inside one a cut.
+    for (tail, expected) in [
+        (": ping\r\n\r\n", None),
+        ("event: message\r\ndata: {", Some(ClientError::StreamCut)),
+    ] {
+        let mut r = Run::new("http://h/sse", ClientConfig::default());
+        r.feed(
+            Client::STREAM,
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\nevent: endpoint\r\ndata: /messages/?session_id=abc\r\n\r\n",
+        );
+        r.feed(Client::STREAM, tail);
+        r.c.handle_eof(Client::STREAM, r.now);
+        assert_eq!(closed_with(&r.events()), Some(expected), "{tail:?}");
+    }
+}
+
+#[test]
 fn endpoint_and_read_timeouts() {
     let cfg = ClientConfig {
         endpoint_timeout: Duration::from_secs(2),
