@@ -5,7 +5,7 @@
 //!
 //! Checked: no panic; connections are announced (`Open`) once and closed once, never more than
 //! one stream plus `max_in_flight_posts` at a time; the bytes written stay within the bodies sent
-//! plus one head each; unresolved sends stay within `max_queued_posts + max_in_flight_posts`;
+//! plus one head each (a head allowance plus the endpoint's length); unresolved sends stay within `max_queued_posts + max_in_flight_posts`;
 //! every `SendToken` resolves at most once (`Sent` or `SendFailed`) and all of them have resolved
 //! when `Closed` is reported; `Ready` comes at most once and messages only after it; after
 //! `Closed` nothing else is reported and `send` fails with `ClientError::Closed`; after
@@ -80,6 +80,8 @@ struct Driver {
     /// Token → times it resolved.
     tokens: HashMap<SendToken, u32>,
     body_bytes: usize,
+    /// Length of the resolved endpoint URL (from `Ready`).
+    endpoint_len: usize,
     sends: usize,
     written: usize,
     ready: bool,
@@ -119,6 +121,7 @@ impl Driver {
             closed_conns: HashSet::new(),
             tokens: HashMap::new(),
             body_bytes: 0,
+            endpoint_len: 0,
             sends: 0,
             written: 0,
             ready: false,
@@ -170,7 +173,8 @@ impl Driver {
                         "transmit on a connection not open: {id:?}"
                     );
                 }
-                ClientEvent::Ready { .. } => {
+                ClientEvent::Ready { endpoint, .. } => {
+                    self.endpoint_len = endpoint.len();
                     assert!(!self.ready, "Ready twice");
                     self.ready = true;
                 }
@@ -203,7 +207,10 @@ impl Driver {
                 self.written += b.len();
             }
         }
-        let allowance = self.body_bytes + HEAD_ALLOWANCE * (self.sends + 1);
+        // Each POST head carries the endpoint's path and query, which a server may make long
+        // (non-ASCII is percent-encoded, up to 3 bytes a byte).
+        let allowance =
+            self.body_bytes + HEAD_ALLOWANCE + (HEAD_ALLOWANCE + self.endpoint_len) * self.sends;
         assert!(
             self.written <= allowance,
             "wrote {} bytes, more than {allowance}",
