@@ -124,7 +124,7 @@ fn write_escape(out: &mut Vec<u8>, b: u8) {
 /// let mut out = Vec::new();
 /// write_json_string(&mut out, "a\"b\\c\nd\u{1}é");
 /// assert_eq!(out, serde_json::to_vec("a\"b\\c\nd\u{1}é").unwrap());
-/// assert_eq!(out, br#""a\"b\\c\nd\u0001é""#.to_vec());
+/// assert_eq!(out, r#""a\"b\\c\nd\u0001é""#.as_bytes());
 /// ```
 pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
     let mut rest = s.as_bytes();
