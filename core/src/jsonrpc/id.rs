@@ -149,7 +149,7 @@ impl RequestId {
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             RequestId::Number(n) => out.extend_from_slice(n.as_str().as_bytes()),
-            RequestId::String(s) => super::write::write_json_str(out, s),
+            RequestId::String(s) => super::json_out::write_json_string(out, s),
         }
     }
 }
@@ -160,7 +160,7 @@ impl fmt::Display for RequestId {
             RequestId::Number(n) => f.write_str(n.as_str()),
             RequestId::String(s) => {
                 let mut out = Vec::with_capacity(s.len() + 2);
-                super::write::write_json_str(&mut out, s);
+                super::json_out::write_json_string(&mut out, s);
                 f.write_str(&String::from_utf8_lossy(&out))
             }
         }

@@ -15,6 +15,7 @@
 
 mod error;
 mod id;
+mod json_out;
 mod parse;
 mod write;
 
@@ -25,6 +26,7 @@ use serde_json::{Map, Value};
 
 pub use error::{codes, ErrorObject};
 pub use id::{IntegerId, RequestId, MAX_INTEGER_ID_DIGITS};
+pub use json_out::{write_json_string, write_json_value};
 pub use parse::{ParseError, ParseLimits};
 
 /// A request: expects exactly one [`Response`] or [`ErrorResponse`] with the same id.

@@ -183,6 +183,19 @@ fn trim_ws(text: &str) -> &str {
     text.trim_matches(|c: char| c.is_ascii() && is_json_ws(c as u8))
 }
 
+/// Rejects, before any JSON parsing, a BOM, an empty body, a batch and a non-object.
+fn check_start(body: &[u8]) -> Result<(), ParseError> {
+    if body.starts_with(b"\xEF\xBB\xBF") {
+        return Err(ParseError::Bom);
+    }
+    match body.iter().copied().find(|b| !is_json_ws(*b)) {
+        None => Err(ParseError::Empty),
+        Some(b'[') => Err(ParseError::Batch),
+        Some(b'{') => Ok(()),
+        Some(_) => Err(ParseError::NotAnObject),
+    }
+}
+
 /// Parses a raw `id`: a JSON string, or the JSON integer grammar (not `1.5`, `1e3`, `true`, `null`).
 fn parse_id(raw: &RawValue, limits: &ParseLimits) -> Result<RequestId, ParseError> {
     let text = trim_ws(raw.get());
@@ -265,16 +278,33 @@ impl Message {
 
     /// [`Message::from_slice`] with explicit limits.
     pub fn from_slice_with(body: &[u8], limits: &ParseLimits) -> Result<Message, ParseError> {
-        if body.starts_with(b"\xEF\xBB\xBF") {
-            return Err(ParseError::Bom);
-        }
-        match body.iter().copied().find(|b| !is_json_ws(*b)) {
-            None => return Err(ParseError::Empty),
-            Some(b'[') => return Err(ParseError::Batch),
-            Some(b'{') => {}
-            Some(_) => return Err(ParseError::NotAnObject),
-        }
-        let env: Envelope<'_> = serde_json::from_slice(body)?;
+        check_start(body)?;
+        Self::from_envelope(serde_json::from_slice(body)?, limits)
+    }
+
+    /// [`Message::from_slice`] for text that is already known to be UTF-8 (an SSE event's data):
+    /// same rules and results, but serde_json skips re-validating the UTF-8 of every string.
+    ///
+    /// ```
+    /// use mcp_sse_core::jsonrpc::Message;
+    ///
+    /// let text = r#"{"jsonrpc":"2.0","id":1,"result":{"text":"é"}}"#;
+    /// assert_eq!(
+    ///     Message::from_json_str(text).unwrap(),
+    ///     Message::from_slice(text.as_bytes()).unwrap()
+    /// );
+    /// ```
+    pub fn from_json_str(text: &str) -> Result<Message, ParseError> {
+        Self::from_json_str_with(text, &ParseLimits::default())
+    }
+
+    /// [`Message::from_json_str`] with explicit limits.
+    pub fn from_json_str_with(text: &str, limits: &ParseLimits) -> Result<Message, ParseError> {
+        check_start(text.as_bytes())?;
+        Self::from_envelope(serde_json::from_str(text)?, limits)
+    }
+
+    fn from_envelope(env: Envelope<'_>, limits: &ParseLimits) -> Result<Message, ParseError> {
         match env.jsonrpc {
             None => return Err(ParseError::MissingVersion),
             Some(Value::String(v)) if v == "2.0" => {}

@@ -5,8 +5,15 @@ use serde_json::{json, Map, Value};
 
 use super::*;
 
+/// Parses with [`Message::from_slice`] and checks [`Message::from_json_str`] gives the same.
 fn parse(body: &str) -> Result<Message, ParseError> {
-    Message::from_slice(body.as_bytes())
+    let r = Message::from_slice(body.as_bytes());
+    assert_eq!(
+        format!("{:?}", Message::from_json_str(body)),
+        format!("{r:?}"),
+        "from_json_str disagrees on {body:?}"
+    );
+    r
 }
 
 fn obj(v: Value) -> Map<String, Value> {
@@ -519,7 +526,17 @@ proptest! {
         prop_assert!(!bytes.contains(&b'\n'));
         let back = Message::from_slice(&bytes).unwrap();
         prop_assert_eq!(&back, &msg);
+        let text = std::str::from_utf8(&bytes).unwrap();
+        prop_assert_eq!(&Message::from_json_str(text).unwrap(), &msg);
         prop_assert_eq!(back.to_vec(), bytes);
+    }
+
+    #[test]
+    fn from_json_str_agrees_with_from_slice(text in "[ {}\\[\\]\":,a-z0-9.\\\\é\\x00-\\x1f-]{0,48}") {
+        prop_assert_eq!(
+            format!("{:?}", Message::from_json_str(&text)),
+            format!("{:?}", Message::from_slice(text.as_bytes()))
+        );
     }
 
     #[test]

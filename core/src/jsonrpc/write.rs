@@ -7,34 +7,17 @@
 //! `jsonrpc, id, error{code, message, data}`. `params` and `data` are omitted when `None`
 //! (never `null`); an error response without an id writes `"id":null`.
 
-use serde::Serialize;
-
+use super::json_out::{write_json_map, write_json_string, write_json_value};
 use super::{ErrorObject, Message};
-
-/// Serializes `value` with serde_json. Serializing a `str` or a `serde_json::Value` into a
-/// `Vec` cannot fail (map keys are strings, numbers are finite); should it ever, `null` is written
-/// instead of panicking.
-fn write_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    let start = out.len();
-    if serde_json::to_writer(&mut *out, value).is_err() {
-        out.truncate(start);
-        out.extend_from_slice(b"null");
-    }
-}
-
-/// Appends `s` as a JSON string literal.
-pub(crate) fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    write_value(out, s);
-}
 
 fn write_error_object(out: &mut Vec<u8>, error: &ErrorObject) {
     out.extend_from_slice(b"{\"code\":");
     out.extend_from_slice(error.code.to_string().as_bytes());
     out.extend_from_slice(b",\"message\":");
-    write_json_str(out, &error.message);
+    write_json_string(out, &error.message);
     if let Some(data) = &error.data {
         out.extend_from_slice(b",\"data\":");
-        write_value(out, data);
+        write_json_value(out, data);
     }
     out.push(b'}');
 }
@@ -61,25 +44,25 @@ impl Message {
                 out.extend_from_slice(b"\"id\":");
                 r.id.write_json(out);
                 out.extend_from_slice(b",\"method\":");
-                write_json_str(out, &r.method);
+                write_json_string(out, &r.method);
                 if let Some(params) = &r.params {
                     out.extend_from_slice(b",\"params\":");
-                    write_value(out, params);
+                    write_json_map(out, params);
                 }
             }
             Message::Notification(n) => {
                 out.extend_from_slice(b"\"method\":");
-                write_json_str(out, &n.method);
+                write_json_string(out, &n.method);
                 if let Some(params) = &n.params {
                     out.extend_from_slice(b",\"params\":");
-                    write_value(out, params);
+                    write_json_map(out, params);
                 }
             }
             Message::Response(r) => {
                 out.extend_from_slice(b"\"id\":");
                 r.id.write_json(out);
                 out.extend_from_slice(b",\"result\":");
-                write_value(out, &r.result);
+                write_json_value(out, &r.result);
             }
             Message::Error(e) => {
                 out.extend_from_slice(b"\"id\":");

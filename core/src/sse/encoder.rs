@@ -135,7 +135,9 @@ impl Encoder {
     ) -> Result<(), EncodeError> {
         validate(ev)?;
         let eol = self.eol.as_bytes();
-        out.reserve(self.encoded_len(ev));
+        // Exact for single-line data (every JSON-RPC message) without a second scan of the data
+        // for line breaks; more lines grow `out` as they are written.
+        out.reserve(self.fields_len(ev) + 6 + ev.data.len() + eol.len());
         if let Some(id) = ev.id {
             out.put_slice(b"id: ");
             out.put_slice(id.as_bytes());
@@ -180,15 +182,22 @@ impl Encoder {
     /// events it accepts), so a caller can size one HTTP chunk before encoding into it.
     pub fn encoded_len(&self, ev: &OutgoingEvent<'_>) -> usize {
         let eol = self.eol.as_bytes().len();
+        let mut n = self.fields_len(ev);
+        for line in DataLines::new(ev.data.as_bytes()) {
+            n += 6 + line.len() + eol;
+        }
+        n
+    }
+
+    /// The bytes of everything but the `data` lines: `id`, `event`, `retry` and the blank line.
+    fn fields_len(&self, ev: &OutgoingEvent<'_>) -> usize {
+        let eol = self.eol.as_bytes().len();
         let mut n = eol;
         if let Some(id) = ev.id {
             n += 4 + id.len() + eol;
         }
         if let Some(event) = ev.event {
             n += 7 + event.len() + eol;
-        }
-        for line in DataLines::new(ev.data.as_bytes()) {
-            n += 6 + line.len() + eol;
         }
         if let Some(retry) = ev.retry {
             let mut digits = [0u8; 20];

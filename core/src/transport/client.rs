@@ -683,7 +683,7 @@ impl Client {
                     if ev.data().is_empty() {
                         continue;
                     }
-                    match Message::from_slice(ev.data().as_bytes()) {
+                    match Message::from_json_str(ev.data()) {
                         Ok(m) => self.events.push_back(ClientEvent::Message(m)),
                         Err(e) => self.events.push_back(ClientEvent::InvalidMessage(e.into())),
                     }
