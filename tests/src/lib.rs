@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use mcp_sse_core::transport::ServerConfig;
 use mcp_sse_glue::io::Connection;
-use mcp_sse_glue::{BoxFuture, Client, ClientOptions, McpServer, Rt, Runtime, SseServer};
+use mcp_sse_glue::{
+    BoxFuture, Client, ClientOptions, McpServer, Rt, Runtime, ServerOptions, Serving, SseServer,
+};
 
 /// Stops a TCP server started by [`Harness::serve_tcp`].
 pub type Stopper = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
@@ -257,35 +259,73 @@ impl Harness {
     /// Serves `server` on 127.0.0.1 (ephemeral port); returns the SSE URL, the transport server
     /// and a stopper.
     pub async fn serve_tcp(&self, server: McpServer) -> (String, Arc<SseServer>, Stopper) {
-        match self.exec {
-            Exec::Smol => {
-                let l = smol::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                let s = mcp_sse_smol::serve(l, server, Default::default()).expect("serve");
-                let url = format!("http://{}/sse", s.local_addr());
-                let sse = s.sse().clone();
-                (
-                    url,
-                    sse,
-                    Box::new(move || Box::pin(async move { s.shutdown().await })),
-                )
-            }
-            Exec::Tokio => {
-                let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                let s = mcp_sse_tokio::serve(l, server, Default::default()).expect("serve");
-                let url = format!("http://{}/sse", s.local_addr());
-                let sse = s.sse().clone();
-                (
-                    url,
-                    sse,
-                    Box::new(move || Box::pin(async move { s.shutdown().await })),
-                )
-            }
+        let s = serve_loopback(self.exec, server, ServerOptions::default()).await;
+        let url = format!("http://{}/sse", s.local_addr());
+        let sse = s.sse().clone();
+        (
+            url,
+            sse,
+            Box::new(move || Box::pin(async move { s.shutdown().await })),
+        )
+    }
+}
+
+/// Serves `server` with `options` on 127.0.0.1 (ephemeral port) on `exec`'s driver.
+pub async fn serve_loopback(exec: Exec, server: McpServer, options: ServerOptions) -> Serving {
+    match exec {
+        Exec::Smol => {
+            let l = smol::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            mcp_sse_smol::serve(l, server, options).expect("serve")
+        }
+        Exec::Tokio => {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            mcp_sse_tokio::serve(l, server, options).expect("serve")
         }
     }
+}
+
+/// A server with one tool, `echo`, answering `arguments.text` as text content.
+pub fn echo_tool_server() -> McpServer {
+    mcp_sse_glue::ServerBuilder::new("echo", "1")
+        .tool(
+            serde_json::json!({"name": "echo", "inputSchema": {"type": "object"}}),
+            |_ctx, args| async move {
+                Ok(serde_json::json!({
+                    "content": [{"type": "text", "text": args["text"].clone()}],
+                    "isError": false
+                }))
+            },
+        )
+        .build()
+}
+
+/// Calls [`echo_tool_server`]'s `echo` with `text` and asserts the answer.
+pub async fn assert_echo(client: &Client, text: &str) {
+    let r = client
+        .request(
+            "tools/call",
+            serde_json::json!({"name": "echo", "arguments": {"text": text}})
+                .as_object()
+                .cloned(),
+            mcp_sse_glue::CallOptions::default(),
+        )
+        .await
+        .expect("the echo call fails");
+    assert_eq!(r["content"][0]["text"], serde_json::Value::from(text));
+}
+
+/// Runs blocking `f` on a plain thread and awaits its result, so that blocking socket work in a
+/// test never blocks the executor under test.
+pub async fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = async_channel::bounded(1);
+    std::thread::spawn(move || {
+        let _ = tx.send_blocking(f());
+    });
+    rx.recv().await.expect("the worker thread panicked")
 }
 
 /// The plain runtime handle of `exec` (no task counting: for benchmarks).
@@ -303,14 +343,23 @@ where
     F: FnOnce(Harness) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let h = Harness::new(exec, transport);
-    let fut = body(h.clone());
-    run_bounded(h, TEST_TIMEOUT, fut);
+    run_for(exec, transport, TEST_TIMEOUT, body);
 }
 
-/// Runs `body` on `h`'s executor, bounded by `limit`; then asserts that every task started
+/// Like [`run`], bounded by `limit` instead of [`TEST_TIMEOUT`] (for long tests: soak, load).
+pub fn run_for<F, Fut>(exec: Exec, transport: Transport, limit: Duration, body: F)
+where
+    F: FnOnce(Harness) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let h = Harness::new(exec, transport);
+    let fut = body(h.clone());
+    run_bounded(h, limit, fut);
+}
+
+/// Runs the future `body` on `h`'s executor, bounded by `limit`; then asserts that every task started
 /// through [`Harness::rt`] has ended (see [`Harness::wait_tasks`]).
-pub fn run_bounded<Fut>(h: Harness, limit: Duration, body: Fut)
+fn run_bounded<Fut>(h: Harness, limit: Duration, body: Fut)
 where
     Fut: Future<Output = ()> + Send + 'static,
 {

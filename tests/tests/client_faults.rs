@@ -10,7 +10,7 @@ use std::time::Duration;
 use mcp_sse_core::jsonrpc::codes;
 use mcp_sse_core::transport::ClientError;
 use mcp_sse_glue::{CallOptions, ClientOptions, ConnectError, IncomingMessage, MessageHandler};
-use mcp_sse_tests::{Exec, Harness, Transport};
+use mcp_sse_tests::{Exec, Transport};
 use serde_json::{json, Value};
 
 /// What the scripted server does wrong.
@@ -189,9 +189,7 @@ fn transport_errors() -> (MessageHandler, Arc<Mutex<Vec<String>>>) {
 }
 
 fn fault_test(exec: Exec, fault: Fault, expect_cause: &'static str) {
-    let h = Harness::new(exec, Transport::SseTcp);
-    let body = {
-        let h = h.clone();
+    mcp_sse_tests::run_for(exec, Transport::SseTcp, Duration::from_secs(60), |h| {
         async move {
             let url = scripted_server(fault);
             let (handler, seen) = transport_errors();
@@ -241,8 +239,7 @@ fn fault_test(exec: Exec, fault: Fault, expect_cause: &'static str) {
                 "{fault:?}: cause {expect_cause:?} not reported; call got {err:?}, handler saw {seen:?}"
             );
         }
-    };
-    mcp_sse_tests::run_bounded(h, Duration::from_secs(60), body);
+    });
 }
 
 macro_rules! fault_tests {

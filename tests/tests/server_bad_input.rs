@@ -12,27 +12,13 @@ use std::time::Duration;
 
 use mcp_sse_core::http::reason_phrase;
 use mcp_sse_core::transport::{SecuritySettings, ServerConfig};
-use mcp_sse_glue::{
-    CallOptions, Client, ClientOptions, McpServer, ServerBuilder, ServerOptions, Serving, SseServer,
-};
-use mcp_sse_tests::{Exec, Harness, Transport};
-use serde_json::{json, Value};
+use mcp_sse_glue::{ClientOptions, ServerOptions, SseServer};
+use mcp_sse_tests::{assert_echo, echo_tool_server, on_thread, serve_loopback, Exec, Transport};
 
 /// Bound on every raw read.
 const RAW_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// The server's head deadline in these tests (slow-loris).
 const HEAD_DEADLINE: Duration = Duration::from_millis(400);
-
-fn echo_server() -> McpServer {
-    ServerBuilder::new("bad-input", "1")
-        .tool(
-            json!({"name": "echo", "inputSchema": {"type": "object"}}),
-            |_ctx, args| async move {
-                Ok(json!({"content": [{"type": "text", "text": args["text"].clone()}], "isError": false}))
-            },
-        )
-        .build()
-}
 
 /// A raw HTTP response: status, headers (lower-case names), body.
 #[derive(Debug)]
@@ -96,8 +82,7 @@ struct Exchange {
 /// until the server closes or [`RAW_READ_TIMEOUT`] passes, and parses every response. Runs on a
 /// plain thread so that the executor under test is never blocked.
 async fn exchange(addr: SocketAddr, request: Vec<u8>, half_close: bool) -> Exchange {
-    let (tx, rx) = async_channel::bounded(1);
-    std::thread::spawn(move || {
+    on_thread(move || {
         let mut s = TcpStream::connect(addr).expect("connect");
         s.set_read_timeout(Some(RAW_READ_TIMEOUT)).expect("timeout");
         // The server may answer and close before it has read everything: ignore write errors.
@@ -121,15 +106,14 @@ async fn exchange(addr: SocketAddr, request: Vec<u8>, half_close: bool) -> Excha
             responses.push(r);
             at += n;
         }
-        let _ = tx.send_blocking(Exchange { responses, closed });
-    });
-    rx.recv().await.expect("raw exchange thread")
+        Exchange { responses, closed }
+    })
+    .await
 }
 
 /// Opens `GET /sse` and returns the stream and its session id (kept open by the caller).
 async fn open_session(addr: SocketAddr) -> (TcpStream, String) {
-    let (tx, rx) = async_channel::bounded(1);
-    std::thread::spawn(move || {
+    on_thread(move || {
         let mut s = TcpStream::connect(addr).expect("connect");
         s.set_read_timeout(Some(RAW_READ_TIMEOUT)).expect("timeout");
         s.write_all(format!("GET /sse HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
@@ -148,9 +132,9 @@ async fn open_session(addr: SocketAddr) -> (TcpStream, String) {
                 }
             }
         };
-        let _ = tx.send_blocking((s, id));
-    });
-    rx.recv().await.expect("session thread")
+        (s, id)
+    })
+    .await
 }
 
 fn post(addr: SocketAddr, query: &str, headers: &str, body: &[u8]) -> Vec<u8> {
@@ -353,51 +337,21 @@ fn cases(addr: SocketAddr, sid: &str) -> Vec<Case> {
     ]
 }
 
-async fn serve(exec: Exec, config: ServerConfig) -> (Serving, SocketAddr) {
-    let options = ServerOptions { transport: config };
-    let serving = match exec {
-        Exec::Smol => {
-            let l = smol::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            mcp_sse_smol::serve(l, echo_server(), options).expect("serve")
-        }
-        Exec::Tokio => {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            mcp_sse_tokio::serve(l, echo_server(), options).expect("serve")
-        }
-    };
-    let addr = serving.local_addr();
-    (serving, addr)
-}
-
-async fn echo(client: &Client, text: &str) {
-    let r = client
-        .request(
-            "tools/call",
-            json!({"name": "echo", "arguments": {"text": text}})
-                .as_object()
-                .cloned(),
-            CallOptions::default(),
-        )
-        .await
-        .expect("the live session keeps being served");
-    assert_eq!(r["content"][0]["text"], Value::from(text));
-}
-
 fn matrix(exec: Exec) {
-    let h = Harness::new(exec, Transport::SseTcp);
-    let body = {
-        let h = h.clone();
+    mcp_sse_tests::run_for(exec, Transport::SseTcp, Duration::from_secs(120), |h| {
         async move {
             let config = ServerConfig {
                 security: SecuritySettings::for_bind_host("127.0.0.1"),
                 head_read_timeout: HEAD_DEADLINE,
                 ..ServerConfig::default()
             };
-            let (serving, addr) = serve(exec, config).await;
+            let serving = serve_loopback(
+                exec,
+                echo_tool_server(),
+                ServerOptions { transport: config },
+            )
+            .await;
+            let addr = serving.local_addr();
             let sse: Arc<SseServer> = serving.sse().clone();
             let live = mcp_sse_glue::connect_url(
                 h.rt(),
@@ -436,7 +390,7 @@ fn matrix(exec: Exec) {
                     None => assert!(ex.responses.is_empty(), "{}: {:?}", c.name, ex),
                 }
                 assert!(ex.closed, "{}: the server closed the connection", c.name);
-                echo(&live, c.name).await;
+                assert_echo(&live, c.name).await;
                 assert_eq!(sse.session_count(), 2, "{}: sessions survive", c.name);
             }
             // A body longer than declared: the declared bytes are the message, the rest is the
@@ -458,7 +412,7 @@ fn matrix(exec: Exec) {
                 "surplus body bytes"
             );
             assert!(ex.closed);
-            echo(&live, "after surplus").await;
+            assert_echo(&live, "after surplus").await;
             // Nothing stays behind: only the live client's GET and the raw GET remain open
             // (POST connections may linger in keep-alive only if the client keeps them).
             drop(raw_stream);
@@ -475,8 +429,7 @@ fn matrix(exec: Exec) {
             }
             serving.shutdown().await;
         }
-    };
-    mcp_sse_tests::run_bounded(h, Duration::from_secs(120), body);
+    });
 }
 
 #[test]

@@ -11,12 +11,8 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use mcp_sse_core::transport::ServerConfig;
-use mcp_sse_glue::{
-    CallOptions, Client, ClientOptions, McpServer, ServerBuilder, ServerOptions, Serving,
-};
-use mcp_sse_tests::{Exec, Harness, Transport};
-use serde_json::{json, Value};
+use mcp_sse_glue::{ClientOptions, ServerOptions};
+use mcp_sse_tests::{assert_echo, echo_tool_server, on_thread, serve_loopback, Exec, Transport};
 
 /// Sessions opened (and then dropped) per round.
 const SESSIONS_PER_ROUND: usize = 1_000;
@@ -28,17 +24,6 @@ const MAX_RSS_GROWTH: u64 = 8 << 20;
 /// Allowed growth of peak resident memory while a 100 MiB body is refused.
 const MAX_PEAK_GROWTH_FOR_BIG_BODY: u64 = 48 << 20;
 const BIG_BODY: usize = 100 << 20;
-
-fn echo_server() -> McpServer {
-    ServerBuilder::new("memory", "1")
-        .tool(
-            json!({"name": "echo", "inputSchema": {"type": "object"}}),
-            |_ctx, args| async move {
-                Ok(json!({"content": [{"type": "text", "text": args["text"].clone()}], "isError": false}))
-            },
-        )
-        .build()
-}
 
 /// `(resident, peak resident)` bytes of this process, from `/proc/self/status` (Linux only).
 fn memory() -> Option<(u64, u64)> {
@@ -54,15 +39,6 @@ fn memory() -> Option<(u64, u64)> {
             .map(|kb| kb * 1024)
     };
     Some((field("VmRSS:")?, field("VmHWM:")?))
-}
-
-/// Runs `f` on a plain thread (blocking socket work never blocks the executor under test).
-async fn on_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = async_channel::bounded(1);
-    std::thread::spawn(move || {
-        let _ = tx.send_blocking(f());
-    });
-    rx.recv().await.expect("worker thread")
 }
 
 /// Sends a POST head (plus `body_prefix`) and then streams `BIG_BODY` bytes of `b' '` from one
@@ -135,46 +111,10 @@ fn open_and_drop_sessions(addr: SocketAddr, n: usize) {
     drop(streams);
 }
 
-async fn echo(client: &Client, text: &str) {
-    let r = client
-        .request(
-            "tools/call",
-            json!({"name": "echo", "arguments": {"text": text}})
-                .as_object()
-                .cloned(),
-            CallOptions::default(),
-        )
-        .await
-        .expect("the live session keeps being served");
-    assert_eq!(r["content"][0]["text"], Value::from(text));
-}
-
-async fn serve(exec: Exec) -> Serving {
-    let options = ServerOptions {
-        transport: ServerConfig::default(),
-    };
-    match exec {
-        Exec::Smol => {
-            let l = smol::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            mcp_sse_smol::serve(l, echo_server(), options).expect("serve")
-        }
-        Exec::Tokio => {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            mcp_sse_tokio::serve(l, echo_server(), options).expect("serve")
-        }
-    }
-}
-
 fn run(exec: Exec) {
-    let h = Harness::new(exec, Transport::SseTcp);
-    let body = {
-        let h = h.clone();
+    mcp_sse_tests::run_for(exec, Transport::SseTcp, Duration::from_secs(300), |h| {
         async move {
-            let serving = serve(exec).await;
+            let serving = serve_loopback(exec, echo_tool_server(), ServerOptions::default()).await;
             let addr = serving.local_addr();
             let sse = serving.sse().clone();
             let live = mcp_sse_glue::connect_url(
@@ -185,7 +125,7 @@ fn run(exec: Exec) {
             )
             .await
             .expect("live client");
-            echo(&live, "start").await;
+            assert_echo(&live, "start").await;
             // The live client's GET and its pooled keep-alive POST connections.
             let baseline = sse.connection_count();
 
@@ -199,7 +139,7 @@ fn run(exec: Exec) {
                 got,
                 "HTTP/1.1 413 Request Entity Too Large | Request body too large"
             );
-            echo(&live, "after declared").await;
+            assert_echo(&live, "after declared").await;
             let head = format!(
                 "POST /messages/?session_id=0123456789abcdef0123456789abcdef HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
             );
@@ -208,7 +148,7 @@ fn run(exec: Exec) {
                 got,
                 "HTTP/1.1 413 Request Entity Too Large | Request body too large"
             );
-            echo(&live, "after streamed").await;
+            assert_echo(&live, "after streamed").await;
             if let (Some((_, peak0)), Some((_, peak1))) = (before, memory()) {
                 eprintln!("{exec:?}: peak RSS {peak0} -> {peak1} while refusing 100 MiB bodies");
                 assert!(
@@ -236,7 +176,7 @@ fn run(exec: Exec) {
                     h.sleep(Duration::from_millis(5)).await;
                 }
                 eprintln!("{exec:?}: round {round} in {:?}", t.elapsed());
-                echo(&live, &format!("after round {round}")).await;
+                assert_echo(&live, &format!("after round {round}")).await;
                 after_round.push(memory().map(|m| m.0));
             }
             eprintln!(
@@ -259,8 +199,7 @@ fn run(exec: Exec) {
             }
             serving.shutdown().await;
         }
-    };
-    mcp_sse_tests::run_bounded(h, Duration::from_secs(300), body);
+    });
 }
 
 #[test]

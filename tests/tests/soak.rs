@@ -481,9 +481,7 @@ fn soak(exec: Exec) {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| fastrand::u64(..));
     eprintln!("soak {exec:?}: {total} calls, MCP_SSE_SOAK_SEED={seed}");
-    let h = Harness::new(exec, Transport::SseInProcess);
-    let body = {
-        let h = h.clone();
+    mcp_sse_tests::run_for(exec, Transport::SseInProcess, SOAK_TIMEOUT, |h| {
         async move {
             let stats = Arc::new(Stats::default());
             let server = soak_server(stats.clone());
@@ -541,8 +539,7 @@ fn soak(exec: Exec) {
                 );
             }
         }
-    };
-    mcp_sse_tests::run_bounded(h, SOAK_TIMEOUT, body);
+    });
 }
 
 #[test]
