@@ -13,6 +13,7 @@ mod client;
 mod connect;
 mod driver_api;
 pub mod io;
+pub mod queue;
 mod rt;
 mod serve;
 mod server;
@@ -38,4 +39,6 @@ pub use server::{
     ClientInfo, Handler, Inbound, McpServer, Outbound, Params, RequestContext, SessionHandle,
 };
 pub use sse_client::{connect_sse, Connector, SseLinkHandle, LINK_CAPACITY};
-pub use sse_server::{SseServer, SESSION_OUTBOUND_MESSAGES, TIMER_RESOLUTION};
+pub use sse_server::{
+    SseServer, SESSION_OUTBOUND_MESSAGES, TIMER_RESOLUTION, WRITER_BUFFER_KEEP_BYTES,
+};

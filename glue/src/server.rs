@@ -12,6 +12,7 @@ use mcp_sse_core::session::{self, ServerConfig, ServerEvent, ServerSession};
 use serde_json::{Map, Value};
 
 use crate::cancel::CancelFlag;
+use crate::queue;
 use crate::rt::{BoxFuture, Rt};
 
 /// Parameters of a request or notification: a JSON object, or absent.
@@ -105,6 +106,39 @@ impl McpServer {
         inbound: async_channel::Receiver<Inbound>,
         outbound: async_channel::Sender<Outbound>,
     ) {
+        self.run(
+            rt,
+            handle,
+            InboundRx::Channel(inbound),
+            OutboundTx::Channel(outbound),
+        )
+        .await
+    }
+
+    /// [`run_session`](Self::run_session) over [`queue`]s (whose storage follows what they hold).
+    pub(crate) async fn run_queued(
+        &self,
+        rt: Rt,
+        handle: SessionHandle,
+        inbound: queue::Receiver<Inbound>,
+        outbound: queue::Sender<Outbound>,
+    ) {
+        self.run(
+            rt,
+            handle,
+            InboundRx::Queue(inbound),
+            OutboundTx::Queue(outbound),
+        )
+        .await
+    }
+
+    async fn run(
+        &self,
+        rt: Rt,
+        handle: SessionHandle,
+        mut inbound: InboundRx,
+        outbound: OutboundTx,
+    ) {
         let core = Arc::new(SessionCore {
             rt,
             machine: Mutex::new(ServerSession::new(self.config.clone())),
@@ -116,7 +150,7 @@ impl McpServer {
             handler: self.handler.clone(),
             handle,
         });
-        while let Ok(item) = inbound.recv().await {
+        while let Some(item) = inbound.recv().await {
             match item {
                 Inbound::Message(msg, headers) => {
                     let now = Instant::now();
@@ -124,10 +158,11 @@ impl McpServer {
                     core.after(msgs, events, headers.map(Arc::new)).await;
                 }
                 Inbound::Shutdown(ack) => {
-                    core.fail_running(ErrorObject::new(
+                    // Rare and with a large state: boxed, so an idle session's future stays small.
+                    Box::pin(core.fail_running(ErrorObject::new(
                         mcp_sse_core::jsonrpc::codes::INTERNAL_ERROR,
                         "Server shutting down",
-                    ))
+                    )))
                     .await;
                     let _ = core.outbound.send(Outbound::Flush(ack)).await;
                 }
@@ -145,10 +180,75 @@ impl McpServer {
     }
 }
 
+/// Where a session runner takes its messages from.
+enum InboundRx {
+    Channel(async_channel::Receiver<Inbound>),
+    Queue(queue::Receiver<Inbound>),
+}
+
+impl InboundRx {
+    /// The next message; `None` once the sender side is gone and everything was taken.
+    async fn recv(&mut self) -> Option<Inbound> {
+        match self {
+            InboundRx::Channel(rx) => rx.recv().await.ok(),
+            InboundRx::Queue(rx) => rx.recv().await.ok(),
+        }
+    }
+}
+
+/// Where a session runner sends its messages to.
+#[derive(Clone)]
+enum OutboundTx {
+    Channel(async_channel::Sender<Outbound>),
+    Queue(queue::Sender<Outbound>),
+}
+
+impl OutboundTx {
+    /// Sends, waiting while the queue is full; `Err` (the item) once it is closed.
+    async fn send(&self, item: Outbound) -> Result<(), Outbound> {
+        match self {
+            OutboundTx::Channel(tx) => tx.send(item).await.map_err(|e| e.0),
+            OutboundTx::Queue(tx) => tx.send(item).await.map_err(|e| e.0),
+        }
+    }
+
+    /// Queues `item` now if there is room, else sends it from a new task (never dropped while
+    /// the queue is open); for callers that cannot wait (`Drop`).
+    fn send_or_spawn(&self, rt: &Rt, item: Outbound) {
+        let full = match self {
+            OutboundTx::Channel(tx) => match tx.try_send(item) {
+                Err(async_channel::TrySendError::Full(m)) => Some(m),
+                _ => None,
+            },
+            OutboundTx::Queue(tx) => match tx.try_send(item) {
+                Err(async_channel::TrySendError::Full(m)) => Some(m),
+                _ => None,
+            },
+        };
+        if let Some(m) = full {
+            let tx = self.clone();
+            rt.spawn(Box::pin(async move {
+                let _ = tx.send(m).await;
+            }));
+        }
+    }
+
+    fn close(&self) {
+        match self {
+            OutboundTx::Channel(tx) => {
+                tx.close();
+            }
+            OutboundTx::Queue(tx) => {
+                tx.close();
+            }
+        }
+    }
+}
+
 pub(crate) struct SessionCore {
     rt: Rt,
     machine: Mutex<ServerSession>,
-    outbound: async_channel::Sender<Outbound>,
+    outbound: OutboundTx,
     running: Mutex<HashMap<RequestId, Arc<CancelFlag>>>,
     idle: Event,
     waiters: Mutex<HashMap<RequestId, async_channel::Sender<Result<Value, ErrorObject>>>>,
@@ -548,14 +648,9 @@ impl Drop for AbandonOnDrop {
             .core
             .with_machine(|m| m.cancel_request(&id, "caller cancelled"));
         for m in msgs {
-            if let Err(async_channel::TrySendError::Full(m)) =
-                self.core.outbound.try_send(Outbound::Message(m))
-            {
-                let tx = self.core.outbound.clone();
-                self.core.rt.spawn(Box::pin(async move {
-                    let _ = tx.send(m).await;
-                }));
-            }
+            self.core
+                .outbound
+                .send_or_spawn(&self.core.rt, Outbound::Message(m));
         }
     }
 }
