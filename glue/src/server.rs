@@ -2,7 +2,10 @@
 //! core's [`session::ServerSession`], and the [`RequestContext`] handlers use to talk back.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use event_listener::Event;
@@ -150,23 +153,30 @@ impl McpServer {
             handler: self.handler.clone(),
             handle,
         });
-        while let Some(item) = inbound.recv().await {
-            match item {
-                Inbound::Message(msg, headers) => {
+        // Each message is handled synchronously; what has to wait comes back as a `Rest`, so no
+        // message is held in this (long-lived, mostly idle) future while it waits.
+        loop {
+            let rest = match inbound.recv().await {
+                None => break,
+                Some(Inbound::Message(msg, headers)) => {
                     let now = Instant::now();
                     let (_, msgs, events) = core.with_machine(|m| m.handle_message(msg, now));
-                    core.after(msgs, events, headers.map(Arc::new)).await;
+                    core.after(msgs, events, headers.map(Arc::new))
                 }
-                Inbound::Shutdown(ack) => {
-                    // Rare and with a large state: boxed, so an idle session's future stays small.
-                    Box::pin(core.fail_running(ErrorObject::new(
-                        mcp_sse_core::jsonrpc::codes::INTERNAL_ERROR,
-                        "Server shutting down",
-                    )))
-                    .await;
-                    let _ = core.outbound.send(Outbound::Flush(ack)).await;
+                Some(Inbound::Shutdown(ack)) => {
+                    // Rare and with a large state: boxed.
+                    let core = core.clone();
+                    Rest(Some(Box::pin(async move {
+                        core.fail_running(ErrorObject::new(
+                            mcp_sse_core::jsonrpc::codes::INTERNAL_ERROR,
+                            "Server shutting down",
+                        ))
+                        .await;
+                        core.outbound.send(Outbound::Flush(ack)).await;
+                    })))
                 }
-            }
+            };
+            rest.await;
         }
         // Disconnected: interrupt handlers, fail server→client requests, wait for the drain.
         let flags: Vec<Arc<CancelFlag>> = core.lock_running().values().cloned().collect();
@@ -177,6 +187,23 @@ impl McpServer {
         core.dispatch(events, None);
         core.wait_idle().await;
         core.outbound.close();
+    }
+}
+
+/// The part of a step that could not finish at once (a full outbound queue): `None` when all is
+/// done. Awaiting it finishes the step. Only the waiting case is boxed, so the futures that await
+/// a `Rest` carry 8 bytes for it rather than the waiting state.
+#[must_use = "awaiting finishes the step"]
+struct Rest(Option<BoxFuture<'static, ()>>);
+
+impl Future for Rest {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.0 {
+            None => Poll::Ready(()),
+            Some(f) => f.as_mut().poll(cx),
+        }
     }
 }
 
@@ -204,32 +231,42 @@ enum OutboundTx {
 }
 
 impl OutboundTx {
-    /// Sends, waiting while the queue is full; `Err` (the item) once it is closed.
-    async fn send(&self, item: Outbound) -> Result<(), Outbound> {
+    /// Sends `item`, waiting while the queue is full; once the queue is closed the item is dropped
+    /// (the client is gone: it cannot be delivered). Queued at once when there is room.
+    fn send(&self, item: Outbound) -> Rest {
+        match self.try_send(item) {
+            Err(async_channel::TrySendError::Full(m)) => {
+                let tx = self.clone();
+                Rest(Some(Box::pin(async move { tx.send_waiting(m).await })))
+            }
+            _ => Rest(None),
+        }
+    }
+
+    async fn send_waiting(&self, item: Outbound) {
         match self {
-            OutboundTx::Channel(tx) => tx.send(item).await.map_err(|e| e.0),
-            OutboundTx::Queue(tx) => tx.send(item).await.map_err(|e| e.0),
+            OutboundTx::Channel(tx) => {
+                let _ = tx.send(item).await;
+            }
+            OutboundTx::Queue(tx) => {
+                let _ = tx.send(item).await;
+            }
+        }
+    }
+
+    #[allow(clippy::result_large_err)] // the item comes back to the caller, as in async_channel
+    fn try_send(&self, item: Outbound) -> Result<(), async_channel::TrySendError<Outbound>> {
+        match self {
+            OutboundTx::Channel(tx) => tx.try_send(item),
+            OutboundTx::Queue(tx) => tx.try_send(item),
         }
     }
 
     /// Queues `item` now if there is room, else sends it from a new task (never dropped while
     /// the queue is open); for callers that cannot wait (`Drop`).
     fn send_or_spawn(&self, rt: &Rt, item: Outbound) {
-        let full = match self {
-            OutboundTx::Channel(tx) => match tx.try_send(item) {
-                Err(async_channel::TrySendError::Full(m)) => Some(m),
-                _ => None,
-            },
-            OutboundTx::Queue(tx) => match tx.try_send(item) {
-                Err(async_channel::TrySendError::Full(m)) => Some(m),
-                _ => None,
-            },
-        };
-        if let Some(m) = full {
-            let tx = self.clone();
-            rt.spawn(Box::pin(async move {
-                let _ = tx.send(m).await;
-            }));
+        if let Rest(Some(wait)) = self.send(item) {
+            rt.spawn(wait);
         }
     }
 
@@ -294,17 +331,33 @@ impl SessionCore {
         (out, msgs, events)
     }
 
-    async fn after(
+    /// Hands the machine's messages to the outbound queue, then dispatches its events. Done at
+    /// once when the queue has room; when it is full, the rest (waiting for room, in order, then
+    /// the events) is the returned [`Rest`].
+    fn after(
         self: &Arc<Self>,
         msgs: Vec<Message>,
         events: Vec<ServerEvent>,
         headers: Option<Arc<Headers>>,
-    ) {
-        for m in msgs {
+    ) -> Rest {
+        let mut msgs = msgs.into_iter();
+        while let Some(m) = msgs.next() {
             // A closed outbound means the client is gone; the message cannot be delivered.
-            let _ = self.outbound.send(Outbound::Message(m)).await;
+            if let Err(async_channel::TrySendError::Full(first)) =
+                self.outbound.try_send(Outbound::Message(m))
+            {
+                let this = self.clone();
+                return Rest(Some(Box::pin(async move {
+                    this.outbound.send_waiting(first).await;
+                    for m in msgs {
+                        this.outbound.send(Outbound::Message(m)).await;
+                    }
+                    this.dispatch(events, headers);
+                })));
+            }
         }
         self.dispatch(events, headers);
+        Rest(None)
     }
 
     fn dispatch(self: &Arc<Self>, events: Vec<ServerEvent>, headers: Option<Arc<Headers>>) {

@@ -24,10 +24,6 @@ pub const TIMER_RESOLUTION: Duration = Duration::from_millis(250);
 /// bound (`max_session_queue_bytes`) is the real limit behind it.
 pub const SESSION_OUTBOUND_MESSAGES: usize = 16;
 
-/// Capacity of a session writer's serialization buffer that it keeps between messages: a larger
-/// buffer (left by a large message) is released once that message has been handed over.
-pub const WRITER_BUFFER_KEEP_BYTES: usize = 4096;
-
 struct ConnSignal {
     wake: Event,
 }
@@ -374,19 +370,27 @@ impl SseServer {
         mut out: queue::Receiver<Outbound>,
         writable: Arc<Event>,
     ) {
-        // Allocated by the first message, not by an idle session.
+        // Allocated by the first message, not by an idle session; then reused (releasing it after
+        // each large message made sequential 1 MiB echoes ~35% slower).
         let mut json = Vec::new();
-        while let Ok(item) = out.recv().await {
-            let msg = match item {
-                Outbound::Message(m) => m,
-                Outbound::Flush(ack) => {
+        loop {
+            // The message is serialized and dropped within this statement: it is not kept in
+            // this future while it waits.
+            let message = match out.recv().await {
+                Err(_) => return,
+                Ok(Outbound::Flush(ack)) => {
                     let _ = ack.try_send(());
-                    continue;
+                    false
+                }
+                Ok(Outbound::Message(msg)) => {
+                    json.clear();
+                    msg.write_to(&mut json);
+                    true
                 }
             };
-            json.clear();
-            msg.write_to(&mut json);
-            drop(msg);
+            if !message {
+                continue;
+            }
             loop {
                 let listener = writable.listen();
                 let (res, events) = {
@@ -404,9 +408,6 @@ impl SseServer {
                     }
                     Err(SendError::QueueFull { .. }) => listener.await,
                 }
-            }
-            if json.capacity() > WRITER_BUFFER_KEEP_BYTES {
-                json = Vec::new();
             }
         }
     }
