@@ -8,6 +8,7 @@ use mcp_sse_core::transport::{self, ClientError, SessionId};
 
 use crate::client::{Client, ClientOptions, Link, LinkItem};
 use crate::io::{duplex, traced, TraceFn};
+use crate::queue;
 use crate::rt::Rt;
 use crate::server::{Inbound, McpServer, Outbound, SessionHandle};
 use crate::sse_client::{connect_sse, Connector, LINK_CAPACITY};
@@ -48,8 +49,8 @@ pub async fn connect_in_memory(
 ) -> Result<Client, ConnectError> {
     // Client → server is unbounded for the same reason as in the SSE link (see `connect_sse`).
     let (c_out_tx, c_out_rx) = async_channel::unbounded::<Message>();
-    let (s_in_tx, s_in_rx) = async_channel::bounded::<Inbound>(LINK_CAPACITY);
-    let (s_out_tx, s_out_rx) = async_channel::bounded::<Outbound>(LINK_CAPACITY);
+    let (s_in_tx, s_in_rx) = queue::bounded::<Inbound>(LINK_CAPACITY);
+    let (s_out_tx, mut s_out_rx) = queue::bounded::<Outbound>(LINK_CAPACITY);
     let (c_in_tx, c_in_rx) = async_channel::bounded::<LinkItem>(LINK_CAPACITY);
     let (done_tx, done_rx) = async_channel::bounded::<()>(1);
     rt.spawn(Box::pin(async move {
@@ -76,7 +77,7 @@ pub async fn connect_in_memory(
     let srt = rt.clone();
     rt.spawn(Box::pin(async move {
         server
-            .run_session(srt, SessionHandle::default(), s_in_rx, s_out_tx)
+            .run_queued(srt, SessionHandle::default(), s_in_rx, s_out_tx)
             .await;
         drop(done_tx);
     }));

@@ -4,6 +4,7 @@ use std::io;
 
 use bytes::Bytes;
 
+use crate::queue;
 use crate::rt::BoxFuture;
 
 /// The read half of a connection: yields chunks of bytes, `None` at EOF.
@@ -23,20 +24,20 @@ pub trait ByteWrite: Send + 'static {
 /// A connection: its read half and its write half.
 pub type Connection = (Box<dyn ByteRead>, Box<dyn ByteWrite>);
 
-/// Bound, in chunks, of one direction of an in-memory pipe (backpressure, never unbounded). Its
-/// slots are allocated up front, so it is kept small.
+/// Bound, in chunks, of one direction of an in-memory pipe (backpressure, never unbounded). The
+/// pipe's storage grows with what it holds, up to this bound, and is released when it drains.
 pub const PIPE_CAPACITY_CHUNKS: usize = 16;
 
 /// The read end of an in-memory pipe.
 #[derive(Debug)]
 pub struct PipeReader {
-    rx: async_channel::Receiver<Bytes>,
+    rx: queue::Receiver<Bytes>,
 }
 
 /// The write end of an in-memory pipe.
 #[derive(Debug)]
 pub struct PipeWriter {
-    tx: async_channel::Sender<Bytes>,
+    tx: queue::Sender<Bytes>,
 }
 
 impl ByteRead for PipeReader {
@@ -69,21 +70,9 @@ impl ByteWrite for PipeWriter {
     }
 }
 
-impl Drop for PipeWriter {
-    fn drop(&mut self) {
-        self.tx.close();
-    }
-}
-
-impl Drop for PipeReader {
-    fn drop(&mut self) {
-        self.rx.close();
-    }
-}
-
 /// A one-way in-memory byte pipe. Chunks pass by reference count: no copies.
 pub fn pipe() -> (PipeWriter, PipeReader) {
-    let (tx, rx) = async_channel::bounded(PIPE_CAPACITY_CHUNKS);
+    let (tx, rx) = queue::bounded(PIPE_CAPACITY_CHUNKS);
     (PipeWriter { tx }, PipeReader { rx })
 }
 

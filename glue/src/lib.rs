@@ -13,6 +13,7 @@ mod client;
 mod connect;
 mod driver_api;
 pub mod io;
+pub mod queue;
 mod rt;
 mod serve;
 mod server;

@@ -2,7 +2,10 @@
 //! core's [`session::ServerSession`], and the [`RequestContext`] handlers use to talk back.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use event_listener::Event;
@@ -12,6 +15,7 @@ use mcp_sse_core::session::{self, ServerConfig, ServerEvent, ServerSession};
 use serde_json::{Map, Value};
 
 use crate::cancel::CancelFlag;
+use crate::queue;
 use crate::rt::{BoxFuture, Rt};
 
 /// Parameters of a request or notification: a JSON object, or absent.
@@ -105,6 +109,39 @@ impl McpServer {
         inbound: async_channel::Receiver<Inbound>,
         outbound: async_channel::Sender<Outbound>,
     ) {
+        self.run(
+            rt,
+            handle,
+            InboundRx::Channel(inbound),
+            OutboundTx::Channel(outbound),
+        )
+        .await
+    }
+
+    /// [`run_session`](Self::run_session) over [`queue`]s (whose storage follows what they hold).
+    pub(crate) async fn run_queued(
+        &self,
+        rt: Rt,
+        handle: SessionHandle,
+        inbound: queue::Receiver<Inbound>,
+        outbound: queue::Sender<Outbound>,
+    ) {
+        self.run(
+            rt,
+            handle,
+            InboundRx::Queue(inbound),
+            OutboundTx::Queue(outbound),
+        )
+        .await
+    }
+
+    async fn run(
+        &self,
+        rt: Rt,
+        handle: SessionHandle,
+        mut inbound: InboundRx,
+        outbound: OutboundTx,
+    ) {
         let core = Arc::new(SessionCore {
             rt,
             machine: Mutex::new(ServerSession::new(self.config.clone())),
@@ -116,22 +153,30 @@ impl McpServer {
             handler: self.handler.clone(),
             handle,
         });
-        while let Ok(item) = inbound.recv().await {
-            match item {
-                Inbound::Message(msg, headers) => {
+        // Each message is handled synchronously; what has to wait comes back as a `Rest`, so no
+        // message is held in this (long-lived, mostly idle) future while it waits.
+        loop {
+            let rest = match inbound.recv().await {
+                None => break,
+                Some(Inbound::Message(msg, headers)) => {
                     let now = Instant::now();
                     let (_, msgs, events) = core.with_machine(|m| m.handle_message(msg, now));
-                    core.after(msgs, events, headers.map(Arc::new)).await;
+                    core.after(msgs, events, headers.map(Arc::new))
                 }
-                Inbound::Shutdown(ack) => {
-                    core.fail_running(ErrorObject::new(
-                        mcp_sse_core::jsonrpc::codes::INTERNAL_ERROR,
-                        "Server shutting down",
-                    ))
-                    .await;
-                    let _ = core.outbound.send(Outbound::Flush(ack)).await;
+                Some(Inbound::Shutdown(ack)) => {
+                    // Rare and with a large state: boxed.
+                    let core = core.clone();
+                    Rest(Some(Box::pin(async move {
+                        core.fail_running(ErrorObject::new(
+                            mcp_sse_core::jsonrpc::codes::INTERNAL_ERROR,
+                            "Server shutting down",
+                        ))
+                        .await;
+                        core.outbound.send(Outbound::Flush(ack)).await;
+                    })))
                 }
-            }
+            };
+            rest.await;
         }
         // Disconnected: interrupt handlers, fail server→client requests, wait for the drain.
         let flags: Vec<Arc<CancelFlag>> = core.lock_running().values().cloned().collect();
@@ -145,10 +190,102 @@ impl McpServer {
     }
 }
 
+/// The part of a step that could not finish at once (a full outbound queue): `None` when all is
+/// done. Awaiting it finishes the step. Only the waiting case is boxed, so the futures that await
+/// a `Rest` carry 8 bytes for it rather than the waiting state.
+#[must_use = "awaiting finishes the step"]
+struct Rest(Option<BoxFuture<'static, ()>>);
+
+impl Future for Rest {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.0 {
+            None => Poll::Ready(()),
+            Some(f) => f.as_mut().poll(cx),
+        }
+    }
+}
+
+/// Where a session runner takes its messages from.
+enum InboundRx {
+    Channel(async_channel::Receiver<Inbound>),
+    Queue(queue::Receiver<Inbound>),
+}
+
+impl InboundRx {
+    /// The next message; `None` once the sender side is gone and everything was taken.
+    async fn recv(&mut self) -> Option<Inbound> {
+        match self {
+            InboundRx::Channel(rx) => rx.recv().await.ok(),
+            InboundRx::Queue(rx) => rx.recv().await.ok(),
+        }
+    }
+}
+
+/// Where a session runner sends its messages to.
+#[derive(Clone)]
+enum OutboundTx {
+    Channel(async_channel::Sender<Outbound>),
+    Queue(queue::Sender<Outbound>),
+}
+
+impl OutboundTx {
+    /// Sends `item`, waiting while the queue is full; once the queue is closed the item is dropped
+    /// (the client is gone: it cannot be delivered). Queued at once when there is room.
+    fn send(&self, item: Outbound) -> Rest {
+        match self.try_send(item) {
+            Err(async_channel::TrySendError::Full(m)) => {
+                let tx = self.clone();
+                Rest(Some(Box::pin(async move { tx.send_waiting(m).await })))
+            }
+            _ => Rest(None),
+        }
+    }
+
+    async fn send_waiting(&self, item: Outbound) {
+        match self {
+            OutboundTx::Channel(tx) => {
+                let _ = tx.send(item).await;
+            }
+            OutboundTx::Queue(tx) => {
+                let _ = tx.send(item).await;
+            }
+        }
+    }
+
+    #[allow(clippy::result_large_err)] // the item comes back to the caller, as in async_channel
+    fn try_send(&self, item: Outbound) -> Result<(), async_channel::TrySendError<Outbound>> {
+        match self {
+            OutboundTx::Channel(tx) => tx.try_send(item),
+            OutboundTx::Queue(tx) => tx.try_send(item),
+        }
+    }
+
+    /// Queues `item` now if there is room, else sends it from a new task (never dropped while
+    /// the queue is open); for callers that cannot wait (`Drop`).
+    fn send_or_spawn(&self, rt: &Rt, item: Outbound) {
+        if let Rest(Some(wait)) = self.send(item) {
+            rt.spawn(wait);
+        }
+    }
+
+    fn close(&self) {
+        match self {
+            OutboundTx::Channel(tx) => {
+                tx.close();
+            }
+            OutboundTx::Queue(tx) => {
+                tx.close();
+            }
+        }
+    }
+}
+
 pub(crate) struct SessionCore {
     rt: Rt,
     machine: Mutex<ServerSession>,
-    outbound: async_channel::Sender<Outbound>,
+    outbound: OutboundTx,
     running: Mutex<HashMap<RequestId, Arc<CancelFlag>>>,
     idle: Event,
     waiters: Mutex<HashMap<RequestId, async_channel::Sender<Result<Value, ErrorObject>>>>,
@@ -194,17 +331,33 @@ impl SessionCore {
         (out, msgs, events)
     }
 
-    async fn after(
+    /// Hands the machine's messages to the outbound queue, then dispatches its events. Done at
+    /// once when the queue has room; when it is full, the rest (waiting for room, in order, then
+    /// the events) is the returned [`Rest`].
+    fn after(
         self: &Arc<Self>,
         msgs: Vec<Message>,
         events: Vec<ServerEvent>,
         headers: Option<Arc<Headers>>,
-    ) {
-        for m in msgs {
+    ) -> Rest {
+        let mut msgs = msgs.into_iter();
+        while let Some(m) = msgs.next() {
             // A closed outbound means the client is gone; the message cannot be delivered.
-            let _ = self.outbound.send(Outbound::Message(m)).await;
+            if let Err(async_channel::TrySendError::Full(first)) =
+                self.outbound.try_send(Outbound::Message(m))
+            {
+                let this = self.clone();
+                return Rest(Some(Box::pin(async move {
+                    this.outbound.send_waiting(first).await;
+                    for m in msgs {
+                        this.outbound.send(Outbound::Message(m)).await;
+                    }
+                    this.dispatch(events, headers);
+                })));
+            }
         }
         self.dispatch(events, headers);
+        Rest(None)
     }
 
     fn dispatch(self: &Arc<Self>, events: Vec<ServerEvent>, headers: Option<Arc<Headers>>) {
@@ -548,14 +701,9 @@ impl Drop for AbandonOnDrop {
             .core
             .with_machine(|m| m.cancel_request(&id, "caller cancelled"));
         for m in msgs {
-            if let Err(async_channel::TrySendError::Full(m)) =
-                self.core.outbound.try_send(Outbound::Message(m))
-            {
-                let tx = self.core.outbound.clone();
-                self.core.rt.spawn(Box::pin(async move {
-                    let _ = tx.send(m).await;
-                }));
-            }
+            self.core
+                .outbound
+                .send_or_spawn(&self.core.rt, Outbound::Message(m));
         }
     }
 }
