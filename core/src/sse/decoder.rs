@@ -1033,7 +1033,10 @@ mod tests {
         (items, d)
     }
 
-    fn events(items: &[Item]) -> Vec<(String, String, String, Option<u64>)> {
+    /// An event as (type, data, last event ID, retry).
+    type Ev = (String, String, String, Option<u64>);
+
+    fn events(items: &[Item]) -> Vec<Ev> {
         items
             .iter()
             .filter_map(|i| match i {
@@ -1048,7 +1051,7 @@ mod tests {
             .collect()
     }
 
-    fn ev(t: &str, d: &str, id: &str, r: Option<u64>) -> (String, String, String, Option<u64>) {
+    fn ev(t: &str, d: &str, id: &str, r: Option<u64>) -> Ev {
         (t.into(), d.into(), id.into(), r)
     }
 
@@ -1238,5 +1241,255 @@ mod tests {
         assert_eq!(parse_retry(b"+100"), None);
         assert_eq!(parse_retry(b"1 "), None);
         assert_eq!(parse_retry(b"18446744073709551616"), Some(u64::MAX));
+    }
+
+    #[test]
+    fn event_is_40_bytes() {
+        assert_eq!(std::mem::size_of::<Event>(), 40);
+        assert_eq!(std::mem::size_of::<Item>(), 40);
+    }
+
+    #[test]
+    fn data_line_then_chunk_switch_before_dispatch() {
+        // The single data value is kept as a range of the first chunk and detached when the
+        // decoder moves on; it must still point into that chunk (zero-copy).
+        let first = Bytes::from_static(b"event: message\ndata: {\"a\":1}\n");
+        let mut d = Decoder::new();
+        d.handle_bytes(first.clone());
+        assert_eq!(d.poll_item(), Ok(None));
+        assert_eq!(d.buffered_bytes(), 8); // the value plus its LF
+        d.handle_bytes(Bytes::from_static(b"\n"));
+        let Ok(Some(Item::Event(e))) = d.poll_item() else {
+            panic!("expected an event")
+        };
+        assert_eq!(e.data(), "{\"a\":1}");
+        let p = e.data_bytes().as_ptr() as usize;
+        let base = first.as_ptr() as usize;
+        assert!(p >= base && p < base + first.len());
+        // A second data line after the switch joins the detached first one.
+        let (items, _) = decode_chunks(&[b"data: a\n", b"data: b\n\n"]);
+        assert_eq!(events(&items), vec![ev("message", "a\nb", "", None)]);
+    }
+
+    #[test]
+    fn event_message_line_respects_the_line_limit() {
+        let limits = DecoderLimits {
+            max_line_bytes: 8,
+            max_event_bytes: 100,
+        };
+        let mut d = Decoder::with_limits(limits);
+        d.handle_bytes(Bytes::from_static(
+            b"event: message\r\ndata: a\r\n\r\ndata: b\n\n",
+        ));
+        assert_eq!(d.poll_item(), Err(DecodeError::LineTooLong { limit: 8 }));
+        let item = d.poll_item().unwrap();
+        assert!(matches!(item, Some(Item::Event(ref e)) if e.data() == "b"));
+        // `event: message` resets a type set earlier in the block.
+        let (items, _) = decode_chunks(&[b"event: x\nevent: message\ndata: a\n\n"]);
+        assert_eq!(events(&items), vec![ev("message", "a", "", None)]);
+        // Not the whole value: `event: messages` is another type.
+        let (items, _) = decode_chunks(&[b"event: messages\ndata: a\n\n"]);
+        assert_eq!(events(&items), vec![ev("messages", "a", "", None)]);
+    }
+
+    #[test]
+    fn meta_is_shared_while_equal() {
+        let (items, _) = decode_chunks(&[
+            b"id: 7\ndata: a\n\ndata: b\n\nretry: 5\ndata: c\n\nevent: t\ndata: d\n\nid\ndata: e\n\n",
+        ]);
+        let evs: Vec<&Event> = items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Event(e) => Some(e),
+                Item::Comment(_) => None,
+            })
+            .collect();
+        let meta = |i: usize| evs.get(i).and_then(|e| e.meta.clone());
+        assert!(matches!((meta(0), meta(1)), (Some(a), Some(b)) if Arc::ptr_eq(&a, &b)));
+        assert!(matches!((meta(1), meta(2)), (Some(a), Some(b)) if !Arc::ptr_eq(&a, &b)));
+        assert_eq!(meta(4), None); // the id was cleared: all fields default
+        assert_eq!(
+            events(&items),
+            vec![
+                ev("message", "a", "7", None),
+                ev("message", "b", "7", None),
+                ev("message", "c", "7", Some(5)),
+                ev("t", "d", "7", None),
+                ev("message", "e", "", None),
+            ]
+        );
+        // Decoded and hand-built events compare equal.
+        assert_eq!(
+            evs.get(2).copied(),
+            Some(&Event::new("", "c", "7", Some(5)))
+        );
+        assert_eq!(
+            evs.get(4).copied(),
+            Some(&Event::new("message", "e", "", None))
+        );
+    }
+
+    #[test]
+    fn utf8_windows_and_ill_formed_bytes() {
+        // Valid non-ASCII text, an ill-formed byte far into a chunk, and a chunk that starts in
+        // the middle of a character: every line decodes as if checked on its own.
+        let mut input = Vec::new();
+        for i in 0..300 {
+            input.extend_from_slice(format!("data: é{i}\n\n").as_bytes());
+        }
+        input.extend_from_slice(b"data: x\xFFy\n\ndata: \xC3\xA9z\n\n");
+        for i in 0..300 {
+            input.extend_from_slice(format!("data: {i}\n\n").as_bytes());
+        }
+        let mut expected: Vec<String> = (0..300).map(|i| format!("é{i}")).collect();
+        expected.push("x\u{FFFD}y".into());
+        expected.push("éz".into());
+        expected.extend((0..300).map(|i| i.to_string()));
+        for cut in [0, 1, 2_000, 2_049, 4_097, input.len() - 20] {
+            let (head, tail) = input.split_at(cut);
+            let (items, _) = decode_chunks(&[head, tail]);
+            let got: Vec<String> = events(&items).into_iter().map(|e| e.1).collect();
+            assert_eq!(got, expected, "cut at {cut}");
+        }
+        // A character cut across chunks, and a chunk that starts with a stray continuation byte.
+        let é = "é".as_bytes();
+        let (items, _) = decode_chunks(&[b"data: a\xC3", &é[1..], b"\n\ndata: b\n\n"]);
+        assert_eq!(
+            events(&items),
+            vec![ev("message", "aé", "", None), ev("message", "b", "", None)]
+        );
+        let (items, _) = decode_chunks(&[b"data: a\n", b"\xA9\n\ndata: \xC3\xA9\n\n"]);
+        assert_eq!(
+            events(&items),
+            vec![ev("message", "a", "", None), ev("message", "é", "", None)]
+        );
+    }
+
+    #[test]
+    fn line_end_search_in_words() {
+        for len in 0..40 {
+            for (t, term) in [b'\n', b'\r'].into_iter().enumerate() {
+                let mut v = vec![b'a'; len];
+                assert_eq!(find_line_end(&v), None);
+                v.push(term);
+                v.extend_from_slice(b"xx\n");
+                assert_eq!(find_line_end(&v), Some(len), "len {len} term {t}");
+            }
+        }
+        // Bytes next to CR and LF, and with the high bit set, are no false positives.
+        let tricky = [0x0B, 0x0C, 0x0E, 0x09, 0x8A, 0x8D, 0xFF, 0x00];
+        assert_eq!(line_ends_in(u64::from_le_bytes(tricky)), 0);
+    }
+
+    /// A naive reference: the whole stream lossily decoded, split into lines, each line applied
+    /// as the Standard says. Returns (type, data, id, retry) per event and the comments.
+    fn reference(input: &[u8]) -> (Vec<Ev>, Vec<String>) {
+        let input = input.strip_prefix(&BOM[..]).unwrap_or(input);
+        let text = String::from_utf8_lossy(input);
+        let (mut events, mut comments) = (Vec::new(), Vec::new());
+        let (mut ty, mut data, mut id, mut retry) =
+            (String::new(), String::new(), String::new(), None);
+        let mut rest: &str = &text;
+        while let Some(i) = rest.find(['\r', '\n']) {
+            let line = &rest[..i];
+            rest = if rest[i..].starts_with("\r\n") {
+                &rest[i + 2..]
+            } else {
+                &rest[i + 1..]
+            };
+            if line.is_empty() {
+                if !data.is_empty() {
+                    data.pop();
+                    let t = if ty.is_empty() {
+                        "message".to_owned()
+                    } else {
+                        ty.clone()
+                    };
+                    events.push((t, std::mem::take(&mut data), id.clone(), retry.take()));
+                }
+                ty.clear();
+                continue;
+            }
+            let (name, value) = match line.find(':') {
+                Some(0) => {
+                    let c = &line[1..];
+                    comments.push(c.strip_prefix(' ').unwrap_or(c).to_owned());
+                    continue;
+                }
+                Some(i) => (&line[..i], &line[i + 1..]),
+                None => (line, ""),
+            };
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match name {
+                "event" => ty = value.to_owned(),
+                "data" => {
+                    data.push_str(value);
+                    data.push('\n');
+                }
+                "id" if !value.contains('\0') => id = value.to_owned(),
+                "retry" => {
+                    if let Some(ms) = parse_retry(value.as_bytes()) {
+                        retry = Some(ms);
+                    }
+                }
+                _ => {}
+            }
+        }
+        (events, comments)
+    }
+
+    fn sse_bytes() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let token = prop_oneof![
+            Just(&b"data: "[..]),
+            Just(&b"data:"[..]),
+            Just(&b"event: message"[..]),
+            Just(&b"event: messagex"[..]),
+            Just(&b"event:"[..]),
+            Just(&b"id: "[..]),
+            Just(&b"retry: 12"[..]),
+            Just(&b": c"[..]),
+            Just(&b"\n"[..]),
+            Just(&b"\r"[..]),
+            Just(&b"\r\n"[..]),
+            Just(&b"\n\n"[..]),
+            Just(&b"{\"jsonrpc\":\"2.0\",\"id\":1}"[..]),
+            Just("é".as_bytes()),
+            Just(&b"\xC3"[..]),
+            Just(&b"\xFF"[..]),
+            Just(&b"\xEF\xBB\xBF"[..]),
+            Just(&b"\0"[..]),
+            Just(&b"x"[..]),
+        ];
+        proptest::collection::vec(token, 0..400).prop_map(|t| t.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matches_reference_for_any_chunking(
+            input in sse_bytes(),
+            cuts in proptest::collection::vec(proptest::prelude::any::<usize>(), 0..6),
+        ) {
+            let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+            cuts.sort_unstable();
+            cuts.push(input.len());
+            let mut chunks = Vec::new();
+            let mut start = 0;
+            for c in cuts {
+                chunks.push(input.get(start..c).unwrap_or_default());
+                start = c;
+            }
+            let (items, _) = decode_chunks(&chunks);
+            let comments: Vec<String> = items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Comment(c) => Some(as_str(c).to_owned()),
+                    Item::Event(_) => None,
+                })
+                .collect();
+            let (want_events, want_comments) = reference(&input);
+            proptest::prop_assert_eq!(events(&items), want_events);
+            proptest::prop_assert_eq!(comments, want_comments);
+        }
     }
 }
