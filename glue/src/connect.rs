@@ -7,7 +7,7 @@ use mcp_sse_core::jsonrpc::{ErrorObject, Message};
 use mcp_sse_core::transport::{self, ClientError, SessionId};
 
 use crate::client::{Client, ClientOptions, Link, LinkItem};
-use crate::io::{duplex, traced, TraceFn};
+use crate::io::{duplex, traced, Connection, TraceFn};
 use crate::queue;
 use crate::rt::Rt;
 use crate::server::{Inbound, McpServer, Outbound, SessionHandle};
@@ -120,12 +120,29 @@ pub async fn connect_over_sse_traced(
     options: ClientOptions,
     trace: Option<TraceFn>,
 ) -> Result<Client, ConnectError> {
+    let wrap: Option<ConnectionWrap> =
+        trace.map(|t| Arc::new(move |conn| traced(conn, t.clone())) as ConnectionWrap);
+    connect_over_sse_wrapped(rt, server, options, wrap).await
+}
+
+/// Turns the client's end of each in-process connection into another connection: a tracer, a
+/// fault injector (cut, delay, corrupt), a byte counter.
+pub type ConnectionWrap = Arc<dyn Fn(Connection) -> Connection + Send + Sync>;
+
+/// Like [`connect_over_sse_to`], passing the client's end of every connection it opens (the GET
+/// and each POST connection) through `wrap`.
+pub async fn connect_over_sse_wrapped(
+    rt: Rt,
+    server: Arc<SseServer>,
+    options: ClientOptions,
+    wrap: Option<ConnectionWrap>,
+) -> Result<Client, ConnectError> {
     let srv = server.clone();
     let crt = rt.clone();
     let connector: Connector = Arc::new(move || {
         let (client_end, server_end) = duplex();
-        let client_end = match &trace {
-            Some(t) => traced(client_end, t.clone()),
+        let client_end = match &wrap {
+            Some(w) => w(client_end),
             None => client_end,
         };
         let srv = srv.clone();

@@ -28,8 +28,8 @@ pub use client::{
     MessageHandler, ProgressCallback, RequestCallback,
 };
 pub use connect::{
-    connect_in_memory, connect_over_sse, connect_over_sse_to, connect_over_sse_traced, connect_url,
-    os_random, ConnectError, IN_PROCESS_URL,
+    connect_in_memory, connect_over_sse, connect_over_sse_to, connect_over_sse_traced,
+    connect_over_sse_wrapped, connect_url, os_random, ConnectError, ConnectionWrap, IN_PROCESS_URL,
 };
 /// The sans-IO core this layer drives.
 pub use mcp_sse_core as core;

@@ -21,11 +21,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use mcp_sse_core::jsonrpc::codes;
-use mcp_sse_core::transport::{self, SessionId};
-use mcp_sse_glue::io::{duplex, ByteRead, ByteWrite, Connection};
+use mcp_sse_core::transport;
+use mcp_sse_glue::io::{ByteRead, ByteWrite, Connection};
 use mcp_sse_glue::{
-    BoxFuture, CallOptions, CancelFlag, Client, ClientOptions, Connector, McpServer, Rt,
-    ServerBuilder, SseServer, IN_PROCESS_URL,
+    BoxFuture, CallOptions, CancelFlag, Client, ClientOptions, ConnectionWrap, McpServer, Rt,
+    ServerBuilder, SseServer,
 };
 use mcp_sse_tests::{Exec, Harness, Transport};
 use serde_json::{json, Value};
@@ -295,49 +295,24 @@ impl ByteWrite for Killable<Box<dyn ByteWrite>> {
     }
 }
 
-/// Connects over in-memory pipes to `server` like `connect_over_sse_to`, with every connection
-/// of the client cut (reset) when `kill` is set.
+/// Connects over in-memory pipes to `server` with every connection of the client cut (reset)
+/// once `kill` is set.
 async fn connect_killable(rt: Rt, server: Arc<SseServer>, kill: Arc<CancelFlag>) -> Client {
-    let srv = server.clone();
-    let crt = rt.clone();
-    let connector: Connector = Arc::new(move || {
-        let ((r, w), server_end) = duplex();
-        let srv = srv.clone();
-        crt.spawn(Box::pin(
-            async move { srv.serve_connection(server_end).await },
-        ));
-        let conn: Connection = (
+    let wrap: ConnectionWrap = Arc::new(move |(r, w): Connection| {
+        (
             Box::new(Killable {
                 inner: r,
                 kill: kill.clone(),
-            }),
+            }) as Box<dyn ByteRead>,
             Box::new(Killable {
                 inner: w,
                 kill: kill.clone(),
-            }),
-        );
-        Box::pin(async move { Ok(conn) })
+            }) as Box<dyn ByteWrite>,
+        )
     });
-    let (link, handle, session) = mcp_sse_glue::connect_sse(
-        rt.clone(),
-        connector,
-        IN_PROCESS_URL,
-        transport::ClientConfig::default(),
-    )
-    .await
-    .expect("connect");
-    let session = session.as_deref().and_then(SessionId::parse_lenient);
-    let closer = Box::new(move || {
-        Box::pin(async move {
-            handle.close().await;
-            if let Some(s) = session {
-                server.wait_session_closed(s).await;
-            }
-        }) as BoxFuture<'static, ()>
-    });
-    Client::start(rt, link, ClientOptions::default(), Some(closer))
+    mcp_sse_glue::connect_over_sse_wrapped(rt, server, ClientOptions::default(), Some(wrap))
         .await
-        .expect("initialize")
+        .expect("connect")
 }
 
 /// How a session ends.
