@@ -288,6 +288,18 @@ pub async fn serve_loopback(exec: Exec, server: McpServer, options: ServerOption
     }
 }
 
+/// Closes `client`, waits (bounded by the test's timeout) until `serving` has no session and no
+/// connection left, then shuts it down.
+pub async fn close_and_drain(h: &Harness, client: Client, serving: Serving) {
+    client.close().await;
+    let sse = serving.sse().clone();
+    sse.wait_idle().await;
+    while sse.connection_count() > 0 {
+        h.sleep(Duration::from_millis(5)).await;
+    }
+    serving.shutdown().await;
+}
+
 /// A server with one tool, `echo`, answering `arguments.text` as text content.
 pub fn echo_tool_server() -> McpServer {
     mcp_sse_glue::ServerBuilder::new("echo", "1")

@@ -13,7 +13,9 @@ use std::time::Duration;
 use mcp_sse_core::http::reason_phrase;
 use mcp_sse_core::transport::{SecuritySettings, ServerConfig};
 use mcp_sse_glue::{ClientOptions, ServerOptions, SseServer};
-use mcp_sse_tests::{assert_echo, echo_tool_server, on_thread, serve_loopback, Exec, Transport};
+use mcp_sse_tests::{
+    assert_echo, close_and_drain, echo_tool_server, on_thread, serve_loopback, Exec, Transport,
+};
 
 /// Bound on every raw read.
 const RAW_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -421,13 +423,7 @@ fn matrix(exec: Exec) {
             )
             .await;
             assert_eq!(sse.session_count(), 1);
-            live.close().await;
-            sse.wait_idle().await;
-            // Wait (bounded by the test timeout) until every connection has been closed.
-            while sse.connection_count() > 0 {
-                h.sleep(Duration::from_millis(5)).await;
-            }
-            serving.shutdown().await;
+            close_and_drain(&h, live, serving).await;
         }
     });
 }

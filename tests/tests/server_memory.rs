@@ -12,7 +12,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use mcp_sse_glue::{ClientOptions, ServerOptions};
-use mcp_sse_tests::{assert_echo, echo_tool_server, on_thread, serve_loopback, Exec, Transport};
+use mcp_sse_tests::{
+    assert_echo, close_and_drain, echo_tool_server, on_thread, serve_loopback, Exec, Transport,
+};
 
 /// Sessions opened (and then dropped) per round.
 const SESSIONS_PER_ROUND: usize = 1_000;
@@ -192,12 +194,7 @@ fn run(exec: Exec) {
                 );
             }
             assert_eq!(sse.session_count(), 1, "only the live session is left");
-            live.close().await;
-            sse.wait_idle().await;
-            while sse.connection_count() > 0 {
-                h.sleep(Duration::from_millis(5)).await;
-            }
-            serving.shutdown().await;
+            close_and_drain(&h, live, serving).await;
         }
     });
 }
