@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use mcp_sse_core::jsonrpc::{codes, ErrorObject, Message, Notification, RequestId};
-use mcp_sse_core::session::{self, ClientEvent, ClientSession, RequestOptions};
+use mcp_sse_core::jsonrpc::{ErrorObject, Message, Notification, RequestId};
+use mcp_sse_core::session::{self, ClientEvent, ClientSession, RequestOptions, ServerRequestKind};
 use serde_json::{json, Value};
 
 use crate::cancel::CancelFlag;
@@ -273,7 +273,7 @@ impl Client {
             }
             r
         });
-        let id = res.map_err(|e| ErrorObject::new(codes::CONNECTION_CLOSED, e.to_string()))?;
+        let id = res.map_err(|e| e.to_error_object())?;
         let mut guard = CancelOnDrop {
             inner: self.inner.clone(),
             id: Some(id.clone()),
@@ -290,7 +290,7 @@ impl Client {
         let (res, msgs, events) = self
             .inner
             .with_machine(|m| m.send_notification(method, params));
-        res.map_err(|e| ErrorObject::new(codes::CONNECTION_CLOSED, e.to_string()))?;
+        res.map_err(|e| e.to_error_object())?;
         self.inner.after(msgs, events).await;
         Ok(())
     }
@@ -410,12 +410,15 @@ impl Inner {
                             cb(progress, total, message);
                         }
                     }
-                    ClientEvent::ServerRequest { id, method, params } => {
-                        let cb = match method.as_str() {
-                            "sampling/createMessage" => this.options.sampling_callback.clone(),
-                            "roots/list" => this.options.list_roots_callback.clone(),
-                            "elicitation/create" => this.options.elicitation_callback.clone(),
-                            _ => None,
+                    ClientEvent::ServerRequest { id, kind, params } => {
+                        let cb = match kind {
+                            ServerRequestKind::Sampling => this.options.sampling_callback.clone(),
+                            ServerRequestKind::ListRoots => {
+                                this.options.list_roots_callback.clone()
+                            }
+                            ServerRequestKind::Elicitation => {
+                                this.options.elicitation_callback.clone()
+                            }
                         };
                         let flag = Arc::new(CancelFlag::new());
                         relock(&this.server_requests).insert(id.clone(), flag.clone());
@@ -423,7 +426,9 @@ impl Inner {
                         this.rt.spawn(Box::pin(async move {
                             let result = match cb {
                                 Some(cb) => flag.run(cb(params)).await,
-                                None => Some(Err(ErrorObject::method_not_found(&method))),
+                                // The session only asks for kinds it was told we handle, and
+                                // those flags come from these very callbacks.
+                                None => Some(Err(ErrorObject::method_not_found(kind.method()))),
                             };
                             relock(&me.server_requests).remove(&id);
                             if let Some(result) = result {

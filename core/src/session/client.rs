@@ -161,6 +161,57 @@ pub enum InitializeError {
     ConnectionClosed,
 }
 
+/// The server→client requests a client may handle (anything else is answered by the session
+/// itself: `ping` with `{}`, unknown methods with -32601).
+///
+/// ```
+/// use mcp_sse_core::session::ServerRequestKind;
+///
+/// let kind = ServerRequestKind::from_method("roots/list");
+/// assert_eq!(kind, Some(ServerRequestKind::ListRoots));
+/// assert_eq!(ServerRequestKind::ListRoots.method(), "roots/list");
+/// assert_eq!(ServerRequestKind::from_method("tools/call"), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ServerRequestKind {
+    /// `sampling/createMessage`.
+    Sampling,
+    /// `roots/list`.
+    ListRoots,
+    /// `elicitation/create`.
+    Elicitation,
+}
+
+impl ServerRequestKind {
+    /// The kind of the request with this method, if it is one a client may handle.
+    pub fn from_method(method: &str) -> Option<Self> {
+        match method {
+            "sampling/createMessage" => Some(ServerRequestKind::Sampling),
+            "roots/list" => Some(ServerRequestKind::ListRoots),
+            "elicitation/create" => Some(ServerRequestKind::Elicitation),
+            _ => None,
+        }
+    }
+
+    /// The request's JSON-RPC method.
+    pub fn method(self) -> &'static str {
+        match self {
+            ServerRequestKind::Sampling => "sampling/createMessage",
+            ServerRequestKind::ListRoots => "roots/list",
+            ServerRequestKind::Elicitation => "elicitation/create",
+        }
+    }
+
+    /// The reference's -32600 message when the client has no handler for this kind.
+    fn unsupported(self) -> &'static str {
+        match self {
+            ServerRequestKind::Sampling => "Sampling not supported",
+            ServerRequestKind::ListRoots => "List roots not supported",
+            ServerRequestKind::Elicitation => "Elicitation not supported",
+        }
+    }
+}
+
 /// Something the client application must know about.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClientEvent {
@@ -198,8 +249,8 @@ pub enum ClientEvent {
     ServerRequest {
         /// Its id (the server's own id space).
         id: RequestId,
-        /// `sampling/createMessage`, `roots/list` or `elicitation/create`.
-        method: String,
+        /// Which request it is (its method is [`ServerRequestKind::method`]).
+        kind: ServerRequestKind,
         /// Its params, verbatim.
         params: Option<Map<String, Value>>,
     },
@@ -605,23 +656,22 @@ impl ClientSession {
     }
 
     fn handle_server_request(&mut self, r: Request) {
-        let unsupported = match r.method.as_str() {
-            "ping" => {
-                self.push_auto(reply(r.id, Ok(Value::Object(Map::new()))));
-                return;
-            }
-            "sampling/createMessage" if !self.config.handles_sampling => "Sampling not supported",
-            "roots/list" if !self.config.handles_roots => "List roots not supported",
-            "elicitation/create" if !self.config.handles_elicitation => "Elicitation not supported",
-            "sampling/createMessage" | "roots/list" | "elicitation/create" => "",
-            other => {
-                let err = ErrorObject::method_not_found(other);
-                self.push_auto(reply(r.id, Err(err)));
-                return;
-            }
+        if r.method == "ping" {
+            self.push_auto(reply(r.id, Ok(Value::Object(Map::new()))));
+            return;
+        }
+        let Some(kind) = ServerRequestKind::from_method(&r.method) else {
+            let err = ErrorObject::method_not_found(&r.method);
+            self.push_auto(reply(r.id, Err(err)));
+            return;
         };
-        if !unsupported.is_empty() {
-            let err = ErrorObject::invalid_request(unsupported);
+        let handled = match kind {
+            ServerRequestKind::Sampling => self.config.handles_sampling,
+            ServerRequestKind::ListRoots => self.config.handles_roots,
+            ServerRequestKind::Elicitation => self.config.handles_elicitation,
+        };
+        if !handled {
+            let err = ErrorObject::invalid_request(kind.unsupported());
             self.push_auto(reply(r.id, Err(err)));
             return;
         }
@@ -640,7 +690,7 @@ impl ClientSession {
         self.server_requests.insert(r.id.clone());
         self.events.push_back(ClientEvent::ServerRequest {
             id: r.id,
-            method: r.method,
+            kind,
             params: r.params,
         });
     }

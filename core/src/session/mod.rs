@@ -38,7 +38,7 @@ use std::time::Duration;
 use crate::jsonrpc::ErrorObject;
 
 pub use client::{
-    ClientConfig, ClientEvent, ClientSession, InitializeError, RequestOptions,
+    ClientConfig, ClientEvent, ClientSession, InitializeError, RequestOptions, ServerRequestKind,
     LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS,
 };
 pub use server::{LogLevel, ServerConfig, ServerEvent, ServerFeatures, ServerSession};

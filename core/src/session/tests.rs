@@ -626,7 +626,7 @@ fn client_server_requests_with_handlers_and_server_cancel() {
         events[0],
         ClientEvent::ServerRequest {
             id: 1.into(),
-            method: "sampling/createMessage".into(),
+            kind: ServerRequestKind::Sampling,
             params: Some(obj(json!({"maxTokens":5})))
         }
     );
@@ -1268,13 +1268,10 @@ fn end_to_end_handshake_call_progress_sampling() {
             message: None
         }
     );
-    let ClientEvent::ServerRequest {
-        id: sid, method, ..
-    } = &events[1]
-    else {
+    let ClientEvent::ServerRequest { id: sid, kind, .. } = &events[1] else {
         panic!("{events:?}")
     };
-    assert_eq!(method, "sampling/createMessage");
+    assert_eq!(kind.method(), "sampling/createMessage");
     c.respond(
         sid.clone(),
         Ok(json!({"role":"assistant","content":{"type":"text","text":"ok"}})),
