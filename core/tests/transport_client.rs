@@ -345,6 +345,28 @@ fn posts_run_in_parallel_up_to_the_bound_and_each_fails_alone() {
 }
 
 #[test]
+fn a_post_reply_closing_the_connection_is_not_reused() {
+    // `Connection` is a token list: `keep-alive, close` closes (the same rule as the server's).
+    for connection in ["close", "keep-alive, close", "Close"] {
+        let mut r = Run::ready("http://h/sse", ClientConfig::default());
+        let t = r.c.send(&ping(1)).unwrap();
+        let conns = open_posts(&r.events());
+        r.c.handle_connected(conns[0], r.now);
+        r.events();
+        while r.c.poll_transmit(conns[0]).is_some() {}
+        let evs = r.feed(
+            conns[0],
+            &format!("HTTP/1.1 202 Accepted\r\nconnection: {connection}\r\ncontent-length: 8\r\n\r\nAccepted"),
+        );
+        assert!(evs.contains(&ClientEvent::Sent(t)), "{evs:?}");
+        assert!(
+            evs.contains(&ClientEvent::Close(conns[0])),
+            "{connection}: {evs:?}"
+        );
+    }
+}
+
+#[test]
 fn a_404_ends_the_connection() {
     let mut r = Run::ready("http://h/sse", ClientConfig::default());
     let t = r.c.send(&ping(1)).unwrap();

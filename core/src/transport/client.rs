@@ -836,9 +836,7 @@ impl Client {
                 ResponseEvent::Head(head) => {
                     if let Some(inf) = p.current.as_mut() {
                         inf.status = Some(head.status);
-                        let conn_hdr = head.headers.get_str("connection").unwrap_or("");
-                        inf.close_after = conn_hdr.eq_ignore_ascii_case("close")
-                            || head.version == http::Version::Http10;
+                        inf.close_after = !head.keep_alive();
                     }
                 }
                 ResponseEvent::Body(chunk) => {

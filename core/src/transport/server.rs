@@ -681,7 +681,14 @@ impl Server {
                     }
                 }
                 Ok(Some(RequestEvent::Body(chunk))) => {
-                    if let Some(inf) = in_flight {
+                    // Only a message POST reads its body; a fixed reply discards it.
+                    if let Some(
+                        inf @ InFlight {
+                            kind: RequestKind::PostMessage { .. },
+                            ..
+                        },
+                    ) = in_flight
+                    {
                         inf.body.extend_from_slice(&chunk);
                     }
                 }
