@@ -19,7 +19,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_lite::AsyncWriteExt;
 use mcp_sse_glue::io::{ByteRead, ByteWrite, Connection};
 use mcp_sse_glue::{BoxFuture, Rt, Runtime};
@@ -90,14 +90,7 @@ impl ByteRead for TcpRead {
 impl ByteWrite for TcpWrite {
     fn write(&mut self, bufs: Vec<Bytes>) -> BoxFuture<'_, io::Result<()>> {
         Box::pin(async move {
-            if bufs.len() > 1 && bufs.iter().map(Bytes::len).sum::<usize>() <= 64 * 1024 {
-                let mut joined = BytesMut::with_capacity(bufs.iter().map(Bytes::len).sum());
-                for b in &bufs {
-                    joined.extend_from_slice(b);
-                }
-                return self.0.write_all(&joined).await;
-            }
-            for b in bufs {
+            for b in mcp_sse_glue::io::coalesce(bufs) {
                 self.0.write_all(&b).await?;
             }
             Ok(())

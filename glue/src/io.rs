@@ -21,6 +21,32 @@ pub trait ByteWrite: Send + 'static {
     fn close(&mut self) -> BoxFuture<'_, io::Result<()>>;
 }
 
+/// Buffers of one [`ByteWrite::write`] call totalling at most this many bytes are joined into one
+/// socket write (fewer system calls and packets); larger ones are written one by one, uncopied.
+pub const COALESCE_WRITES_UP_TO: usize = 64 * 1024;
+
+/// The buffers a socket writer should write for `bufs`: one joined buffer when there are several
+/// and together they are at most [`COALESCE_WRITES_UP_TO`] bytes, else `bufs` as they are.
+///
+/// ```
+/// use bytes::Bytes;
+/// use mcp_sse_glue::io::coalesce;
+///
+/// let out = coalesce(vec![Bytes::from_static(b"ab"), Bytes::from_static(b"cd")]);
+/// assert_eq!(out, vec![Bytes::from_static(b"abcd")]);
+/// ```
+pub fn coalesce(bufs: Vec<Bytes>) -> Vec<Bytes> {
+    let total: usize = bufs.iter().map(Bytes::len).sum();
+    if bufs.len() < 2 || total > COALESCE_WRITES_UP_TO {
+        return bufs;
+    }
+    let mut joined = bytes::BytesMut::with_capacity(total);
+    for b in &bufs {
+        joined.extend_from_slice(b);
+    }
+    vec![joined.freeze()]
+}
+
 /// A connection: its read half and its write half.
 pub type Connection = (Box<dyn ByteRead>, Box<dyn ByteWrite>);
 
