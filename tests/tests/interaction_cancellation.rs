@@ -22,6 +22,26 @@ struct Probes {
     dropped: Receiver<()>,
     /// `gate` may finish (one value per call).
     gate: Sender<()>,
+    /// A `gate` call was dropped before it finished (interrupted).
+    gate_interrupted: Receiver<()>,
+}
+
+/// Signals on drop unless [`Interrupted::finish`] ran first: tells an interrupted handler from
+/// one that returned.
+struct Interrupted(Option<Sender<()>>);
+
+impl Interrupted {
+    fn finish(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Interrupted {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.try_send(());
+        }
+    }
 }
 
 /// `block` waits forever (reports start and interruption); `gate` returns `"released"` once the
@@ -30,6 +50,7 @@ fn server() -> (McpServer, Probes) {
     let (started_tx, started) = async_channel::unbounded();
     let (dropped_tx, dropped) = async_channel::unbounded();
     let (gate, gate_rx) = async_channel::unbounded::<()>();
+    let (gate_interrupted_tx, gate_interrupted) = async_channel::unbounded();
     let server = ServerBuilder::new("cancel", "1")
         .tool(
             json!({"name": "block", "inputSchema": {"type": "object"}}),
@@ -47,10 +68,11 @@ fn server() -> (McpServer, Probes) {
             json!({"name": "gate", "inputSchema": {"type": "object"}}),
             move |_ctx, _args| {
                 let gate = gate_rx.clone();
+                let interrupted = Interrupted(Some(gate_interrupted_tx.clone()));
                 async move {
-                    gate.recv()
-                        .await
-                        .map_err(|_| ToolError::from("gate closed"))?;
+                    let opened = gate.recv().await;
+                    interrupted.finish();
+                    opened.map_err(|_| ToolError::from("gate closed"))?;
                     Ok(text("released"))
                 }
             },
@@ -70,6 +92,7 @@ fn server() -> (McpServer, Probes) {
             started,
             dropped,
             gate,
+            gate_interrupted,
         },
     )
 }
@@ -161,6 +184,10 @@ mcp_sse_tests::interaction_test!(cancel_for_unknown_id_is_ignored, |h| async mov
     let (r, ()) = futures_lite::future::zip(gated, cancel_others).await;
     assert_eq!(r, Ok(echo_result("released")));
     assert!(p.dropped.try_recv().is_err());
+    assert!(
+        p.gate_interrupted.try_recv().is_err(),
+        "a stray cancel interrupted the gated call"
+    );
     c.close().await;
 });
 
@@ -264,6 +291,10 @@ mcp_sse_tests::interaction_test!(
         assert!(
             p.dropped.try_recv().is_err(),
             "only the abandoned handler was interrupted"
+        );
+        assert!(
+            p.gate_interrupted.try_recv().is_err(),
+            "the other call's handler was interrupted"
         );
         c.close().await;
     }
