@@ -27,9 +27,10 @@ fn blocking_server(
     let (s2, d2) = (started.clone(), dropped.clone());
     ServerBuilder::new("b", "1")
         .tool(json!({"name": "block", "inputSchema": {"type": "object"}}), move |_ctx, _args| {
-            let (started, dropped) = (started.clone(), dropped.clone());
+            // The guard exists before the first poll: a handler dropped unpolled still signals.
+            let (started, guard) = (started.clone(), DropSignal(dropped.clone()));
             async move {
-                let _guard = DropSignal(dropped);
+                let _guard = guard;
                 let _ = started.send(()).await;
                 futures_lite::future::pending::<()>().await;
                 Ok(text("unreachable"))
@@ -39,9 +40,9 @@ fn blocking_server(
             Ok(text(args["text"].as_str().unwrap_or_default().to_string()))
         })
         .prompt(json!({"name": "block"}), move |_ctx, _args| {
-            let (started, dropped) = (s2.clone(), d2.clone());
+            let (started, guard) = (s2.clone(), DropSignal(d2.clone()));
             async move {
-                let _guard = DropSignal(dropped);
+                let _guard = guard;
                 let _ = started.send(()).await;
                 futures_lite::future::pending::<()>().await;
                 Ok(json!({"messages": []}))
@@ -160,9 +161,9 @@ interaction_test!(
         let (started_tx, started_rx) = async_channel::unbounded();
         let (dropped_tx, dropped_rx) = async_channel::unbounded();
         let cb = callback(move |_params| {
-            let (started, dropped) = (started_tx.clone(), dropped_tx.clone());
+            let (started, guard) = (started_tx.clone(), DropSignal(dropped_tx.clone()));
             async move {
-                let _guard = DropSignal(dropped);
+                let _guard = guard;
                 let _ = started.send(()).await;
                 futures_lite::future::pending::<()>().await;
                 Ok(json!({}))
