@@ -36,12 +36,18 @@ fn hex_val(b: u8) -> Option<u8> {
 /// Decodes `+` as space and `%xx` escapes; invalid escapes stay as written, invalid UTF-8 is
 /// replaced (like Python's `unquote_plus`).
 pub fn form_decode(s: &str) -> String {
+    percent_decode(s, true)
+}
+
+/// Decodes `%xx` escapes (and `+` as space when `plus_is_space`); invalid escapes stay as
+/// written, invalid UTF-8 is replaced.
+pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'+' => out.push(b' '),
+            b'+' if plus_is_space => out.push(b' '),
             b'%' if i + 2 < bytes.len() => match (hex_val(bytes[i + 1]), hex_val(bytes[i + 2])) {
                 (Some(h), Some(l)) => {
                     out.push(h << 4 | l);
