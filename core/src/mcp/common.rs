@@ -286,6 +286,17 @@ impl LoggingLevel {
             Self::Emergency => "emergency",
         }
     }
+
+    /// Parses a wire name (exact, lower case).
+    ///
+    /// ```
+    /// use mcp_sse_core::mcp::LoggingLevel;
+    /// assert!(LoggingLevel::parse("warning").unwrap() > LoggingLevel::Info);
+    /// assert_eq!(LoggingLevel::parse("verbose"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<LoggingLevel> {
+        Self::ALL.into_iter().find(|l| l.as_str() == name)
+    }
 }
 
 /// An optionally sized icon a client can display.

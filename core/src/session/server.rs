@@ -147,65 +147,8 @@ impl Default for ServerConfig {
     }
 }
 
-/// RFC 5424 log levels, least to most severe.
-///
-/// ```
-/// use mcp_sse_core::session::LogLevel;
-/// assert!(LogLevel::parse("warning").unwrap() > LogLevel::Info);
-/// assert_eq!(LogLevel::parse("verbose"), None);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum LogLevel {
-    /// `debug`
-    Debug,
-    /// `info`
-    Info,
-    /// `notice`
-    Notice,
-    /// `warning`
-    Warning,
-    /// `error`
-    Error,
-    /// `critical`
-    Critical,
-    /// `alert`
-    Alert,
-    /// `emergency`
-    Emergency,
-}
-
-impl LogLevel {
-    /// All levels, least severe first.
-    pub const ALL: [LogLevel; 8] = [
-        LogLevel::Debug,
-        LogLevel::Info,
-        LogLevel::Notice,
-        LogLevel::Warning,
-        LogLevel::Error,
-        LogLevel::Critical,
-        LogLevel::Alert,
-        LogLevel::Emergency,
-    ];
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Debug => "debug",
-            LogLevel::Info => "info",
-            LogLevel::Notice => "notice",
-            LogLevel::Warning => "warning",
-            LogLevel::Error => "error",
-            LogLevel::Critical => "critical",
-            LogLevel::Alert => "alert",
-            LogLevel::Emergency => "emergency",
-        }
-    }
-
-    /// Parses a wire name (exact, lower case).
-    pub fn parse(name: &str) -> Option<LogLevel> {
-        LogLevel::ALL.into_iter().find(|l| l.as_str() == name)
-    }
-}
+/// RFC 5424 log levels, least to most severe: the MCP type, under the session's name.
+pub use crate::mcp::LoggingLevel as LogLevel;
 
 /// Something the server application must act on.
 #[derive(Clone, Debug, PartialEq)]
