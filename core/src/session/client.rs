@@ -25,12 +25,9 @@ use crate::jsonrpc::{
     ErrorObject, ErrorResponse, Message, Notification, Request, RequestId, Response,
 };
 
-/// Protocol versions the client accepts from the server.
-pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 4] =
-    ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
-
-/// The version the client offers by default (as the reference client does).
-pub const LATEST_PROTOCOL_VERSION: &str = "2025-11-25";
+/// The protocol versions the client accepts from the server, and the one it offers by default
+/// (as the reference client does): the `mcp` module's, defined once.
+pub use crate::mcp::{LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS};
 
 /// Client session configuration.
 ///
