@@ -586,3 +586,41 @@ fn malformed_heads_get_their_status_and_a_close() {
     // The live session is unaffected.
     assert_eq!(f.server.session_count(), 1);
 }
+
+#[test]
+fn pipelined_requests_whose_answers_are_not_read_are_not_queued_without_end() {
+    let bound = 1024;
+    let mut f = fixture(ServerConfig {
+        max_session_queue_bytes: bound,
+        ..ServerConfig::default()
+    });
+    let conn = f.server.open_connection(f.now);
+    let one = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    f.server
+        .handle_bytes(conn, Bytes::from(one.repeat(100)), f.now);
+    // Answers stop being produced past the bound; the rest of the input waits.
+    let queued = f.server.queued_bytes(conn);
+    assert!(
+        queued > bound && queued < 2 * bound,
+        "{queued} bytes queued"
+    );
+    assert!(!f.server.wants_read(conn));
+    // Taking the answers resumes the requests: all 100 are answered, in order.
+    let text = drain(&mut f.server, conn);
+    assert_eq!(text.matches("HTTP/1.1 404 ").count(), 100, "{text}");
+    assert!(f.server.wants_read(conn));
+    // A driver that keeps feeding a backed-up connection past one request's worth of input
+    // gets it closed instead of buffered.
+    let conn = f.server.open_connection(f.now);
+    f.server
+        .handle_bytes(conn, Bytes::from(one.repeat(100)), f.now);
+    assert!(!f.server.wants_read(conn));
+    let limits = ServerConfig::default().http_limits;
+    let flood = Bytes::from(vec![
+        b'x';
+        limits.max_head_bytes + limits.max_body_bytes + 1
+    ]);
+    f.server.handle_bytes(conn, flood, f.now);
+    drain(&mut f.server, conn);
+    assert!(f.server.wants_close(conn));
+}

@@ -26,6 +26,9 @@ pub const SESSION_OUTBOUND_MESSAGES: usize = 16;
 
 struct ConnSignal {
     wake: Event,
+    /// Notified when the writer has taken output (the reader may resume, see
+    /// `transport::Server::wants_read`) or the connection closed.
+    drained: Event,
 }
 
 struct State {
@@ -159,7 +162,10 @@ impl SseServer {
     pub async fn serve_connection(self: &Arc<Self>, conn: Connection) {
         let (mut reader, writer) = conn;
         self.ensure_timer();
-        let signal = Arc::new(ConnSignal { wake: Event::new() });
+        let signal = Arc::new(ConnSignal {
+            wake: Event::new(),
+            drained: Event::new(),
+        });
         let id = {
             let mut st = self.lock();
             let id = st.machine.open_connection(Instant::now());
@@ -167,10 +173,23 @@ impl SseServer {
             id
         };
         let this = self.clone();
+        let wsignal = signal.clone();
         self.rt.spawn(Box::pin(async move {
-            this.write_loop(id, signal, writer).await
+            this.write_loop(id, wsignal, writer).await
         }));
         loop {
+            // Backpressure: while the peer does not read its answers, do not read its requests.
+            loop {
+                let listener = signal.drained.listen();
+                let (readable, open) = {
+                    let st = self.lock();
+                    (st.machine.wants_read(id), st.conns.contains_key(&id))
+                };
+                if readable || !open {
+                    break;
+                }
+                listener.await;
+            }
             match reader.read().await {
                 Ok(Some(bytes)) => {
                     let events = {
@@ -209,6 +228,7 @@ impl SseServer {
             st.machine.handle_close(id);
             if let Some(sig) = st.conns.remove(&id) {
                 sig.wake.notify(usize::MAX);
+                sig.drained.notify(usize::MAX);
             }
             drain(&mut st)
         };
@@ -236,9 +256,12 @@ impl SseServer {
                 self.dispatch(events);
                 (bufs, close, gone)
             };
-            if !bufs.is_empty() && writer.write(bufs).await.is_err() {
-                self.close_conn(id);
-                return;
+            if !bufs.is_empty() {
+                if writer.write(bufs).await.is_err() {
+                    self.close_conn(id);
+                    return;
+                }
+                signal.drained.notify(usize::MAX);
             }
             if close || gone {
                 let _ = writer.close().await;

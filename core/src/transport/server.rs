@@ -58,7 +58,10 @@ pub struct ServerConfig {
     pub security: SecuritySettings,
     /// HTTP framing limits (head size, header count, body size).
     pub http_limits: http::Limits,
-    /// Bound on one session's queued outbound bytes (see [`SendError::QueueFull`]).
+    /// Bound on one session's queued outbound bytes (see [`SendError::QueueFull`]). It also
+    /// bounds the replies queued on a request connection: past it the server stops reading
+    /// that connection's pipelined requests until the peer takes its answers
+    /// ([`Server::wants_read`]).
     pub max_session_queue_bytes: usize,
     /// Time allowed for a request head to arrive completely once started.
     pub head_read_timeout: Duration,
@@ -251,6 +254,8 @@ pub struct Server {
     events: VecDeque<ServerEvent>,
     shutting_down: bool,
     wall_clock: Option<SystemTime>,
+    /// The latest `now` passed in (to resume a connection from `poll_transmit`, which has none).
+    latest_now: Option<Instant>,
     /// The decoded path of the SSE route and of the message mount (prefix included).
     sse_route: String,
     message_route: String,
@@ -294,6 +299,7 @@ impl Server {
             events: VecDeque::new(),
             shutting_down: false,
             wall_clock: None,
+            latest_now: None,
             sse_route,
             message_route,
             endpoint_base,
@@ -322,6 +328,7 @@ impl Server {
 
     /// Registers a newly accepted connection.
     pub fn open_connection(&mut self, now: Instant) -> ConnectionId {
+        self.latest_now = Some(now);
         let id = ConnectionId(self.next_connection);
         self.next_connection += 1;
         let mut conn = Connection {
@@ -341,12 +348,22 @@ impl Server {
 
     /// Feeds bytes read from `connection`.
     pub fn handle_bytes(&mut self, connection: ConnectionId, data: Bytes, now: Instant) {
+        let unread_bound = self.unread_input_bound();
         let Some(conn) = self.connections.get_mut(&connection) else {
             return;
         };
+        self.latest_now = Some(now);
         match conn.state {
             ConnState::Requests { .. } => {
                 conn.decoder.handle_bytes(data);
+                if conn.out_bytes > self.config.max_session_queue_bytes
+                    && conn.decoder.buffered_bytes() > unread_bound
+                {
+                    // The driver kept reading although `wants_read` said no: a peer that
+                    // sends without reading is cut off rather than buffered without end.
+                    conn.state = ConnState::Closing;
+                    return;
+                }
                 self.process(connection, now);
             }
             // A client writing on its SSE GET connection, or after we decided to close, is
@@ -391,7 +408,20 @@ impl Server {
         let conn = self.connections.get_mut(&connection)?;
         match conn.out.pop_front() {
             Some(b) => {
+                let was_backed_up = conn.out_bytes > self.config.max_session_queue_bytes;
                 conn.out_bytes -= b.len();
+                if was_backed_up
+                    && conn.out_bytes <= self.config.max_session_queue_bytes
+                    && matches!(conn.state, ConnState::Requests { .. })
+                {
+                    if let Some(now) = self.latest_now {
+                        self.process(connection, now);
+                    }
+                    return Some(b);
+                }
+                let Some(conn) = self.connections.get_mut(&connection) else {
+                    return Some(b);
+                };
                 if let ConnState::Stream { session, .. } = conn.state {
                     if let Some(entry) = self.sessions.get_mut(&session) {
                         if entry.blocked
@@ -414,6 +444,24 @@ impl Server {
     /// Bytes queued on `connection` and not yet taken.
     pub fn queued_bytes(&self, connection: ConnectionId) -> usize {
         self.connections.get(&connection).map_or(0, |c| c.out_bytes)
+    }
+
+    /// Whether the driver should read more from `connection`. `false` while the replies queued
+    /// on a request connection exceed [`ServerConfig::max_session_queue_bytes`] (a peer that
+    /// pipelines requests without reading the answers); reading may resume once
+    /// [`Server::poll_transmit`] has drained them. Bytes handed in anyway are kept up to one
+    /// request's worth (head and body limits), then the connection is closed.
+    pub fn wants_read(&self, connection: ConnectionId) -> bool {
+        self.connections.get(&connection).is_some_and(|c| {
+            !matches!(c.state, ConnState::Requests { .. })
+                || c.out_bytes <= self.config.max_session_queue_bytes
+        })
+    }
+
+    /// Unread input a request connection may hold while its replies are backed up.
+    fn unread_input_bound(&self) -> usize {
+        let l = &self.config.http_limits;
+        l.max_head_bytes.saturating_add(l.max_body_bytes)
     }
 
     /// Whether the driver should close `connection` now: everything queued was taken and the
@@ -516,6 +564,7 @@ impl Server {
     /// to format the ping comments (`: ping - <UTC time>`).
     pub fn handle_timeout(&mut self, now: Instant, wall_clock: SystemTime) {
         self.wall_clock = Some(wall_clock);
+        self.latest_now = Some(now);
         let due: Vec<ConnectionId> = self
             .connections
             .iter()
@@ -604,10 +653,16 @@ impl Server {
     }
 
     fn process(&mut self, id: ConnectionId, now: Instant) {
+        let reply_bound = self.config.max_session_queue_bytes;
         loop {
             let Some(conn) = self.connections.get_mut(&id) else {
                 return;
             };
+            if conn.out_bytes > reply_bound {
+                // Backpressure: the peer is not reading its answers; the next request waits
+                // (resumed from `poll_transmit`).
+                return;
+            }
             let ConnState::Requests { in_flight } = &mut conn.state else {
                 return;
             };
