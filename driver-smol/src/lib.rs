@@ -66,14 +66,22 @@ pub fn runtime() -> Rt {
     Arc::new(SmolRuntime)
 }
 
-struct TcpRead(Arc<Async<std::net::TcpStream>>);
+struct TcpRead {
+    stream: Arc<Async<std::net::TcpStream>>,
+    /// The last read did not fill the scratch buffer, so it drained the socket: wait for
+    /// readiness before reading again instead of a `recv` that fails with EAGAIN first.
+    drained: bool,
+}
 struct TcpWrite(smol::net::TcpStream);
 
 impl ByteRead for TcpRead {
     fn read(&mut self) -> BoxFuture<'_, io::Result<Option<Bytes>>> {
         Box::pin(async move {
+            if self.drained {
+                self.stream.readable().await?;
+            }
             let got = self
-                .0
+                .stream
                 .read_with(|s| {
                     SCRATCH.with(|scratch| {
                         let mut scratch = scratch.borrow_mut();
@@ -82,6 +90,7 @@ impl ByteRead for TcpRead {
                     })
                 })
                 .await?;
+            self.drained = got.len() < READ_CHUNK;
             Ok((!got.is_empty()).then_some(got))
         })
     }
@@ -108,7 +117,13 @@ impl ByteWrite for TcpWrite {
 fn tcp_connection(stream: smol::net::TcpStream) -> Connection {
     let _ = stream.set_nodelay(true);
     let write = TcpWrite(stream.clone());
-    (Box::new(TcpRead(stream.into())), Box::new(write))
+    (
+        Box::new(TcpRead {
+            stream: stream.into(),
+            drained: false,
+        }),
+        Box::new(write),
+    )
 }
 
 mcp_sse_glue::driver_api!(
@@ -116,3 +131,63 @@ mcp_sse_glue::driver_api!(
     listener = smol::net::TcpListener,
     accept_stream = tcp_connection,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Reads until `want` bytes arrived (bounded by a timeout: a lost readiness would hang).
+    async fn read_all(r: &mut TcpRead, want: usize) -> Vec<u8> {
+        let mut got = Vec::new();
+        while got.len() < want {
+            let chunk = futures_lite::future::or(async { Some(r.read().await) }, async {
+                async_io::Timer::after(Duration::from_secs(10)).await;
+                None
+            })
+            .await
+            .expect("a read hung: readiness was lost")
+            .expect("read")
+            .expect("early EOF");
+            got.extend_from_slice(&chunk);
+        }
+        got
+    }
+
+    #[test]
+    fn reads_survive_short_full_and_exact_chunk_sized_writes() {
+        smol::block_on(async {
+            let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            let mut client = smol::net::TcpStream::connect(addr).await.unwrap();
+            let (server, _) = l.accept().await.unwrap();
+            let mut r = TcpRead {
+                stream: server.into(),
+                drained: false,
+            };
+            // Sizes around the read chunk: a read that fills the buffer exactly must not be
+            // taken for a drained socket, and a short read must not lose what follows.
+            for size in [
+                1,
+                17,
+                READ_CHUNK - 1,
+                READ_CHUNK,
+                READ_CHUNK + 1,
+                3 * READ_CHUNK,
+            ] {
+                let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+                client.write_all(&data).await.unwrap();
+                assert_eq!(read_all(&mut r, size).await, data, "size {size}");
+            }
+            // Data that arrives while no read is pending is still seen.
+            client.write_all(b"late").await.unwrap();
+            async_io::Timer::after(Duration::from_millis(20)).await;
+            assert_eq!(read_all(&mut r, 4).await, b"late");
+            drop(client);
+            assert!(
+                r.read().await.unwrap().is_none(),
+                "EOF after the writer closed"
+            );
+        });
+    }
+}

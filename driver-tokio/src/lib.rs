@@ -22,7 +22,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use mcp_sse_glue::io::{ByteRead, ByteWrite, Connection};
 use mcp_sse_glue::{BoxFuture, Rt, Runtime};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWriteExt, Interest};
 
 pub use mcp_sse_glue::{
     CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer,
@@ -75,14 +75,30 @@ impl ByteRead for TcpRead {
             loop {
                 self.0.readable().await?;
                 let mut buf = BytesMut::with_capacity(READ_CHUNK);
-                match self.0.try_read_buf(&mut buf) {
-                    Ok(0) => return Ok(None),
-                    Ok(n) if n <= COPY_READS_UP_TO => {
+                // A read that does not fill the buffer has drained the socket (epoll is
+                // edge-triggered): the closure then reports `WouldBlock` so that tokio clears the
+                // readiness, as its own `poll_read` does, and the next `readable()` waits for
+                // new data instead of costing a `recv` that fails with EAGAIN.
+                let room = buf.capacity();
+                let mut got = None;
+                let res = self.0.as_ref().try_io(Interest::READABLE, || {
+                    let n = self.0.try_read_buf(&mut buf)?;
+                    got = Some(n);
+                    if n == 0 || n == room {
+                        Ok(())
+                    } else {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                });
+                match (got, res) {
+                    (Some(0), _) => return Ok(None),
+                    (Some(n), _) if n <= COPY_READS_UP_TO => {
                         return Ok(Some(Bytes::copy_from_slice(&buf[..n])))
                     }
-                    Ok(_) => return Ok(Some(buf.freeze())),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    Err(e) => return Err(e),
+                    (Some(_), _) => return Ok(Some(buf.freeze())),
+                    (None, Err(e)) if e.kind() != io::ErrorKind::WouldBlock => return Err(e),
+                    // Not readable after all: wait again.
+                    (None, _) => continue,
                 }
             }
         })
@@ -118,3 +134,57 @@ mcp_sse_glue::driver_api!(
     listener = tokio::net::TcpListener,
     accept_stream = tcp_connection,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Reads until `want` bytes arrived (bounded by a timeout: a lost readiness would hang).
+    async fn read_all(r: &mut TcpRead, want: usize) -> Vec<u8> {
+        let mut got = Vec::new();
+        while got.len() < want {
+            let chunk = tokio::time::timeout(Duration::from_secs(10), r.read())
+                .await
+                .expect("a read hung: readiness was lost")
+                .expect("read")
+                .expect("early EOF");
+            got.extend_from_slice(&chunk);
+        }
+        got
+    }
+
+    #[tokio::test]
+    async fn reads_survive_short_full_and_exact_chunk_sized_writes() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (server, _) = l.accept().await.unwrap();
+        let (server_read, _server_write) = server.into_split();
+        let mut r = TcpRead(server_read);
+        let (_cr, mut cw) = client.into_split();
+        // Sizes around the read chunk: a read that fills the buffer exactly must not be taken
+        // for a drained socket, and a short read must not lose the data that follows.
+        for size in [
+            1,
+            17,
+            READ_CHUNK - 1,
+            READ_CHUNK,
+            READ_CHUNK + 1,
+            3 * READ_CHUNK,
+        ] {
+            let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            cw.write_all(&data).await.unwrap();
+            assert_eq!(read_all(&mut r, size).await, data, "size {size}");
+        }
+        // Data that arrives while no read is pending is still seen.
+        cw.write_all(b"late").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(read_all(&mut r, 4).await, b"late");
+        drop(cw);
+        assert!(
+            r.read().await.unwrap().is_none(),
+            "EOF after the writer closed"
+        );
+    }
+}
