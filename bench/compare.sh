@@ -58,11 +58,15 @@ start() {
 
 base=$((20000 + RANDOM % 20000))
 P_SMOL=$base P_TOKIO=$((base + 1)) P_PY=$((base + 2)) P_RMCP=$((base + 3))
-echo "== servers on 127.0.0.1:$base..$((base + 3))" >&2
+P_TOKIO_CT=$((base + 4)) P_RMCP_CT=$((base + 5))
+echo "== servers on 127.0.0.1:$base..$((base + 5))" >&2
 start ours-smol "$P_SMOL" "$LOADGEN" --serve "127.0.0.1:$P_SMOL" --exec smol --max-secs "$SERVER_SECS"
 start ours-tokio "$P_TOKIO" "$LOADGEN" --serve "127.0.0.1:$P_TOKIO" --exec tokio --max-secs "$SERVER_SECS"
 start python "$P_PY" "$PY" bench/python/echo_server.py "$P_PY" "$SERVER_SECS"
 start rmcp "$P_RMCP" "$RMCP" serve "127.0.0.1:$P_RMCP" "$SERVER_SECS"
+# Like for like on one thread: tokio's current-thread runtime on both sides, for both.
+start ours-tokio-ct "$P_TOKIO_CT" "$LOADGEN" --serve "127.0.0.1:$P_TOKIO_CT" --exec tokio-ct --max-secs "$SERVER_SECS"
+start rmcp-ct "$P_RMCP_CT" env RMCP_CURRENT_THREAD=1 "$RMCP" serve "127.0.0.1:$P_RMCP_CT" "$SERVER_SECS"
 
 # run LABEL WORKLOAD CMD...: runs one client REPEAT times, tags each JSON line.
 run() {
@@ -86,6 +90,12 @@ for ex in smol tokio; do
   run "mcp-sse/$ex" echo1MiB "$LOADGEN" --exec "$ex" --url "$url" --calls "$BIG_CALLS" --warmup 3 --size "$BIG_SIZE"
   run "mcp-sse/$ex" connect "$LOADGEN" --exec "$ex" --url "$url" --mode connect --calls "$CONNECTS" --warmup 10
 done
+url=http://127.0.0.1:$P_TOKIO_CT/sse
+run "mcp-sse/tokio-ct" seq "$LOADGEN" --exec tokio-ct --url "$url" --calls "$CALLS" --in-flight 1
+run "mcp-sse/tokio-ct" inflight8 "$LOADGEN" --exec tokio-ct --url "$url" --calls "$CALLS" --in-flight 8
+url=http://127.0.0.1:$P_RMCP_CT/sse
+run rmcp-0.10-ct seq env RMCP_CURRENT_THREAD=1 "$RMCP" client "$url" echo "$CALLS" 1 4 200
+run rmcp-0.10-ct inflight8 env RMCP_CURRENT_THREAD=1 "$RMCP" client "$url" echo "$CALLS" 8 4 200
 # rmcp 0.10.
 url=http://127.0.0.1:$P_RMCP/sse
 run rmcp-0.10 seq "$RMCP" client "$url" echo "$CALLS" 1 4 200
@@ -124,22 +134,24 @@ def load(label, wl):
     rs = by.get((label, wl))
     return statistics.median(x["load1"] for x in rs) if rs else None
 print("\nTCP 127.0.0.1, medians of %d runs (load = 1-min load average, 2 cores)" % max(len(v) for v in by.values()))
-print("%-14s %-17s %10s %9s %9s %9s %6s" % ("impl", "workload", "calls/s", "p50 ms", "p99 ms", "cpu s", "load"))
-labels = ["mcp-sse/smol", "mcp-sse/tokio", "rmcp-0.10", "python-2.3.0"]
+print("%-17s %-17s %10s %9s %9s %9s %6s" % ("impl", "workload", "calls/s", "p50 ms", "p99 ms", "cpu s", "load"))
+labels = ["mcp-sse/smol", "mcp-sse/tokio", "mcp-sse/tokio-ct", "rmcp-0.10", "rmcp-0.10-ct", "python-2.3.0"]
 wls = ["seq", "inflight8", "echo1MiB", "connect", "inproc-seq", "inproc-inflight8", "inproc-inflight64", "inproc-echo1MiB", "inproc-connect"]
 for wl in wls:
     for lb in labels:
         if (lb, wl) in by:
             cpu = med(lb, wl, "cpu_s") if all("cpu_s" in x["r"] for x in by[(lb, wl)]) else None
-            print("%-14s %-17s %10.1f %9.3f %9.3f %9s %6.2f" % (lb, wl, med(lb, wl, "calls_per_s"), med(lb, wl, "p50_ms"), med(lb, wl, "p99_ms"), "%.3f" % cpu if cpu is not None else "-", load(lb, wl)))
+            print("%-17s %-17s %10.1f %9.3f %9.3f %9s %6.2f" % (lb, wl, med(lb, wl, "calls_per_s"), med(lb, wl, "p50_ms"), med(lb, wl, "p99_ms"), "%.3f" % cpu if cpu is not None else "-", load(lb, wl)))
 print("\nratios (calls/s for seq/inflight8; time for echo1MiB/connect; >1 = mcp-sse faster)")
-for lb in labels[:2]:
-    for peer in labels[2:]:
-        cells = []
-        for wl in ["seq", "inflight8", "echo1MiB", "connect"]:
-            a, b = med(lb, wl, "calls_per_s"), med(peer, wl, "calls_per_s")
-            if wl in ("echo1MiB", "connect"):
-                a, b = med(peer, wl, "p50_ms"), med(lb, wl, "p50_ms")
-            cells.append("%s %.2fx" % (wl, a / b) if a and b else "%s n/a" % wl)
-        print("%-14s vs %-13s %s" % (lb, peer, "  ".join(cells)))
+# tokio and smol: against rmcp's default (multi-thread, 2 workers); tokio-ct: like for like.
+pairs = [(a, b) for a in labels[:2] for b in ("rmcp-0.10", "python-2.3.0")]
+pairs.append(("mcp-sse/tokio-ct", "rmcp-0.10-ct"))
+for lb, peer in pairs:
+    cells = []
+    for wl in ["seq", "inflight8", "echo1MiB", "connect"]:
+        a, b = med(lb, wl, "calls_per_s"), med(peer, wl, "calls_per_s")
+        if wl in ("echo1MiB", "connect"):
+            a, b = med(peer, wl, "p50_ms"), med(lb, wl, "p50_ms")
+        cells.append("%s %.2fx" % (wl, a / b) if a and b else "%s n/a" % wl)
+    print("%-17s vs %-13s %s" % (lb, peer, "  ".join(cells)))
 PY

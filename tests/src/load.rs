@@ -65,6 +65,8 @@ pub enum Executor {
     Smol,
     /// tokio, multi-thread with 2 workers (as the interaction harness).
     Tokio(tokio::runtime::Runtime),
+    /// tokio's current-thread runtime: every task, timer and socket on the caller's thread.
+    TokioCurrentThread(tokio::runtime::Runtime),
 }
 
 impl Executor {
@@ -82,11 +84,21 @@ impl Executor {
         }
     }
 
+    /// tokio's current-thread runtime.
+    pub fn tokio_current_thread() -> Executor {
+        Executor::TokioCurrentThread(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime"),
+        )
+    }
+
     /// Which kind this is.
     pub fn exec(&self) -> Exec {
         match self {
             Executor::Smol => Exec::Smol,
-            Executor::Tokio(_) => Exec::Tokio,
+            Executor::Tokio(_) | Executor::TokioCurrentThread(_) => Exec::Tokio,
         }
     }
 
@@ -94,7 +106,7 @@ impl Executor {
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
         match self {
             Executor::Smol => smol::block_on(fut),
-            Executor::Tokio(rt) => rt.block_on(fut),
+            Executor::Tokio(rt) | Executor::TokioCurrentThread(rt) => rt.block_on(fut),
         }
     }
 }

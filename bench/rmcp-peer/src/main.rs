@@ -35,7 +35,9 @@ impl ServerHandler for Echo {
         _c: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let schema = json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]});
-        let Value::Object(schema) = schema else { unreachable!() };
+        let Value::Object(schema) = schema else {
+            unreachable!()
+        };
         Ok(ListToolsResult {
             tools: vec![Tool::new("echo", "Echo the given text back.", schema)],
             next_cursor: None,
@@ -66,7 +68,9 @@ fn params(size: usize) -> CallToolRequestParam {
 type Client = rmcp::service::RunningService<rmcp::RoleClient, ()>;
 
 async fn connect(url: &str) -> Client {
-    let t = SseClientTransport::start(url.to_string()).await.expect("sse connect");
+    let t = SseClientTransport::start(url.to_string())
+        .await
+        .expect("sse connect");
     ().serve(t).await.expect("initialize")
 }
 
@@ -81,7 +85,11 @@ async fn echo(client: &Client, calls: u64, in_flight: u64, size: usize) -> Vec<D
             for _ in 0..share {
                 let t = Instant::now();
                 let r = peer.call_tool(p.clone()).await.expect("call_tool");
-                let n = r.content.first().and_then(|c| c.as_text()).map(|t| t.text.len());
+                let n = r
+                    .content
+                    .first()
+                    .and_then(|c| c.as_text())
+                    .map(|t| t.text.len());
                 assert_eq!(n, Some(size), "echo returned other text");
                 lat.push(t.elapsed());
             }
@@ -97,11 +105,20 @@ async fn echo(client: &Client, calls: u64, in_flight: u64, size: usize) -> Vec<D
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio");
+    // RMCP_CURRENT_THREAD=1: tokio's current-thread runtime (compared with `loadgen --exec
+    // tokio-ct`); otherwise multi-thread with 2 workers (compared with `--exec tokio`).
+    let rt = if std::env::var_os("RMCP_CURRENT_THREAD").is_some() {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio")
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio")
+    };
     match args.get(1).map(String::as_str) {
         Some("serve") => rt.block_on(async {
             let addr: std::net::SocketAddr = args[2].parse().expect("addr");
@@ -145,7 +162,8 @@ fn main() {
             lat.sort_unstable();
             let pick = |q: usize| lat[(lat.len() * q / 100).min(lat.len() - 1)].as_secs_f64() * 1e3;
             println!(
-                "{{\"impl\":\"rmcp-0.10\",\"exec\":\"tokio\",\"transport\":\"tcp\",\"mode\":\"{mode}\",\"in_flight\":{in_flight},\"size\":{size},\"calls\":{},\"secs\":{:.4},\"calls_per_s\":{:.1},\"p50_ms\":{:.4},\"p99_ms\":{:.4}}}",
+                "{{\"impl\":\"rmcp-0.10\",\"exec\":\"{}\",\"transport\":\"tcp\",\"mode\":\"{mode}\",\"in_flight\":{in_flight},\"size\":{size},\"calls\":{},\"secs\":{:.4},\"calls_per_s\":{:.1},\"p50_ms\":{:.4},\"p99_ms\":{:.4}}}",
+                if std::env::var_os("RMCP_CURRENT_THREAD").is_some() { "tokio-ct" } else { "tokio" },
                 lat.len(),
                 secs.as_secs_f64(),
                 lat.len() as f64 / secs.as_secs_f64(),

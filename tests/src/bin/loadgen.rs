@@ -2,12 +2,13 @@
 //! prints calls/s, p50 and p99 as one JSON line. Used by `bench/compare.sh`.
 //!
 //! ```text
-//! loadgen [--exec smol|tokio] [--transport memory|inproc|tcp] [--url http://127.0.0.1:P/sse]
+//! loadgen [--exec smol|tokio|tokio-ct] [--transport memory|inproc|tcp] [--url http://127.0.0.1:P/sse]
 //!         [--mode echo|connect] [--calls N] [--in-flight K] [--size BYTES] [--warmup N]
-//! loadgen --serve 127.0.0.1:PORT [--exec smol|tokio] [--max-secs S]
+//! loadgen --serve 127.0.0.1:PORT [--exec smol|tokio|tokio-ct] [--max-secs S]
 //! ```
 //! `--serve` runs only the echo server (limits raised for 16 MiB echoes) and exits by itself
-//! after `--max-secs` (default 600).
+//! after `--max-secs` (default 600). `tokio` is the multi-thread runtime with 2 workers,
+//! `tokio-ct` the current-thread runtime.
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,7 @@ const MAX_CALLS: u64 = 1_000_000;
 
 struct Args {
     exec: Exec,
+    current_thread: bool,
     transport: Transport,
     url: Option<String>,
     serve: Option<String>,
@@ -33,6 +35,7 @@ struct Args {
 fn parse() -> Result<Args, String> {
     let mut a = Args {
         exec: Exec::Smol,
+        current_thread: false,
         transport: Transport::SseInProcess,
         url: None,
         serve: None,
@@ -52,6 +55,10 @@ fn parse() -> Result<Args, String> {
                 a.exec = match val()?.as_str() {
                     "smol" => Exec::Smol,
                     "tokio" => Exec::Tokio,
+                    "tokio-ct" => {
+                        a.current_thread = true;
+                        Exec::Tokio
+                    }
                     o => return Err(format!("unknown executor {o}")),
                 }
             }
@@ -96,10 +103,11 @@ fn name(t: Transport) -> &'static str {
     }
 }
 
-fn exec_name(e: Exec) -> &'static str {
-    match e {
-        Exec::Smol => "smol",
-        Exec::Tokio => "tokio",
+fn exec_name(a: &Args) -> &'static str {
+    match (a.exec, a.current_thread) {
+        (Exec::Smol, _) => "smol",
+        (Exec::Tokio, false) => "tokio",
+        (Exec::Tokio, true) => "tokio-ct",
     }
 }
 
@@ -111,7 +119,11 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let ex = Executor::new(a.exec);
+    let ex = if a.current_thread {
+        Executor::tokio_current_thread()
+    } else {
+        Executor::new(a.exec)
+    };
     if let Some(addr) = &a.serve {
         ex.block_on(async {
             let (url, stop) = load::serve_tcp(a.exec, addr).await;
@@ -149,7 +161,7 @@ fn main() {
     });
     println!(
         "{{\"impl\":\"mcp-sse\",\"exec\":\"{}\",\"transport\":\"{}\",\"mode\":\"{}\",\"in_flight\":{},\"size\":{},\"calls\":{},\"secs\":{:.4},\"calls_per_s\":{:.1},\"p50_ms\":{:.4},\"p99_ms\":{:.4},\"cpu_s\":{:.3}}}",
-        exec_name(a.exec),
+        exec_name(&a),
         name(a.transport),
         a.mode,
         a.in_flight,
