@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod decimal;
 pub mod http;
 pub mod jsonrpc;
 pub mod mcp;

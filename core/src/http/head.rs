@@ -175,18 +175,8 @@ fn keep_alive(version: Version, headers: &Headers) -> bool {
 }
 
 fn put_decimal(out: &mut BytesMut, value: u16) {
-    let mut digits = [0u8; 5];
-    let mut n = value;
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.put_slice(&digits[i..]);
+    let mut digits = [0u8; crate::decimal::U64_DIGITS];
+    out.put_slice(crate::decimal::format_u64(u64::from(value), &mut digits));
 }
 
 /// How many header slots live on the stack while parsing; more come from the heap.

@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::decimal::{format_u64, U64_DIGITS};
+
 /// Default bound on the number of digits of an integer id (the same bound Python puts on
 /// `int` ↔ `str` conversions, `sys.get_int_max_str_digits()`), see
 /// [`ParseLimits`](super::ParseLimits).
@@ -23,8 +25,20 @@ pub const MAX_INTEGER_ID_DIGITS: usize = 4300;
 /// assert_eq!(IntegerId::from(-5i64).as_i64(), Some(-5));
 /// assert!(IntegerId::parse("1.5").is_none());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct IntegerId(String);
+#[derive(Clone)]
+pub struct IntegerId(Text);
+
+/// Longest text kept inline: every `i64` and `u64` (20 characters with the sign) fits, so the
+/// ids peers actually use are copied, never allocated, when they are cloned (the session keeps
+/// an id in several tables per request).
+const INLINE_ID: usize = 22;
+
+/// The canonical text: inline up to [`INLINE_ID`] bytes, shared on the heap beyond.
+#[derive(Clone)]
+enum Text {
+    Inline { len: u8, bytes: [u8; INLINE_ID] },
+    Shared(std::sync::Arc<str>),
+}
 
 impl IntegerId {
     /// Parses the JSON integer grammar `-?(0|[1-9][0-9]*)` exactly (no sign `+`, no leading
@@ -37,59 +51,114 @@ impl IntegerId {
             return None;
         }
         if digits == "0" {
-            return Some(IntegerId("0".to_owned()));
+            return Some(IntegerId::from_canonical("0"));
         }
-        Some(IntegerId(text.to_owned()))
+        Some(IntegerId::from_canonical(text))
+    }
+
+    /// `text` is already canonical.
+    fn from_canonical(text: &str) -> IntegerId {
+        if text.len() <= INLINE_ID {
+            let mut bytes = [0u8; INLINE_ID];
+            bytes[..text.len()].copy_from_slice(text.as_bytes());
+            IntegerId(Text::Inline {
+                len: text.len() as u8,
+                bytes,
+            })
+        } else {
+            IntegerId(Text::Shared(text.into()))
+        }
+    }
+
+    /// `sign` then `digits`, already canonical, at most 21 bytes (an `i64` or `u64`).
+    fn from_ascii(sign: &[u8], digits: &[u8]) -> IntegerId {
+        let mut bytes = [0u8; INLINE_ID];
+        let len = sign.len() + digits.len();
+        bytes[..sign.len()].copy_from_slice(sign);
+        bytes[sign.len()..len].copy_from_slice(digits);
+        IntegerId(Text::Inline {
+            len: len as u8,
+            bytes,
+        })
     }
 
     /// The canonical decimal text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // Only ASCII digits and `-` are ever stored, so this cannot fail.
+            Text::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            Text::Shared(s) => s,
+        }
     }
 
     /// The number of decimal digits (the sign is not counted).
     pub fn digits(&self) -> usize {
-        self.0.trim_start_matches('-').len()
+        self.as_str().trim_start_matches('-').len()
     }
 
     /// The value as an `i64`, if it fits.
     pub fn as_i64(&self) -> Option<i64> {
-        self.0.parse().ok()
+        self.as_str().parse().ok()
     }
 
     /// The value as a `u64`, if it fits.
     pub fn as_u64(&self) -> Option<u64> {
-        self.0.parse().ok()
+        self.as_str().parse().ok()
     }
 }
 
-impl From<i64> for IntegerId {
-    fn from(v: i64) -> Self {
-        IntegerId(v.to_string())
+impl PartialEq for IntegerId {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for IntegerId {}
+
+impl std::hash::Hash for IntegerId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl fmt::Debug for IntegerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("IntegerId").field(&self.as_str()).finish()
     }
 }
 
 impl From<u64> for IntegerId {
     fn from(v: u64) -> Self {
-        IntegerId(v.to_string())
+        let mut digits = [0u8; U64_DIGITS];
+        IntegerId::from_ascii(b"", format_u64(v, &mut digits))
+    }
+}
+
+impl From<i64> for IntegerId {
+    fn from(v: i64) -> Self {
+        let mut digits = [0u8; U64_DIGITS];
+        let sign: &[u8] = if v < 0 { b"-" } else { b"" };
+        IntegerId::from_ascii(sign, format_u64(v.unsigned_abs(), &mut digits))
     }
 }
 
 impl From<i32> for IntegerId {
     fn from(v: i32) -> Self {
-        IntegerId(v.to_string())
+        IntegerId::from(i64::from(v))
     }
 }
 
 impl From<u32> for IntegerId {
     fn from(v: u32) -> Self {
-        IntegerId(v.to_string())
+        IntegerId::from(u64::from(v))
     }
 }
 
 impl fmt::Display for IntegerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -217,7 +286,7 @@ mod tests {
     fn integer_grammar() {
         for ok in ["0", "-1", "7", "123456789012345678901234567890", "-5"] {
             assert_eq!(
-                IntegerId::parse(ok).map(|i| i.0),
+                IntegerId::parse(ok).map(|i| i.as_str().to_owned()),
                 Some(ok.to_owned()),
                 "{ok}"
             );
@@ -227,7 +296,33 @@ mod tests {
         ] {
             assert!(IntegerId::parse(bad).is_none(), "{bad:?}");
         }
-        assert_eq!(IntegerId::parse("-0").map(|i| i.0), Some("0".to_owned()));
+        assert_eq!(
+            IntegerId::parse("-0").map(|i| i.as_str().to_owned()),
+            Some("0".to_owned())
+        );
+    }
+
+    #[test]
+    fn inline_and_shared_texts_behave_alike() {
+        use std::collections::HashSet;
+        // Every i64/u64 is inline; longer ids are shared; both compare and hash by their text.
+        for v in [0i64, 1, -1, 42, i64::MAX, i64::MIN] {
+            let id = IntegerId::from(v);
+            assert!(matches!(id.0, Text::Inline { .. }), "{v}");
+            assert_eq!(id.as_str(), v.to_string());
+            assert_eq!(IntegerId::parse(&v.to_string()), Some(id));
+        }
+        assert_eq!(IntegerId::from(u64::MAX).as_str(), u64::MAX.to_string());
+        let long = "1".repeat(INLINE_ID + 1);
+        let id = IntegerId::parse(&long).unwrap();
+        assert!(matches!(id.0, Text::Shared(_)));
+        assert_eq!(id.as_str(), long);
+        assert_eq!(id.clone(), id);
+        let set: HashSet<IntegerId> = [IntegerId::from(5u32), IntegerId::parse("5").unwrap()]
+            .into_iter()
+            .collect();
+        assert_eq!(set.len(), 1);
+        assert_eq!(format!("{:?}", IntegerId::from(5)), "IntegerId(\"5\")");
     }
 
     #[test]

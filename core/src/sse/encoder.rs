@@ -11,6 +11,8 @@
 
 use bytes::{BufMut, BytesMut};
 
+use crate::decimal::{format_u64, U64_DIGITS};
+
 /// The line terminator the encoder writes.
 ///
 /// ```
@@ -154,7 +156,7 @@ impl Encoder {
             out.put_slice(eol);
         }
         if let Some(retry) = ev.retry {
-            let mut digits = [0u8; 20];
+            let mut digits = [0u8; U64_DIGITS];
             out.put_slice(b"retry: ");
             out.put_slice(format_u64(retry, &mut digits));
             out.put_slice(eol);
@@ -200,7 +202,7 @@ impl Encoder {
             n += 7 + event.len() + eol;
         }
         if let Some(retry) = ev.retry {
-            let mut digits = [0u8; 20];
+            let mut digits = [0u8; U64_DIGITS];
             n += 7 + format_u64(retry, &mut digits).len() + eol;
         }
         n
@@ -224,23 +226,6 @@ fn validate(ev: &OutgoingEvent<'_>) -> Result<(), EncodeError> {
 
 fn has_newline(s: &[u8]) -> bool {
     memchr::memchr2(b'\r', b'\n', s).is_some()
-}
-
-/// Writes `v` in decimal into `buf` and returns the digits.
-fn format_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        if let Some(slot) = buf.get_mut(i) {
-            // `v % 10` is below 10, so the cast is exact.
-            *slot = b'0' + (v % 10) as u8;
-        }
-        v /= 10;
-        if v == 0 || i == 0 {
-            break;
-        }
-    }
-    buf.get(i..).unwrap_or_default()
 }
 
 /// The lines of `data`, split on CRLF, CR or LF, like Python's `re.split(r"\r\n|\r|\n")`:
@@ -368,13 +353,5 @@ mod tests {
             Err(EncodeError::NewlineInComment)
         );
         assert!(out.is_empty());
-    }
-
-    #[test]
-    fn formats_numbers() {
-        let mut b = [0u8; 20];
-        assert_eq!(format_u64(0, &mut b), b"0");
-        assert_eq!(format_u64(1500, &mut b), b"1500");
-        assert_eq!(format_u64(u64::MAX, &mut b), b"18446744073709551615");
     }
 }
