@@ -35,7 +35,7 @@ impl CancelFlag {
             if self.is_cancelled() {
                 return;
             }
-            let listener = self.event.listen();
+            event_listener::listener!(self.event => listener);
             if self.is_cancelled() {
                 return;
             }

@@ -137,7 +137,7 @@ impl<T> Sender<T> {
                 Err(TrySendError::Full(v)) => item = v,
             }
             // Listen, then look again: room made between the two is not missed.
-            let listener = self.shared.room.listen();
+            event_listener::listener!(self.shared.room => listener);
             match self.try_send(item) {
                 Ok(()) => return Ok(()),
                 Err(TrySendError::Closed(v)) => return Err(SendError(v)),

@@ -440,7 +440,7 @@ impl SessionCore {
 
     async fn wait_idle(&self) {
         loop {
-            let l = self.idle.listen();
+            event_listener::listener!(self.idle => l);
             if self.lock_running().is_empty() {
                 return;
             }

@@ -163,7 +163,7 @@ impl Pump {
     fn process_inner(self: Arc<Self>, backpressure: bool) -> BoxFuture<'static, ()> {
         Box::pin(async move {
             loop {
-                let listener = self.drained.listen();
+                event_listener::listener!(self.drained => listener);
                 let (start_worker, done) = {
                     let mut st = self.lock();
                     while let Some(e) = st.machine.poll_event() {
@@ -293,7 +293,7 @@ impl Pump {
         let wctl = ctl.clone();
         self.rt.spawn(Box::pin(async move {
             loop {
-                let listener = wctl.wake.listen();
+                event_listener::listener!(wctl.wake => listener);
                 let bufs: Vec<bytes::Bytes> = {
                     let mut st = this.lock();
                     std::iter::from_fn(|| st.machine.poll_transmit(id)).collect()
@@ -329,7 +329,7 @@ impl Pump {
 
     async fn timer_loop(self: Arc<Self>) {
         loop {
-            let listener = self.timer_kick.listen();
+            event_listener::listener!(self.timer_kick => listener);
             let (deadline, closed) = {
                 let st = self.lock();
                 (st.machine.poll_timeout(), st.machine.is_closed())

@@ -104,7 +104,7 @@ impl SseServer {
     /// Waits until `session` is no longer in the table, and its MCP session has finished.
     pub async fn wait_session_closed(&self, session: SessionId) {
         loop {
-            let listener = self.session_ended.listen();
+            event_listener::listener!(self.session_ended => listener);
             {
                 let st = self.lock();
                 if !st.machine.has_session(session) && !st.sessions.contains_key(&session) {
@@ -118,7 +118,7 @@ impl SseServer {
     /// Waits until no session is left.
     pub async fn wait_idle(&self) {
         loop {
-            let listener = self.session_ended.listen();
+            event_listener::listener!(self.session_ended => listener);
             {
                 let st = self.lock();
                 if st.machine.session_count() == 0 && st.sessions.is_empty() {
@@ -180,7 +180,7 @@ impl SseServer {
         loop {
             // Backpressure: while the peer does not read its answers, do not read its requests.
             loop {
-                let listener = signal.drained.listen();
+                event_listener::listener!(signal.drained => listener);
                 let (readable, open) = {
                     let st = self.lock();
                     (st.machine.wants_read(id), st.conns.contains_key(&id))
@@ -242,7 +242,7 @@ impl SseServer {
         mut writer: Box<dyn ByteWrite>,
     ) {
         loop {
-            let listener = signal.wake.listen();
+            event_listener::listener!(signal.wake => listener);
             let (bufs, close, gone) = {
                 let mut st = self.lock();
                 let gone = !st.conns.contains_key(&id);
@@ -415,7 +415,7 @@ impl SseServer {
                 continue;
             }
             loop {
-                let listener = writable.listen();
+                event_listener::listener!(writable => listener);
                 let (res, events) = {
                     let mut st = self.lock();
                     let r = st.machine.send_json(session, &json);
