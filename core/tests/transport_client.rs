@@ -367,6 +367,72 @@ fn a_post_reply_closing_the_connection_is_not_reused() {
 }
 
 #[test]
+fn a_post_reply_body_over_the_bound_decides_by_its_status_and_closes_the_connection() {
+    // Declared (Content-Length) and streamed (chunked) bodies over `max_error_body_bytes`: a 2xx
+    // message is sent, any other status fails it with the body's first bytes; the connection,
+    // whose remaining bytes are not read, closes; the transport keeps working.
+    let cap = 16;
+    let big = "x".repeat(40);
+    let declared = |status: &str| format!("HTTP/1.1 {status}\r\ncontent-length: 40\r\n\r\n{big}");
+    // Four chunks of 10 bytes: the first fits under the bound, the second crosses it.
+    let streamed = |status: &str| {
+        let chunks = "a\r\nxxxxxxxxxx\r\n".repeat(4);
+        format!("HTTP/1.1 {status}\r\ntransfer-encoding: chunked\r\n\r\n{chunks}0\r\n\r\n")
+    };
+    for (reply, ok) in [
+        (declared("200 OK"), true),
+        (streamed("202 Accepted"), true),
+        (declared("500 Internal Server Error"), false),
+        (streamed("503 Service Unavailable"), false),
+    ] {
+        let mut r = Run::ready(
+            "http://h/sse",
+            ClientConfig {
+                max_error_body_bytes: cap,
+                ..ClientConfig::default()
+            },
+        );
+        let t = r.c.send(&ping(1)).unwrap();
+        let conns = open_posts(&r.events());
+        r.c.handle_connected(conns[0], r.now);
+        r.events();
+        while r.c.poll_transmit(conns[0]).is_some() {}
+        let evs = r.feed(conns[0], &reply);
+        if ok {
+            assert!(evs.contains(&ClientEvent::Sent(t)), "{reply}: {evs:?}");
+        } else {
+            let status = reply[9..12].parse().unwrap();
+            let body = if reply.contains("chunked") {
+                // The chunks that fit under the bound: a chunk that would cross it is refused at
+                // its size line.
+                "x".repeat(10)
+            } else {
+                // A declared length over the bound is refused before any body byte.
+                String::new()
+            };
+            assert!(
+                evs.contains(&ClientEvent::SendFailed(
+                    t,
+                    ClientError::HttpStatus { status, body }
+                )),
+                "{reply}: {evs:?}"
+            );
+        }
+        assert!(
+            evs.contains(&ClientEvent::Close(conns[0])),
+            "{reply}: {evs:?}"
+        );
+        assert!(
+            closed_with(&evs).is_none(),
+            "{reply}: the transport keeps working"
+        );
+        // The next message gets a new connection.
+        r.c.send(&ping(2)).unwrap();
+        assert_eq!(open_posts(&r.events()).len(), 1, "{reply}");
+    }
+}
+
+#[test]
 fn a_404_ends_the_connection() {
     let mut r = Run::ready("http://h/sse", ClientConfig::default());
     let t = r.c.send(&ping(1)).unwrap();

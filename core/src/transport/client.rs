@@ -828,7 +828,24 @@ impl Client {
                 Ok(Some(ev)) => ev,
                 Ok(None) => return,
                 Err(e) => {
-                    self.post_conn_failed(conn, ClientError::Http(e));
+                    // A response body over `max_error_body_bytes`: the status already decided
+                    // the message's fate (2xx: sent; otherwise failed, with the body's first
+                    // bytes). Only the connection, whose remaining bytes are not read, closes.
+                    let answered = matches!(e, HttpError::BodyTooLarge { .. })
+                        && p.current.as_ref().is_some_and(|inf| inf.status.is_some());
+                    match p.current.take() {
+                        Some(inf) if answered => {
+                            self.posts.remove(&conn);
+                            self.events.push_back(ClientEvent::Close(conn));
+                            if self.complete_post(inf) {
+                                self.dispatch_posts();
+                            }
+                        }
+                        current => {
+                            p.current = current;
+                            self.post_conn_failed(conn, ClientError::Http(e));
+                        }
+                    }
                     return;
                 }
             };
@@ -856,34 +873,41 @@ impl Client {
                         );
                         return;
                     };
-                    let status = inf.status.unwrap_or(0);
-                    if inf.barrier {
-                        self.barrier_in_flight = false;
-                    }
                     if inf.close_after {
                         self.posts.remove(&conn);
                         self.events.push_back(ClientEvent::Close(conn));
                     }
-                    if (200..300).contains(&status) {
-                        self.events.push_back(ClientEvent::Sent(inf.token));
-                    } else if status == 404 {
-                        self.events.push_back(ClientEvent::SendFailed(
-                            inf.token,
-                            ClientError::SessionGone,
-                        ));
-                        self.finish(Some(ClientError::SessionGone));
+                    if !self.complete_post(inf) {
                         return;
-                    } else {
-                        let body = String::from_utf8_lossy(&inf.body).into_owned();
-                        self.events.push_back(ClientEvent::SendFailed(
-                            inf.token,
-                            ClientError::HttpStatus { status, body },
-                        ));
                     }
                     self.dispatch_posts();
                 }
             }
         }
+    }
+
+    /// The response to `inf` is in (its status, and its body up to `max_error_body_bytes`):
+    /// the message is sent (2xx) or failed. `false` when a 404 ended the whole transport.
+    fn complete_post(&mut self, inf: PostInFlight) -> bool {
+        let status = inf.status.unwrap_or(0);
+        if inf.barrier {
+            self.barrier_in_flight = false;
+        }
+        if (200..300).contains(&status) {
+            self.events.push_back(ClientEvent::Sent(inf.token));
+        } else if status == 404 {
+            self.events
+                .push_back(ClientEvent::SendFailed(inf.token, ClientError::SessionGone));
+            self.finish(Some(ClientError::SessionGone));
+            return false;
+        } else {
+            let body = String::from_utf8_lossy(&inf.body).into_owned();
+            self.events.push_back(ClientEvent::SendFailed(
+                inf.token,
+                ClientError::HttpStatus { status, body },
+            ));
+        }
+        true
     }
 }
 
