@@ -7,9 +7,7 @@ mod interop_common;
 use std::process::Command;
 
 use interop_common::demo_checks::{check_full_demo, Recorder};
-use interop_common::{
-    free_port, peers, repo_root, run_check, start_our_server, wait_ready, ChildGuard,
-};
+use interop_common::{peers, repo_root, run_check, start_our_server, wait_ready, ChildGuard};
 use mcp_sse_core::transport::ClientConfig;
 use serde_json::Value;
 
@@ -46,7 +44,7 @@ fn start_python_server() -> (ChildGuard, String) {
     let peers = peers();
     let mut cmd = Command::new(&peers.python);
     cmd.arg(repo_root().join("interop/python/demo_server.py"))
-        .arg(free_port().to_string());
+        .arg("0");
     let server = ChildGuard::spawn("demo_server.py", cmd);
     let url = wait_ready(&server);
     (server, url)

@@ -10,9 +10,7 @@ use interop_common::demo_checks::{
     check_handshake, check_log_and_progress, check_sample, check_timeout_then_call, expect_text,
     Recorder,
 };
-use interop_common::{
-    free_port, peers, repo_root, run_check, start_our_server, wait_ready, ChildGuard,
-};
+use interop_common::{peers, repo_root, run_check, start_our_server, wait_ready, ChildGuard};
 use mcp_sse_core::transport::ClientConfig;
 use mcp_sse_glue::Client;
 use serde_json::{json, Value};
@@ -38,7 +36,7 @@ fn ts_client_against_our_server() {
 
 fn start_ts_server() -> (ChildGuard, String) {
     let mut cmd = node("server.mjs");
-    cmd.arg(free_port().to_string());
+    cmd.arg("0");
     let server = ChildGuard::spawn("server.mjs", cmd);
     let url = wait_ready(&server);
     (server, url)

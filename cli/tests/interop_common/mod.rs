@@ -4,7 +4,6 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -65,12 +64,6 @@ pub fn peers() -> Peers {
         Ok(p) => p.clone(),
         Err(e) => panic!("interop peers are not installed: {e}"),
     }
-}
-
-/// A free TCP port on 127.0.0.1 (bound, then released for the peer to take).
-pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local_addr").port()
 }
 
 /// A child process that is killed (and reaped) when dropped. Its stdout arrives line by line
