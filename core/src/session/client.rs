@@ -701,10 +701,21 @@ impl ClientSession {
                     .as_ref()
                     .and_then(|p| p.get("requestId"))
                     .and_then(RequestId::from_value);
+                // One for a request whose event has not been polled yet withdraws that event
+                // (nothing to interrupt): alternating requests and cancels cannot grow the queue.
                 if let Some(id) = id {
                     if self.server_requests.remove(&id) {
-                        self.events
-                            .push_back(ClientEvent::ServerRequestCancelled { id });
+                        let queued = self.events.iter().position(
+                            |e| matches!(e, ClientEvent::ServerRequest { id: q, .. } if *q == id),
+                        );
+                        match queued {
+                            Some(at) => {
+                                self.events.remove(at);
+                            }
+                            None => self
+                                .events
+                                .push_back(ClientEvent::ServerRequestCancelled { id }),
+                        }
                     }
                 }
             }

@@ -408,10 +408,21 @@ impl ServerSession {
                 .as_ref()
                 .and_then(|p| p.get("requestId"))
                 .and_then(RequestId::from_value);
-            // A cancel naming an unknown id is ignored.
+            // A cancel naming an unknown id is ignored. One for a request whose event has not
+            // been polled yet withdraws that event (the request was never seen, there is nothing
+            // to interrupt): a peer alternating requests and cancels cannot grow the queue.
             if let Some(id) = id {
                 if self.in_flight.remove(&id) {
-                    self.events.push_back(ServerEvent::RequestCancelled { id });
+                    let queued = self
+                        .events
+                        .iter()
+                        .position(|e| matches!(e, ServerEvent::Request { id: q, .. } if *q == id));
+                    match queued {
+                        Some(at) => {
+                            self.events.remove(at);
+                        }
+                        None => self.events.push_back(ServerEvent::RequestCancelled { id }),
+                    }
                 }
             }
             return;

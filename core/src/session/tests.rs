@@ -999,6 +999,7 @@ fn server_cancellation_drops_the_response() {
         msg(r#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"slow"}}"#),
         now,
     );
+    assert_eq!(server_events(&mut s).len(), 1, "the request was seen");
     s.handle_message(
         msg(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"a","reason":"caller cancelled"}}"#),
         now,
@@ -1009,8 +1010,7 @@ fn server_cancellation_drops_the_response() {
         now,
     );
     let events = server_events(&mut s);
-    assert_eq!(events.len(), 2);
-    assert_eq!(events[1], ServerEvent::RequestCancelled { id: "a".into() });
+    assert_eq!(events, [ServerEvent::RequestCancelled { id: "a".into() }]);
     assert!(!s.respond("a".into(), Ok(json!({}))));
     assert!(server_out(&mut s).is_empty());
     // The session serves the next request.
@@ -1022,6 +1022,64 @@ fn server_cancellation_drops_the_response() {
     assert!(s.respond("b".into(), Ok(json!({"tools":[]}))));
     assert!(!s.respond("b".into(), Ok(json!({}))));
     assert_eq!(server_out(&mut s).len(), 1);
+}
+
+#[test]
+fn a_cancel_before_the_request_was_polled_withdraws_it_and_the_queue_stays_bounded() {
+    // A peer alternating a request and its cancellation, with nobody polling in between: each
+    // cancel withdraws its unseen request, so the event queue does not grow (it used to gain
+    // two events per pair, beyond `max_events`).
+    let now = Instant::now();
+    let mut s = ready_server(all_features(), now);
+    for _ in 0..10_000 {
+        s.handle_message(
+            msg(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow"}}"#),
+            now,
+        );
+        s.handle_message(
+            msg(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#),
+            now,
+        );
+    }
+    assert_eq!(server_events(&mut s), []);
+    assert!(!s.respond(1.into(), Ok(json!({}))), "nothing is in flight");
+    // Other requests stay queued; only the cancelled one goes.
+    for id in [1, 2] {
+        s.handle_message(
+            msg(&format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/list"}}"#
+            )),
+            now,
+        );
+    }
+    s.handle_message(
+        msg(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}"#),
+        now,
+    );
+    let events = server_events(&mut s);
+    assert_eq!(events.len(), 1);
+    assert!(matches!(&events[0], ServerEvent::Request { id, .. } if *id == 2.into()));
+
+    // The client side, for server→client requests.
+    let t0 = Instant::now();
+    let config = ClientConfig {
+        handles_roots: true,
+        ..mcp_client_config()
+    };
+    let mut c = ready_client(config, t0);
+    for _ in 0..10_000 {
+        c.handle_message(msg(r#"{"jsonrpc":"2.0","id":7,"method":"roots/list"}"#), t0);
+        c.handle_message(
+            msg(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}}"#),
+            t0,
+        );
+    }
+    assert_eq!(client_events(&mut c), []);
+    c.respond(7.into(), Ok(json!({"roots":[]})));
+    assert!(
+        client_out(&mut c).is_empty(),
+        "a withdrawn request is not answered"
+    );
 }
 
 #[test]
