@@ -236,6 +236,49 @@ impl fmt::Display for RequestId {
     }
 }
 
+/// Written as its JSON form: an integer id of any size keeps its exact digits.
+impl serde::Serialize for RequestId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RequestId::String(s) => serializer.serialize_str(s),
+            RequestId::Number(n) => match (n.as_i64(), n.as_u64()) {
+                (Some(v), _) => serializer.serialize_i64(v),
+                (None, Some(v)) => serializer.serialize_u64(v),
+                (None, None) => serde_json::value::RawValue::from_string(n.as_str().to_owned())
+                    .map_err(serde::ser::Error::custom)?
+                    .serialize(serializer),
+            },
+        }
+    }
+}
+
+/// Read from a JSON string or integer (what fits `i64`/`u64`: serde_json's values hold no
+/// more; the JSON-RPC parser keeps larger ids exactly). Floats and other types are refused.
+impl<'de> serde::Deserialize<'de> for RequestId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = RequestId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a request id (string or integer)")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RequestId, E> {
+                Ok(RequestId::from(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RequestId, E> {
+                Ok(RequestId::from(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RequestId, E> {
+                Ok(RequestId::String(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<RequestId, E> {
+                Ok(RequestId::String(v))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
 impl From<IntegerId> for RequestId {
     fn from(v: IntegerId) -> Self {
         RequestId::Number(v)

@@ -157,19 +157,19 @@ string_or_integer!(
     "a progress token (string or integer)"
 );
 
-string_or_integer!(
-    /// A JSON-RPC request id as it appears inside MCP params (`notifications/cancelled`):
-    /// a string or an integer, kept with its JSON type.
-    ///
-    /// ```
-    /// use mcp_sse_core::mcp::RequestId;
-    /// let id: RequestId = serde_json::from_str("\"7\"").unwrap();
-    /// assert_eq!(id, RequestId::String("7".into()));
-    /// assert_ne!(id, RequestId::Integer(7));
-    /// ```
-    RequestId,
-    "a request id (string or integer)"
-);
+/// A JSON-RPC request id as it appears inside MCP params (`notifications/cancelled`): the same
+/// type as the JSON-RPC layer's, so an id names the same request in both (a string or an integer
+/// of any size, kept with its JSON type).
+///
+/// ```
+/// use mcp_sse_core::mcp::RequestId;
+/// let id: RequestId = serde_json::from_str("\"7\"").unwrap();
+/// assert_eq!(id, RequestId::from("7"));
+/// assert_ne!(id, RequestId::from(7));
+/// let big: RequestId = serde_json::from_str("18446744073709551615").unwrap();
+/// assert_eq!(serde_json::to_string(&big).unwrap(), "18446744073709551615");
+/// ```
+pub use crate::jsonrpc::RequestId;
 
 /// Read the progress token from a request's `_meta`, if there is a well-formed one.
 ///
@@ -514,8 +514,26 @@ mod tests {
         }
         for bad in ["1.5", "true", "null", "{}", "[]", "18446744073709551615"] {
             assert!(serde_json::from_str::<ProgressToken>(bad).is_err(), "{bad}");
+        }
+        // Request ids are the JSON-RPC layer's: u64 ids too, and a big one is written exactly.
+        for raw in ["\"7\"", "7", "-1", "18446744073709551615"] {
+            let id: RequestId = serde_json::from_str(raw).unwrap();
+            assert_eq!(serde_json::to_string(&id).unwrap(), raw);
+            assert_eq!(
+                RequestId::from_value(&serde_json::from_str(raw).unwrap()),
+                Some(id)
+            );
+        }
+        for bad in ["1.5", "true", "null", "{}", "[]"] {
             assert!(serde_json::from_str::<RequestId>(bad).is_err(), "{bad}");
         }
+        let big = RequestId::from(
+            crate::jsonrpc::IntegerId::parse("123456789012345678901234567890").unwrap(),
+        );
+        assert_eq!(
+            serde_json::to_string(&big).unwrap(),
+            "123456789012345678901234567890"
+        );
     }
 
     #[test]

@@ -78,7 +78,7 @@ impl ProgressNotificationParams {
 ///
 /// ```
 /// use mcp_sse_core::mcp::{CancelledNotificationParams, RequestId};
-/// let p = CancelledNotificationParams::new(RequestId::Integer(3), "timed out after 0.5s");
+/// let p = CancelledNotificationParams::new(RequestId::from(3), "timed out after 0.5s");
 /// assert_eq!(
 ///     serde_json::to_string(&p).unwrap(),
 ///     r#"{"requestId":3,"reason":"timed out after 0.5s"}"#
@@ -225,9 +225,9 @@ mod tests {
     fn cancelled() {
         let p: CancelledNotificationParams =
             round_trip(json!({"requestId": 3, "reason": "caller cancelled"}));
-        assert_eq!(p.request_id, Some(RequestId::Integer(3)));
+        assert_eq!(p.request_id, Some(RequestId::from(3)));
         let p: CancelledNotificationParams = round_trip(json!({"requestId": "abc"}));
-        assert_eq!(p.request_id, Some(RequestId::String("abc".into())));
+        assert_eq!(p.request_id, Some(RequestId::from("abc")));
         let _: CancelledNotificationParams = round_trip(json!({}));
         assert!(
             serde_json::from_value::<CancelledNotificationParams>(json!({"requestId": true}))
