@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use mcp_sse_core::jsonrpc::{codes, ErrorObject};
+use mcp_sse_core::mcp::methods;
 use mcp_sse_core::session::{ServerConfig, ServerFeatures};
 use serde_json::{json, Map, Value};
 
@@ -487,7 +488,7 @@ impl Handler for Router {
         params: Params,
     ) -> BoxFuture<'static, Result<Value, ErrorObject>> {
         match method.as_str() {
-            "tools/list" => {
+            methods::TOOLS_LIST => {
                 let r = self.page(
                     self.b.tools.iter().map(|e| e.def.clone()).collect(),
                     "tools",
@@ -495,8 +496,8 @@ impl Handler for Router {
                 );
                 Box::pin(async move { r })
             }
-            "tools/call" => self.call_tool(ctx, params),
-            "resources/list" => {
+            methods::TOOLS_CALL => self.call_tool(ctx, params),
+            methods::RESOURCES_LIST => {
                 let r = self.page(
                     self.b.resources.iter().map(|e| e.def.clone()).collect(),
                     "resources",
@@ -504,7 +505,7 @@ impl Handler for Router {
                 );
                 Box::pin(async move { r })
             }
-            "resources/templates/list" => {
+            methods::RESOURCES_TEMPLATES_LIST => {
                 let r = self.page(
                     self.b.templates.iter().map(|e| e.def.clone()).collect(),
                     "resourceTemplates",
@@ -512,19 +513,21 @@ impl Handler for Router {
                 );
                 Box::pin(async move { r })
             }
-            "resources/read" => self.read_resource(ctx, params),
-            "resources/subscribe" | "resources/unsubscribe" => match &self.b.subscribe {
-                Some((s, u)) => {
-                    let f = if method == "resources/subscribe" {
-                        s.clone()
-                    } else {
-                        u.clone()
-                    };
-                    f(ctx, params.unwrap_or_default())
+            methods::RESOURCES_READ => self.read_resource(ctx, params),
+            methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE => {
+                match &self.b.subscribe {
+                    Some((s, u)) => {
+                        let f = if method == methods::RESOURCES_SUBSCRIBE {
+                            s.clone()
+                        } else {
+                            u.clone()
+                        };
+                        f(ctx, params.unwrap_or_default())
+                    }
+                    None => Box::pin(async move { Err(ErrorObject::method_not_found(&method)) }),
                 }
-                None => Box::pin(async move { Err(ErrorObject::method_not_found(&method)) }),
-            },
-            "prompts/list" => {
+            }
+            methods::PROMPTS_LIST => {
                 let r = self.page(
                     self.b.prompts.iter().map(|e| e.def.clone()).collect(),
                     "prompts",
@@ -532,7 +535,7 @@ impl Handler for Router {
                 );
                 Box::pin(async move { r })
             }
-            "prompts/get" => {
+            methods::PROMPTS_GET => {
                 let p = params.unwrap_or_default();
                 let name = p
                     .get("name")
@@ -552,7 +555,7 @@ impl Handler for Router {
                     }),
                 }
             }
-            "completion/complete" => match &self.b.completion {
+            methods::COMPLETION_COMPLETE => match &self.b.completion {
                 Some(f) => f(ctx, params.unwrap_or_default()),
                 None => Box::pin(async move { Err(ErrorObject::method_not_found(&method)) }),
             },

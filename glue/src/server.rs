@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use event_listener::Event;
 use mcp_sse_core::http::Headers;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, RequestId};
+use mcp_sse_core::mcp::methods;
 use mcp_sse_core::session::{self, ServerConfig, ServerEvent, ServerSession};
 use serde_json::{Map, Value};
 
@@ -540,7 +541,7 @@ impl RequestContext {
             p.insert("logger".into(), Value::String(l.to_string()));
         }
         p.insert("data".into(), data);
-        self.notify("notifications/message", Some(p)).await;
+        self.notify(methods::NOTIFICATIONS_MESSAGE, Some(p)).await;
     }
 
     /// Sends `notifications/progress` for this request; does nothing without a progress token.
@@ -557,7 +558,7 @@ impl RequestContext {
         if let Some(m) = message {
             p.insert("message".into(), Value::String(m.to_string()));
         }
-        self.notify("notifications/progress", Some(p)).await;
+        self.notify(methods::NOTIFICATIONS_PROGRESS, Some(p)).await;
     }
 
     /// Sends a server→client request and waits for its answer (or `timeout`: -32001).
@@ -610,39 +611,41 @@ impl RequestContext {
 
     /// `sampling/createMessage`.
     pub async fn sample(&self, params: Map<String, Value>) -> Result<Value, ErrorObject> {
-        self.request("sampling/createMessage", Some(params), None)
+        self.request(methods::SAMPLING_CREATE_MESSAGE, Some(params), None)
             .await
     }
 
     /// `elicitation/create`.
     pub async fn elicit(&self, params: Map<String, Value>) -> Result<Value, ErrorObject> {
-        self.request("elicitation/create", Some(params), None).await
+        self.request(methods::ELICITATION_CREATE, Some(params), None)
+            .await
     }
 
     /// `roots/list`.
     pub async fn list_roots(&self) -> Result<Value, ErrorObject> {
-        self.request("roots/list", None, None).await
+        self.request(methods::ROOTS_LIST, None, None).await
     }
 
     /// A server→client `ping`.
     pub async fn ping(&self) -> Result<Value, ErrorObject> {
-        self.request("ping", None, None).await
+        self.request(methods::PING, None, None).await
     }
 
     /// `notifications/tools/list_changed`.
     pub async fn tools_list_changed(&self) {
-        self.notify("notifications/tools/list_changed", None).await
+        self.notify(methods::NOTIFICATIONS_TOOLS_LIST_CHANGED, None)
+            .await
     }
 
     /// `notifications/resources/list_changed`.
     pub async fn resources_list_changed(&self) {
-        self.notify("notifications/resources/list_changed", None)
+        self.notify(methods::NOTIFICATIONS_RESOURCES_LIST_CHANGED, None)
             .await
     }
 
     /// `notifications/prompts/list_changed`.
     pub async fn prompts_list_changed(&self) {
-        self.notify("notifications/prompts/list_changed", None)
+        self.notify(methods::NOTIFICATIONS_PROMPTS_LIST_CHANGED, None)
             .await
     }
 
@@ -650,7 +653,7 @@ impl RequestContext {
     pub async fn resource_updated(&self, uri: &str) {
         let mut p = Map::new();
         p.insert("uri".into(), Value::String(uri.to_string()));
-        self.notify("notifications/resources/updated", Some(p))
+        self.notify(methods::NOTIFICATIONS_RESOURCES_UPDATED, Some(p))
             .await
     }
 }

@@ -1,6 +1,7 @@
 //! Typed client methods: one per MCP request, with the types of [`mcp_sse_core::mcp`].
 
 use mcp_sse_core::jsonrpc::{codes, ErrorObject};
+use mcp_sse_core::mcp::methods;
 use mcp_sse_core::mcp::{
     CallToolRequestParams, CallToolResult, CompleteRequestParams, CompleteResult, EmptyResult,
     GetPromptRequestParams, GetPromptResult, InitializeResult, ListPromptsResult,
@@ -57,7 +58,7 @@ impl Client {
 
     /// `ping`.
     pub async fn ping(&self, opts: CallOptions) -> Result<EmptyResult, ErrorObject> {
-        self.typed("ping", None, opts).await
+        self.typed(methods::PING, None, opts).await
     }
 
     /// `tools/list` (one page; pass the previous `nextCursor` for the next).
@@ -66,7 +67,8 @@ impl Client {
         cursor: Option<&str>,
         opts: CallOptions,
     ) -> Result<ListToolsResult, ErrorObject> {
-        self.typed("tools/list", cursor_params(cursor), opts).await
+        self.typed(methods::TOOLS_LIST, cursor_params(cursor), opts)
+            .await
     }
 
     /// `tools/call`. A tool failure is a result with `isError: true`, not an `Err`.
@@ -75,7 +77,8 @@ impl Client {
         params: &CallToolRequestParams,
         opts: CallOptions,
     ) -> Result<CallToolResult, ErrorObject> {
-        self.typed("tools/call", to_params(params)?, opts).await
+        self.typed(methods::TOOLS_CALL, to_params(params)?, opts)
+            .await
     }
 
     /// `resources/list`.
@@ -84,7 +87,7 @@ impl Client {
         cursor: Option<&str>,
         opts: CallOptions,
     ) -> Result<ListResourcesResult, ErrorObject> {
-        self.typed("resources/list", cursor_params(cursor), opts)
+        self.typed(methods::RESOURCES_LIST, cursor_params(cursor), opts)
             .await
     }
 
@@ -94,8 +97,12 @@ impl Client {
         cursor: Option<&str>,
         opts: CallOptions,
     ) -> Result<ListResourceTemplatesResult, ErrorObject> {
-        self.typed("resources/templates/list", cursor_params(cursor), opts)
-            .await
+        self.typed(
+            methods::RESOURCES_TEMPLATES_LIST,
+            cursor_params(cursor),
+            opts,
+        )
+        .await
     }
 
     /// `resources/read`.
@@ -105,7 +112,7 @@ impl Client {
         opts: CallOptions,
     ) -> Result<ReadResourceResult, ErrorObject> {
         self.typed(
-            "resources/read",
+            methods::RESOURCES_READ,
             to_params(&ResourceRequestParams::new(uri))?,
             opts,
         )
@@ -119,7 +126,7 @@ impl Client {
         opts: CallOptions,
     ) -> Result<EmptyResult, ErrorObject> {
         self.typed(
-            "resources/subscribe",
+            methods::RESOURCES_SUBSCRIBE,
             to_params(&ResourceRequestParams::new(uri))?,
             opts,
         )
@@ -133,7 +140,7 @@ impl Client {
         opts: CallOptions,
     ) -> Result<EmptyResult, ErrorObject> {
         self.typed(
-            "resources/unsubscribe",
+            methods::RESOURCES_UNSUBSCRIBE,
             to_params(&ResourceRequestParams::new(uri))?,
             opts,
         )
@@ -146,7 +153,7 @@ impl Client {
         cursor: Option<&str>,
         opts: CallOptions,
     ) -> Result<ListPromptsResult, ErrorObject> {
-        self.typed("prompts/list", cursor_params(cursor), opts)
+        self.typed(methods::PROMPTS_LIST, cursor_params(cursor), opts)
             .await
     }
 
@@ -156,7 +163,8 @@ impl Client {
         params: &GetPromptRequestParams,
         opts: CallOptions,
     ) -> Result<GetPromptResult, ErrorObject> {
-        self.typed("prompts/get", to_params(params)?, opts).await
+        self.typed(methods::PROMPTS_GET, to_params(params)?, opts)
+            .await
     }
 
     /// `completion/complete`.
@@ -165,7 +173,7 @@ impl Client {
         params: &CompleteRequestParams,
         opts: CallOptions,
     ) -> Result<CompleteResult, ErrorObject> {
-        self.typed("completion/complete", to_params(params)?, opts)
+        self.typed(methods::COMPLETION_COMPLETE, to_params(params)?, opts)
             .await
     }
 
@@ -176,7 +184,7 @@ impl Client {
         opts: CallOptions,
     ) -> Result<EmptyResult, ErrorObject> {
         self.typed(
-            "logging/setLevel",
+            methods::LOGGING_SET_LEVEL,
             to_params(&SetLevelRequestParams::new(level))?,
             opts,
         )
@@ -185,6 +193,7 @@ impl Client {
 
     /// `notifications/roots/list_changed`.
     pub async fn roots_list_changed(&self) -> Result<(), ErrorObject> {
-        self.notify("notifications/roots/list_changed", None).await
+        self.notify(methods::NOTIFICATIONS_ROOTS_LIST_CHANGED, None)
+            .await
     }
 }

@@ -24,6 +24,7 @@ use super::{
 use crate::jsonrpc::{
     ErrorObject, ErrorResponse, Message, Notification, Request, RequestId, Response,
 };
+use crate::mcp::methods;
 
 /// The protocol versions the client accepts from the server, and the one it offers by default
 /// (as the reference client does): the `mcp` module's, defined once.
@@ -183,9 +184,9 @@ impl ServerRequestKind {
     /// The kind of the request with this method, if it is one a client may handle.
     pub fn from_method(method: &str) -> Option<Self> {
         match method {
-            "sampling/createMessage" => Some(ServerRequestKind::Sampling),
-            "roots/list" => Some(ServerRequestKind::ListRoots),
-            "elicitation/create" => Some(ServerRequestKind::Elicitation),
+            methods::SAMPLING_CREATE_MESSAGE => Some(ServerRequestKind::Sampling),
+            methods::ROOTS_LIST => Some(ServerRequestKind::ListRoots),
+            methods::ELICITATION_CREATE => Some(ServerRequestKind::Elicitation),
             _ => None,
         }
     }
@@ -193,9 +194,9 @@ impl ServerRequestKind {
     /// The request's JSON-RPC method.
     pub fn method(self) -> &'static str {
         match self {
-            ServerRequestKind::Sampling => "sampling/createMessage",
-            ServerRequestKind::ListRoots => "roots/list",
-            ServerRequestKind::Elicitation => "elicitation/create",
+            ServerRequestKind::Sampling => methods::SAMPLING_CREATE_MESSAGE,
+            ServerRequestKind::ListRoots => methods::ROOTS_LIST,
+            ServerRequestKind::Elicitation => methods::ELICITATION_CREATE,
         }
     }
 
@@ -378,14 +379,14 @@ impl ClientSession {
         );
         params.insert("capabilities".into(), self.config.capabilities.clone());
         params.insert("clientInfo".into(), self.config.client_info.clone());
-        let key = self
-            .requests
-            .insert("initialize", self.config.default_timeout, false, now);
+        let key =
+            self.requests
+                .insert(methods::INITIALIZE, self.config.default_timeout, false, now);
         self.init_key = Some(key);
         self.phase = Phase::Initializing;
         self.outbound.push_back(Message::Request(Request {
             id: RequestId::from(key),
-            method: "initialize".into(),
+            method: methods::INITIALIZE.into(),
             params: Some(params),
         }));
         Ok(RequestId::from(key))
@@ -608,7 +609,7 @@ impl ClientSession {
         self.protocol_version = Some(version);
         self.phase = Phase::Ready;
         self.outbound.push_back(Message::Notification(Notification {
-            method: "notifications/initialized".into(),
+            method: methods::NOTIFICATIONS_INITIALIZED.into(),
             params: None,
         }));
         self.outbound.extend(self.held.drain(..));
@@ -653,7 +654,7 @@ impl ClientSession {
     }
 
     fn handle_server_request(&mut self, r: Request) {
-        if r.method == "ping" {
+        if r.method == methods::PING {
             self.push_auto(reply(r.id, Ok(Value::Object(Map::new()))));
             return;
         }
@@ -694,8 +695,8 @@ impl ClientSession {
 
     fn handle_notification(&mut self, n: Notification) {
         match n.method.as_str() {
-            "notifications/progress" => self.handle_progress(n),
-            "notifications/cancelled" => {
+            methods::NOTIFICATIONS_PROGRESS => self.handle_progress(n),
+            methods::NOTIFICATIONS_CANCELLED => {
                 let id = n
                     .params
                     .as_ref()

@@ -20,6 +20,7 @@ use super::{
     DEFAULT_MAX_PENDING,
 };
 use crate::jsonrpc::{ErrorObject, Message, Notification, Request, RequestId};
+use crate::mcp::methods;
 
 /// Which MCP features the server implements; drives both the advertised capabilities and which
 /// methods reach the handler layer. All off by default (a server with no handlers advertises
@@ -87,13 +88,15 @@ impl ServerFeatures {
     /// Whether `method` is a request of an enabled feature that the handler layer serves.
     fn routes(&self, method: &str) -> bool {
         match method {
-            "tools/list" | "tools/call" => self.tools,
-            "resources/list" | "resources/templates/list" | "resources/read" => self.resources,
-            "resources/subscribe" | "resources/unsubscribe" => {
+            methods::TOOLS_LIST | methods::TOOLS_CALL => self.tools,
+            methods::RESOURCES_LIST
+            | methods::RESOURCES_TEMPLATES_LIST
+            | methods::RESOURCES_READ => self.resources,
+            methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE => {
                 self.resources && self.resources_subscribe
             }
-            "prompts/list" | "prompts/get" => self.prompts,
-            "completion/complete" => self.completions,
+            methods::PROMPTS_LIST | methods::PROMPTS_GET => self.prompts,
+            methods::COMPLETION_COMPLETE => self.completions,
             _ => false,
         }
     }
@@ -309,9 +312,9 @@ impl ServerSession {
     fn handle_request(&mut self, r: Request) {
         let method = r.method.as_str();
         match method {
-            "ping" => self.push_auto(reply(r.id, Ok(Value::Object(Map::new())))),
-            "initialize" => self.handle_initialize(r),
-            "logging/setLevel" if self.config.features.logging => {
+            methods::PING => self.push_auto(reply(r.id, Ok(Value::Object(Map::new())))),
+            methods::INITIALIZE => self.handle_initialize(r),
+            methods::LOGGING_SET_LEVEL if self.config.features.logging => {
                 if !self.initialized {
                     self.push_auto(reply(r.id, Err(ErrorObject::invalid_params())));
                     return;
@@ -402,7 +405,7 @@ impl ServerSession {
     }
 
     fn handle_notification(&mut self, n: Notification) {
-        if n.method == "notifications/cancelled" {
+        if n.method == methods::NOTIFICATIONS_CANCELLED {
             let id = n
                 .params
                 .as_ref()
@@ -463,7 +466,7 @@ impl ServerSession {
         if self.closed {
             return Err(SessionError::ConnectionClosed);
         }
-        if method == "notifications/message" {
+        if method == methods::NOTIFICATIONS_MESSAGE {
             let level = params
                 .as_ref()
                 .and_then(|p| p.get("level"))
