@@ -135,59 +135,27 @@ mcp_sse_glue::driver_api!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    /// Reads until `want` bytes arrived (bounded by a timeout: a lost readiness would hang).
-    async fn read_all(r: &mut TcpRead, want: usize) -> Vec<u8> {
-        let mut got = Vec::new();
-        while got.len() < want {
-            let chunk = futures_lite::future::or(async { Some(r.read().await) }, async {
-                async_io::Timer::after(Duration::from_secs(10)).await;
-                None
-            })
-            .await
-            .expect("a read hung: readiness was lost")
-            .expect("read")
-            .expect("early EOF");
-            got.extend_from_slice(&chunk);
-        }
-        got
-    }
 
     #[test]
     fn reads_survive_short_full_and_exact_chunk_sized_writes() {
         smol::block_on(async {
             let l = smol::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = l.local_addr().unwrap();
-            let mut client = smol::net::TcpStream::connect(addr).await.unwrap();
+            let client = smol::net::TcpStream::connect(l.local_addr().unwrap())
+                .await
+                .unwrap();
             let (server, _) = l.accept().await.unwrap();
-            let mut r = TcpRead {
+            let (_, mut writer) = tcp_connection(client);
+            let mut reader = TcpRead {
                 stream: server.into(),
                 drained: false,
             };
-            // Sizes around the read chunk: a read that fills the buffer exactly must not be
-            // taken for a drained socket, and a short read must not lose what follows.
-            for size in [
-                1,
-                17,
-                READ_CHUNK - 1,
+            mcp_sse_glue::driver_checks::read_path(
+                &runtime(),
+                &mut reader,
+                &mut *writer,
                 READ_CHUNK,
-                READ_CHUNK + 1,
-                3 * READ_CHUNK,
-            ] {
-                let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-                client.write_all(&data).await.unwrap();
-                assert_eq!(read_all(&mut r, size).await, data, "size {size}");
-            }
-            // Data that arrives while no read is pending is still seen.
-            client.write_all(b"late").await.unwrap();
-            async_io::Timer::after(Duration::from_millis(20)).await;
-            assert_eq!(read_all(&mut r, 4).await, b"late");
-            drop(client);
-            assert!(
-                r.read().await.unwrap().is_none(),
-                "EOF after the writer closed"
-            );
+            )
+            .await;
         });
     }
 }

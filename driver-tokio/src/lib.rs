@@ -138,53 +138,18 @@ mcp_sse_glue::driver_api!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    /// Reads until `want` bytes arrived (bounded by a timeout: a lost readiness would hang).
-    async fn read_all(r: &mut TcpRead, want: usize) -> Vec<u8> {
-        let mut got = Vec::new();
-        while got.len() < want {
-            let chunk = tokio::time::timeout(Duration::from_secs(10), r.read())
-                .await
-                .expect("a read hung: readiness was lost")
-                .expect("read")
-                .expect("early EOF");
-            got.extend_from_slice(&chunk);
-        }
-        got
-    }
 
     #[tokio::test]
     async fn reads_survive_short_full_and_exact_chunk_sized_writes() {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = l.local_addr().unwrap();
-        let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let client = tokio::net::TcpStream::connect(l.local_addr().unwrap())
+            .await
+            .unwrap();
         let (server, _) = l.accept().await.unwrap();
+        let (_, mut writer) = tcp_connection(client);
         let (server_read, _server_write) = server.into_split();
-        let mut r = TcpRead(server_read);
-        let (_cr, mut cw) = client.into_split();
-        // Sizes around the read chunk: a read that fills the buffer exactly must not be taken
-        // for a drained socket, and a short read must not lose the data that follows.
-        for size in [
-            1,
-            17,
-            READ_CHUNK - 1,
-            READ_CHUNK,
-            READ_CHUNK + 1,
-            3 * READ_CHUNK,
-        ] {
-            let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-            cw.write_all(&data).await.unwrap();
-            assert_eq!(read_all(&mut r, size).await, data, "size {size}");
-        }
-        // Data that arrives while no read is pending is still seen.
-        cw.write_all(b"late").await.unwrap();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert_eq!(read_all(&mut r, 4).await, b"late");
-        drop(cw);
-        assert!(
-            r.read().await.unwrap().is_none(),
-            "EOF after the writer closed"
-        );
+        let mut reader = TcpRead(server_read);
+        mcp_sse_glue::driver_checks::read_path(&runtime(), &mut reader, &mut *writer, READ_CHUNK)
+            .await;
     }
 }

@@ -12,6 +12,8 @@ mod cancel;
 mod client;
 mod connect;
 mod driver_api;
+#[doc(hidden)]
+pub mod driver_checks;
 pub mod io;
 pub mod queue;
 mod rt;
