@@ -55,16 +55,14 @@ impl Default for MessagePath {
 }
 
 /// Percent-decodes a request path (no `+` rule: that is for queries only), as ASGI servers
-/// present `scope["path"]`. Invalid escapes stay as written; invalid UTF-8 is replaced.
+/// present `scope["path"]`. Invalid escapes stay as written; invalid UTF-8 is replaced. A path
+/// with nothing to decode is borrowed.
 ///
 /// ```
 /// use mcp_sse_core::transport::percent_decode_path;
 /// assert_eq!(percent_decode_path("/api%20v1/sse"), "/api v1/sse");
 /// assert_eq!(percent_decode_path("/a+b%2"), "/a+b%2");
 /// ```
-pub fn percent_decode_path(path: &str) -> String {
-    if !path.contains('%') {
-        return path.to_string();
-    }
+pub fn percent_decode_path(path: &str) -> std::borrow::Cow<'_, str> {
     super::query::percent_decode(path, false)
 }

@@ -1,6 +1,8 @@
 //! `application/x-www-form-urlencoded` query strings and URL path quoting, as Starlette and
 //! Python's `urllib.parse` do them.
 
+use std::borrow::Cow;
+
 /// Returns the decoded value of the **last** `name=` parameter in a raw query string (`+` and
 /// `%xx` are decoded first, as Starlette does), or `None` if the parameter is absent.
 ///
@@ -18,10 +20,10 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
         }
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         if form_decode(k) == name {
-            found = Some(form_decode(v));
+            found = Some(v);
         }
     }
-    found
+    found.map(|v| form_decode(v).into_owned())
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -34,15 +36,21 @@ fn hex_val(b: u8) -> Option<u8> {
 }
 
 /// Decodes `+` as space and `%xx` escapes; invalid escapes stay as written, invalid UTF-8 is
-/// replaced (like Python's `unquote_plus`).
-pub fn form_decode(s: &str) -> String {
+/// replaced (like Python's `unquote_plus`). Text with nothing to decode is borrowed.
+pub fn form_decode(s: &str) -> Cow<'_, str> {
     percent_decode(s, true)
 }
 
 /// Decodes `%xx` escapes (and `+` as space when `plus_is_space`); invalid escapes stay as
-/// written, invalid UTF-8 is replaced.
-pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> String {
+/// written, invalid UTF-8 is replaced. Text with nothing to decode is borrowed.
+pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> Cow<'_, str> {
     let bytes = s.as_bytes();
+    if !bytes
+        .iter()
+        .any(|&b| b == b'%' || (plus_is_space && b == b'+'))
+    {
+        return Cow::Borrowed(s);
+    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -59,7 +67,7 @@ pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Percent-quotes a URL path like Python's `urllib.parse.quote(path)` (safe set `/` plus the
