@@ -241,7 +241,7 @@ fn version_of(version: Option<u8>) -> Result<Version, HttpError> {
 fn collect_headers(head: &Bytes, parsed: &[httparse::Header<'_>]) -> Headers {
     let mut headers = Headers::with_capacity(parsed.len());
     for h in parsed {
-        headers.push(h.name, slice_of(head, h.value));
+        headers.push_received(slice_of(head, h.name.as_bytes()), slice_of(head, h.value));
     }
     headers
 }

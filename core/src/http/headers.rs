@@ -24,7 +24,60 @@ use bytes::{BufMut, Bytes, BytesMut};
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Headers {
-    entries: Vec<(String, Bytes)>,
+    entries: Vec<(HeaderName, Bytes)>,
+}
+
+/// A header field name, spelled as given: a `&'static str` or a received name is kept without a
+/// copy, a `String` without another allocation.
+///
+/// ```
+/// use mcp_sse_core::http::HeaderName;
+/// assert_eq!(HeaderName::from("Content-Type").as_str(), "Content-Type");
+/// assert_eq!(HeaderName::from(String::from("x-a")).as_str(), "x-a");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct HeaderName(Bytes);
+
+impl HeaderName {
+    /// A received name (an HTTP token, so ASCII), kept as a slice of the input.
+    pub(crate) fn received(name: Bytes) -> HeaderName {
+        match std::str::from_utf8(&name) {
+            Ok(_) => HeaderName(name),
+            Err(_) => HeaderName(Bytes::from(String::from_utf8_lossy(&name).into_owned())),
+        }
+    }
+
+    /// The name as given.
+    pub fn as_str(&self) -> &str {
+        // Every constructor keeps valid UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn is(&self, name: &str) -> bool {
+        self.0.eq_ignore_ascii_case(name.as_bytes())
+    }
+}
+
+impl From<&'static str> for HeaderName {
+    fn from(name: &'static str) -> Self {
+        HeaderName(Bytes::from_static(name.as_bytes()))
+    }
+}
+
+impl From<String> for HeaderName {
+    fn from(name: String) -> Self {
+        HeaderName(Bytes::from(name))
+    }
+}
+
+impl std::fmt::Debug for HeaderName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 impl Headers {
@@ -42,15 +95,20 @@ impl Headers {
 
     /// Appends a field. The caller is responsible for passing a valid token as the name and a
     /// value without CR/LF/NUL; see the type docs for what [`Headers::encode`] does otherwise.
-    pub fn push(&mut self, name: impl Into<String>, value: impl Into<Bytes>) {
+    pub fn push(&mut self, name: impl Into<HeaderName>, value: impl Into<Bytes>) {
         self.entries.push((name.into(), value.into()));
+    }
+
+    /// Appends a received field (name and value slices of the input).
+    pub(crate) fn push_received(&mut self, name: Bytes, value: Bytes) {
+        self.entries.push((HeaderName::received(name), value));
     }
 
     /// Appends a field after checking that the name is a non-empty HTTP token and the value has
     /// no control characters other than horizontal tab (obs-text bytes ≥ 0x80 are allowed).
     pub fn try_push(
         &mut self,
-        name: impl Into<String>,
+        name: impl Into<HeaderName>,
         value: impl Into<Bytes>,
     ) -> Result<(), crate::http::HttpError> {
         let name = name.into();
@@ -69,7 +127,7 @@ impl Headers {
     pub fn get(&self, name: &str) -> Option<&[u8]> {
         self.entries
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .find(|(n, _)| n.is(name))
             .map(|(_, v)| &v[..])
     }
 
@@ -82,7 +140,7 @@ impl Headers {
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.entries
             .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .filter(move |(n, _)| n.is(name))
             .map(|(_, v)| &v[..])
     }
 
@@ -97,7 +155,7 @@ impl Headers {
     pub fn contains_token(&self, name: &str, token: &str) -> bool {
         self.entries
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .filter(|(n, _)| n.is(name))
             .any(|(_, value)| {
                 value
                     .split(|&b| b == b',')
@@ -124,7 +182,7 @@ impl Headers {
     /// names and values are written as spaces.
     pub fn encode(&self, out: &mut BytesMut) {
         for (name, value) in &self.entries {
-            out.reserve(name.len() + value.len() + 4);
+            out.reserve(name.as_bytes().len() + value.len() + 4);
             put_sanitized(out, name.as_bytes());
             out.put_slice(b": ");
             put_sanitized(out, value);

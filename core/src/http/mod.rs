@@ -47,7 +47,7 @@ pub mod response_decoder;
 pub use chunked::{encode_chunk, encode_chunk_header, encode_last_chunk};
 pub use error::{reason_phrase, HttpError};
 pub use head::{RequestHead, ResponseHead, Version};
-pub use headers::Headers;
+pub use headers::{HeaderName, Headers};
 pub use limits::{
     Limits, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CHUNK_LINE_BYTES, DEFAULT_MAX_HEADERS,
     DEFAULT_MAX_HEAD_BYTES,
