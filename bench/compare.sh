@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the echo workload against mcp-sse (smol and tokio), the Python SDK (mcp 2.3.0) and
 # rmcp 0.10 over 127.0.0.1 TCP, side by side in one run, plus our in-process figures, and prints
-# a table with ratios (medians of REPEAT runs; the 1-minute load average is recorded per run).
+# a table with ratios (medians over REPEAT interleaved rounds; ratios are medians of per-round
+# ratios; the 1-minute load average is recorded per run).
 #
 #   bench/compare.sh            # full run
 #   REPEAT=1 CALLS=2000 bench/compare.sh   # quicker
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/target/bench
 mkdir -p "$OUT"
-REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-5}       # rounds
 CALLS=${CALLS:-5000}          # sequential / 8-in-flight calls (Rust clients)
 PY_CALLS=${PY_CALLS:-500}     # the Python client is ~50x slower: fewer calls, same workload
 BIG_CALLS=${BIG_CALLS:-20}    # ~1 MiB echoes
@@ -68,53 +69,60 @@ start rmcp "$P_RMCP" "$RMCP" serve "127.0.0.1:$P_RMCP" "$SERVER_SECS"
 start ours-tokio-ct "$P_TOKIO_CT" "$LOADGEN" --serve "127.0.0.1:$P_TOKIO_CT" --exec tokio-ct --max-secs "$SERVER_SECS"
 start rmcp-ct "$P_RMCP_CT" env RMCP_CURRENT_THREAD=1 "$RMCP" serve "127.0.0.1:$P_RMCP_CT" "$SERVER_SECS"
 
-# run LABEL WORKLOAD CMD...: runs one client REPEAT times, tags each JSON line.
+# run LABEL WORKLOAD CMD...: runs one client once, tags its JSON line with the round.
 run() {
   local label=$1 workload=$2
   shift 2
-  for _ in $(seq 1 "$REPEAT"); do
-    local load line
-    load=$(cut -d' ' -f1 /proc/loadavg)
-    line=$("$@" | tail -1)
-    echo "{\"label\":\"$label\",\"workload\":\"$workload\",\"load1\":$load,\"r\":$line}" >>"$RESULTS"
-    echo "$label $workload load=$load $line" >&2
+  local load line
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  line=$("$@" | tail -1)
+  echo "{\"round\":$ROUND,\"label\":\"$label\",\"workload\":\"$workload\",\"load1\":$load,\"r\":$line}" >>"$RESULTS"
+  echo "round $ROUND $label $workload load=$load $line" >&2
+}
+
+# One round runs every job once. Rounds are interleaved (not REPEAT runs of one job, then the
+# next) so that the machine's drift over minutes hits every implementation alike; the summary
+# gives medians over rounds and, for ratios, the median of the per-round ratios.
+round() {
+  # mcp-sse over TCP (each client on the executor of its server).
+  for ex in smol tokio; do
+    port=$P_SMOL; [ "$ex" = tokio ] && port=$P_TOKIO
+    url=http://127.0.0.1:$port/sse
+    run "mcp-sse/$ex" seq "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 1
+    run "mcp-sse/$ex" inflight8 "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 8
+    run "mcp-sse/$ex" echo1MiB "$LOADGEN" --exec "$ex" --url "$url" --calls "$BIG_CALLS" --warmup 3 --size "$BIG_SIZE"
+    run "mcp-sse/$ex" connect "$LOADGEN" --exec "$ex" --url "$url" --mode connect --calls "$CONNECTS" --warmup 10
+  done
+  url=http://127.0.0.1:$P_TOKIO_CT/sse
+  run "mcp-sse/tokio-ct" seq "$LOADGEN" --exec tokio-ct --url "$url" --calls "$CALLS" --in-flight 1
+  run "mcp-sse/tokio-ct" inflight8 "$LOADGEN" --exec tokio-ct --url "$url" --calls "$CALLS" --in-flight 8
+  url=http://127.0.0.1:$P_RMCP_CT/sse
+  run rmcp-0.10-ct seq env RMCP_CURRENT_THREAD=1 "$RMCP" client "$url" echo "$CALLS" 1 4 200
+  run rmcp-0.10-ct inflight8 env RMCP_CURRENT_THREAD=1 "$RMCP" client "$url" echo "$CALLS" 8 4 200
+  # rmcp 0.10.
+  url=http://127.0.0.1:$P_RMCP/sse
+  run rmcp-0.10 seq "$RMCP" client "$url" echo "$CALLS" 1 4 200
+  run rmcp-0.10 inflight8 "$RMCP" client "$url" echo "$CALLS" 8 4 200
+  run rmcp-0.10 echo1MiB "$RMCP" client "$url" echo "$BIG_CALLS" 1 "$BIG_SIZE" 3
+  run rmcp-0.10 connect "$RMCP" client "$url" connect "$CONNECTS" 1 4 10
+  # Python SDK.
+  url=http://127.0.0.1:$P_PY/sse
+  run python-2.3.0 seq "$PY" bench/python/echo_client.py "$url" echo "$PY_CALLS" 1 4 50
+  run python-2.3.0 inflight8 "$PY" bench/python/echo_client.py "$url" echo "$PY_CALLS" 8 4 50
+  run python-2.3.0 echo1MiB "$PY" bench/python/echo_client.py "$url" echo "$BIG_CALLS" 1 "$BIG_SIZE" 3
+  run python-2.3.0 connect "$PY" bench/python/echo_client.py "$url" connect 20 1 4 3
+  # mcp-sse in process (no peers to compare with).
+  for ex in smol tokio; do
+    run "mcp-sse/$ex" inproc-seq "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))"
+    run "mcp-sse/$ex" inproc-inflight8 "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))" --in-flight 8
+    run "mcp-sse/$ex" inproc-inflight64 "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))" --in-flight 64
+    run "mcp-sse/$ex" inproc-echo1MiB "$LOADGEN" --exec "$ex" --transport inproc --calls "$BIG_CALLS" --warmup 3 --size "$BIG_SIZE"
+    run "mcp-sse/$ex" inproc-connect "$LOADGEN" --exec "$ex" --transport inproc --mode connect --calls "$((CONNECTS * 10))" --warmup 50
   done
 }
 
-# mcp-sse over TCP (each client on the executor of its server).
-for ex in smol tokio; do
-  port=$P_SMOL; [ "$ex" = tokio ] && port=$P_TOKIO
-  url=http://127.0.0.1:$port/sse
-  run "mcp-sse/$ex" seq "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 1
-  run "mcp-sse/$ex" inflight8 "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 8
-  run "mcp-sse/$ex" echo1MiB "$LOADGEN" --exec "$ex" --url "$url" --calls "$BIG_CALLS" --warmup 3 --size "$BIG_SIZE"
-  run "mcp-sse/$ex" connect "$LOADGEN" --exec "$ex" --url "$url" --mode connect --calls "$CONNECTS" --warmup 10
-done
-url=http://127.0.0.1:$P_TOKIO_CT/sse
-run "mcp-sse/tokio-ct" seq "$LOADGEN" --exec tokio-ct --url "$url" --calls "$CALLS" --in-flight 1
-run "mcp-sse/tokio-ct" inflight8 "$LOADGEN" --exec tokio-ct --url "$url" --calls "$CALLS" --in-flight 8
-url=http://127.0.0.1:$P_RMCP_CT/sse
-run rmcp-0.10-ct seq env RMCP_CURRENT_THREAD=1 "$RMCP" client "$url" echo "$CALLS" 1 4 200
-run rmcp-0.10-ct inflight8 env RMCP_CURRENT_THREAD=1 "$RMCP" client "$url" echo "$CALLS" 8 4 200
-# rmcp 0.10.
-url=http://127.0.0.1:$P_RMCP/sse
-run rmcp-0.10 seq "$RMCP" client "$url" echo "$CALLS" 1 4 200
-run rmcp-0.10 inflight8 "$RMCP" client "$url" echo "$CALLS" 8 4 200
-run rmcp-0.10 echo1MiB "$RMCP" client "$url" echo "$BIG_CALLS" 1 "$BIG_SIZE" 3
-run rmcp-0.10 connect "$RMCP" client "$url" connect "$CONNECTS" 1 4 10
-# Python SDK.
-url=http://127.0.0.1:$P_PY/sse
-run python-2.3.0 seq "$PY" bench/python/echo_client.py "$url" echo "$PY_CALLS" 1 4 50
-run python-2.3.0 inflight8 "$PY" bench/python/echo_client.py "$url" echo "$PY_CALLS" 8 4 50
-run python-2.3.0 echo1MiB "$PY" bench/python/echo_client.py "$url" echo "$BIG_CALLS" 1 "$BIG_SIZE" 3
-run python-2.3.0 connect "$PY" bench/python/echo_client.py "$url" connect 20 1 4 3
-# mcp-sse in process (no peers to compare with).
-for ex in smol tokio; do
-  run "mcp-sse/$ex" inproc-seq "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))"
-  run "mcp-sse/$ex" inproc-inflight8 "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))" --in-flight 8
-  run "mcp-sse/$ex" inproc-inflight64 "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))" --in-flight 64
-  run "mcp-sse/$ex" inproc-echo1MiB "$LOADGEN" --exec "$ex" --transport inproc --calls "$BIG_CALLS" --warmup 3 --size "$BIG_SIZE"
-  run "mcp-sse/$ex" inproc-connect "$LOADGEN" --exec "$ex" --transport inproc --mode connect --calls "$((CONNECTS * 10))" --warmup 50
+for ROUND in $(seq 1 "$REPEAT"); do
+  round
 done
 for side in server both; do
   load=$(cut -d' ' -f1 /proc/loadavg)
@@ -133,7 +141,7 @@ def med(label, wl, key):
 def load(label, wl):
     rs = by.get((label, wl))
     return statistics.median(x["load1"] for x in rs) if rs else None
-print("\nTCP 127.0.0.1, medians of %d runs (load = 1-min load average, 2 cores)" % max(len(v) for v in by.values()))
+print("\nTCP 127.0.0.1, medians of %d interleaved rounds (load = 1-min load average, 2 cores)" % max(len(v) for v in by.values()))
 print("%-17s %-17s %10s %9s %9s %9s %6s" % ("impl", "workload", "calls/s", "p50 ms", "p99 ms", "cpu s", "load"))
 labels = ["mcp-sse/smol", "mcp-sse/tokio", "mcp-sse/tokio-ct", "rmcp-0.10", "rmcp-0.10-ct", "python-2.3.0"]
 wls = ["seq", "inflight8", "echo1MiB", "connect", "inproc-seq", "inproc-inflight8", "inproc-inflight64", "inproc-echo1MiB", "inproc-connect"]
@@ -142,16 +150,23 @@ for wl in wls:
         if (lb, wl) in by:
             cpu = med(lb, wl, "cpu_s") if all("cpu_s" in x["r"] for x in by[(lb, wl)]) else None
             print("%-17s %-17s %10.1f %9.3f %9.3f %9s %6.2f" % (lb, wl, med(lb, wl, "calls_per_s"), med(lb, wl, "p50_ms"), med(lb, wl, "p99_ms"), "%.3f" % cpu if cpu is not None else "-", load(lb, wl)))
-print("\nratios (calls/s for seq/inflight8; time for echo1MiB/connect; >1 = mcp-sse faster)")
 # tokio and smol: against rmcp's default (multi-thread, 2 workers); tokio-ct: like for like.
 pairs = [(a, b) for a in labels[:2] for b in ("rmcp-0.10", "python-2.3.0")]
 pairs.append(("mcp-sse/tokio-ct", "rmcp-0.10-ct"))
+def paired(label, peer, wl, key, invert):
+    # The median over rounds of this round's ratio (both ran in the same round).
+    mine = {x["round"]: x["r"][key] for x in by.get((label, wl), [])}
+    theirs = {x["round"]: x["r"][key] for x in by.get((peer, wl), [])}
+    rs = [(theirs[k] / mine[k]) if invert else (mine[k] / theirs[k]) for k in mine if k in theirs and mine[k] and theirs[k]]
+    return (statistics.median(rs), min(rs), max(rs)) if rs else None
+print("\nratios: median of per-round ratios [min-max] (calls/s for seq/inflight8; p50 time for echo1MiB/connect; >1 = mcp-sse faster)")
 for lb, peer in pairs:
     cells = []
     for wl in ["seq", "inflight8", "echo1MiB", "connect"]:
-        a, b = med(lb, wl, "calls_per_s"), med(peer, wl, "calls_per_s")
         if wl in ("echo1MiB", "connect"):
-            a, b = med(peer, wl, "p50_ms"), med(lb, wl, "p50_ms")
-        cells.append("%s %.2fx" % (wl, a / b) if a and b else "%s n/a" % wl)
+            r = paired(lb, peer, wl, "p50_ms", True)
+        else:
+            r = paired(lb, peer, wl, "calls_per_s", False)
+        cells.append("%s %.2fx [%.2f-%.2f]" % ((wl,) + r) if r else "%s n/a" % wl)
     print("%-17s vs %-13s %s" % (lb, peer, "  ".join(cells)))
 PY
