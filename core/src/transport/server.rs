@@ -13,7 +13,8 @@
 //! [`Server::send`]. Time is passed in; [`Server::poll_timeout`] says when to call
 //! [`Server::handle_timeout`].
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -261,6 +262,11 @@ pub struct Server {
     message_route: String,
     /// The percent-quoted endpoint announced to clients, without the query.
     endpoint_base: String,
+    /// Connection deadlines, earliest first. An entry is current while its connection still has
+    /// exactly that deadline; a connection whose deadline changed has a newer entry, and the old
+    /// one is dropped when it reaches the top (or when the heap is rebuilt, see
+    /// [`Server::schedule`]), so the top is found without scanning every connection.
+    timers: BinaryHeap<Reverse<(Instant, ConnectionId)>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -303,6 +309,7 @@ impl Server {
             sse_route,
             message_route,
             endpoint_base,
+            timers: BinaryHeap::new(),
         }
     }
 
@@ -343,6 +350,7 @@ impl Server {
             conn.state = ConnState::Closing;
         }
         self.connections.insert(id, Box::new(conn));
+        self.schedule(id);
         id
     }
 
@@ -365,6 +373,7 @@ impl Server {
                     return;
                 }
                 self.process(connection, now);
+                self.schedule(connection);
             }
             // A client writing on its SSE GET connection, or after we decided to close, is
             // ignored (and nothing of it is kept).
@@ -416,6 +425,7 @@ impl Server {
                 {
                     if let Some(now) = self.latest_now {
                         self.process(connection, now);
+                        self.schedule(connection);
                     }
                     return Some(b);
                 }
@@ -552,12 +562,48 @@ impl Server {
         }
     }
 
-    /// When [`Server::handle_timeout`] must next be called.
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    /// When [`Server::handle_timeout`] must next be called (the earliest deadline of any
+    /// connection: a keep-alive ping, a head-read or a keep-alive timeout).
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.drop_stale_timers();
+        self.timers.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// Whether `(at, id)` is still `id`'s deadline.
+    fn timer_is_current(&self, at: Instant, id: ConnectionId) -> bool {
         self.connections
-            .values()
-            .filter_map(|c| self.conn_deadline(c))
-            .min()
+            .get(&id)
+            .is_some_and(|c| self.conn_deadline(c) == Some(at))
+    }
+
+    fn drop_stale_timers(&mut self) {
+        while let Some(&Reverse((at, id))) = self.timers.peek() {
+            if self.timer_is_current(at, id) {
+                return;
+            }
+            self.timers.pop();
+        }
+    }
+
+    /// Records `id`'s current deadline (after anything that may have changed it). Outdated
+    /// entries stay until they reach the top; once they outnumber the connections the heap is
+    /// rebuilt, so it holds at most about twice as many entries as there are connections.
+    fn schedule(&mut self, id: ConnectionId) {
+        if let Some(at) = self
+            .connections
+            .get(&id)
+            .and_then(|c| self.conn_deadline(c))
+        {
+            self.timers.push(Reverse((at, id)));
+        }
+        if self.timers.len() > 2 * self.connections.len() + 64 {
+            let current: Vec<_> = self
+                .connections
+                .iter()
+                .filter_map(|(id, c)| self.conn_deadline(c).map(|at| Reverse((at, *id))))
+                .collect();
+            self.timers = BinaryHeap::from(current);
+        }
     }
 
     /// Runs timers: keep-alive pings, head-read and keep-alive timeouts. `wall_clock` is only used
@@ -565,13 +611,17 @@ impl Server {
     pub fn handle_timeout(&mut self, now: Instant, wall_clock: SystemTime) {
         self.wall_clock = Some(wall_clock);
         self.latest_now = Some(now);
-        let due: Vec<ConnectionId> = self
-            .connections
-            .iter()
-            .filter(|(_, c)| self.conn_deadline(c).is_some_and(|d| d <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
+        let mut due = Vec::new();
+        while let Some(&Reverse((at, id))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            if self.timer_is_current(at, id) && !due.contains(&id) {
+                due.push(id);
+            }
+        }
+        for &id in &due {
             let Some(conn) = self.connections.get_mut(&id) else {
                 continue;
             };
@@ -609,6 +659,9 @@ impl Server {
                 }
                 ConnState::Closing => {}
             }
+        }
+        for id in due {
+            self.schedule(id);
         }
     }
 
@@ -1012,4 +1065,124 @@ fn encode_event_chunk(encoder: &Encoder, ev: &OutgoingEvent<'_>) -> Bytes {
     }
     out.extend_from_slice(b"\r\n");
     out.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The earliest deadline, found by looking at every connection (what `poll_timeout` did
+    /// before the heap).
+    fn scanned(s: &Server) -> Option<Instant> {
+        s.connections
+            .values()
+            .filter_map(|c| s.conn_deadline(c))
+            .min()
+    }
+
+    #[test]
+    fn poll_timeout_matches_a_scan_of_every_connection_through_random_traffic() {
+        let config = ServerConfig {
+            ping_interval: Some(Duration::from_millis(700)),
+            head_read_timeout: Duration::from_millis(1_100),
+            keep_alive_timeout: Duration::from_millis(1_900),
+            ..ServerConfig::default()
+        };
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let mut ids: Vec<u8> = Vec::new();
+        let mut s = Server::new(
+            config,
+            Box::new(move || {
+                ids.push(ids.len() as u8);
+                [*ids.last().unwrap_or(&0); 16]
+            }),
+        );
+        let start = Instant::now();
+        let mut now = start;
+        let mut conns: Vec<ConnectionId> = Vec::new();
+        let mut sessions: Vec<SessionId> = Vec::new();
+        for step in 0..20_000 {
+            let pick = |r: u64, conns: &[ConnectionId]| {
+                conns.get(r as usize % conns.len().max(1)).copied()
+            };
+            match next(10) {
+                0 => conns.push(s.open_connection(now)),
+                1 => {
+                    if let Some(c) = pick(next(64), &conns) {
+                        s.handle_bytes(
+                            c,
+                            Bytes::from_static(b"GET /sse HTTP/1.1\r\nHost: a\r\n\r\n"),
+                            now,
+                        );
+                    }
+                }
+                2 => {
+                    if let Some(c) = pick(next(64), &conns) {
+                        s.handle_bytes(
+                            c,
+                            Bytes::from_static(b"POST /messages/?session_id=00"),
+                            now,
+                        );
+                    }
+                }
+                3 => {
+                    if let Some(c) = pick(next(64), &conns) {
+                        let req = b"POST /messages/?session_id=0 HTTP/1.1\r\nHost: a\r\ncontent-length: 2\r\n\r\n{}";
+                        s.handle_bytes(c, Bytes::from_static(req), now);
+                    }
+                }
+                4 | 5 => {
+                    if let Some(c) = pick(next(64), &conns) {
+                        while s.poll_transmit(c).is_some() {}
+                    }
+                }
+                6 => {
+                    if let Some(c) = pick(next(64), &conns) {
+                        if next(2) == 0 {
+                            s.handle_eof(c, now);
+                        } else {
+                            s.handle_close(c);
+                            conns.retain(|x| *x != c);
+                        }
+                    }
+                }
+                7 => {
+                    if let Some(&sid) = sessions.get(next(8) as usize % sessions.len().max(1)) {
+                        let _ = s.send_json(sid, br#"{"jsonrpc":"2.0","method":"x"}"#);
+                    }
+                }
+                _ => {
+                    now += Duration::from_millis(next(900));
+                    s.handle_timeout(now, SystemTime::now());
+                    if let Some(at) = s.poll_timeout() {
+                        assert!(
+                            at > now,
+                            "step {step}: a timer is still due after handle_timeout"
+                        );
+                    }
+                }
+            }
+            while let Some(ev) = s.poll_event() {
+                if let ServerEvent::SessionOpened { session, .. } = ev {
+                    sessions.push(session);
+                }
+            }
+            let expected = scanned(&s);
+            assert_eq!(s.poll_timeout(), expected, "step {step}");
+            assert!(
+                s.timers.len() <= 2 * s.connections.len() + 64,
+                "step {step}: the heap is bounded"
+            );
+        }
+        assert!(
+            !sessions.is_empty() && s.connection_count() > 0,
+            "the traffic did something"
+        );
+    }
 }
