@@ -127,8 +127,10 @@ pub enum ServerEvent {
         /// The session that ended.
         session: SessionId,
     },
-    /// `connection` has bytes to write: call [`Server::poll_transmit`] for it. Reported once per
-    /// transition from nothing-to-write to something-to-write.
+    /// `connection` has bytes to write, or is finished: call [`Server::poll_transmit`] for it,
+    /// then [`Server::wants_close`]. Reported once per transition from nothing-to-write to
+    /// something-to-write, and when a connection becomes finished, so a driver never has to poll
+    /// connections it was not told about.
     Transmit {
         /// The connection with pending output.
         connection: ConnectionId,
@@ -347,7 +349,7 @@ impl Server {
             phase_started: now,
         };
         if self.shutting_down {
-            conn.state = ConnState::Closing;
+            finish_conn(&mut conn, id, &mut self.events);
         }
         self.connections.insert(id, Box::new(conn));
         self.schedule(id);
@@ -369,7 +371,7 @@ impl Server {
                 {
                     // The driver kept reading although `wants_read` said no: a peer that
                     // sends without reading is cut off rather than buffered without end.
-                    conn.state = ConnState::Closing;
+                    finish_conn(conn, connection, &mut self.events);
                     return;
                 }
                 self.process(connection, now);
@@ -553,10 +555,10 @@ impl Server {
                     let mut last = BytesMut::new();
                     http::encode_last_chunk(&mut last);
                     push_out(conn, last.freeze(), id, &mut self.events);
-                    conn.state = ConnState::Closing;
+                    finish_conn(conn, id, &mut self.events);
                     self.end_session(session);
                 }
-                ConnState::Requests { in_flight: None } => conn.state = ConnState::Closing,
+                ConnState::Requests { in_flight: None } => finish_conn(conn, id, &mut self.events),
                 ConnState::Requests { in_flight: Some(_) } | ConnState::Closing => {}
             }
         }
@@ -655,7 +657,7 @@ impl Server {
                         let reply = Reply::plain(408, "Request Timeout");
                         write_reply(conn, id, &reply, false, &mut self.events);
                     }
-                    conn.state = ConnState::Closing;
+                    finish_conn(conn, id, &mut self.events);
                 }
                 ConnState::Closing => {}
             }
@@ -687,12 +689,7 @@ impl Server {
             ConnState::Stream { session, .. } => Some(session),
             _ => None,
         };
-        conn.state = ConnState::Closing;
-        if !conn.transmit_reported {
-            // Make sure the driver looks at the connection (to flush, then close).
-            conn.transmit_reported = true;
-            self.events.push_back(ServerEvent::Transmit { connection });
-        }
+        finish_conn(conn, connection, &mut self.events);
         if let Some(s) = session {
             self.end_session(s);
         }
@@ -824,7 +821,7 @@ impl Server {
                     if !matches!(err, HttpError::UnexpectedEof) {
                         write_reply(conn, id, &reply, !announce_close, &mut self.events);
                     }
-                    conn.state = ConnState::Closing;
+                    finish_conn(conn, id, &mut self.events);
                     return;
                 }
             }
@@ -997,6 +994,15 @@ fn http_error_reply(err: &HttpError) -> Reply {
     match err {
         HttpError::BodyTooLarge { .. } => Reply::plain(413, "Request body too large"),
         other => Reply::plain(other.status(), other.reason()),
+    }
+}
+
+/// Marks `conn` finished (flush what is queued, then close) and makes sure the driver looks at it.
+fn finish_conn(conn: &mut Connection, id: ConnectionId, events: &mut VecDeque<ServerEvent>) {
+    conn.state = ConnState::Closing;
+    if !conn.transmit_reported {
+        conn.transmit_reported = true;
+        events.push_back(ServerEvent::Transmit { connection: id });
     }
 }
 
@@ -1184,5 +1190,46 @@ mod tests {
             !sessions.is_empty() && s.connection_count() > 0,
             "the traffic did something"
         );
+    }
+
+    #[test]
+    fn a_connection_that_becomes_finished_is_reported() {
+        // Keep-alive timeout and shutdown close idle connections without writing anything: the
+        // driver still hears of them (Transmit), so it never has to poll every connection.
+        let config = ServerConfig {
+            keep_alive_timeout: Duration::from_secs(1),
+            ..ServerConfig::default()
+        };
+        let mut s = Server::new(config, Box::new(|| [1; 16]));
+        let now = Instant::now();
+        let (a, b) = (s.open_connection(now), s.open_connection(now));
+        for c in [a, b] {
+            let req =
+                b"POST /messages/?session_id=0 HTTP/1.1\r\nHost: h\r\ncontent-length: 2\r\n\r\n{}";
+            s.handle_bytes(c, Bytes::from_static(req), now);
+            while s.poll_transmit(c).is_some() {}
+        }
+        while s.poll_event().is_some() {}
+        assert!(
+            !s.wants_close(a) && !s.wants_close(b),
+            "idle keep-alive connections"
+        );
+        let later = now + Duration::from_secs(2);
+        s.handle_bytes(b, Bytes::from_static(b"POST"), later); // b starts a new head: not idle
+        s.handle_timeout(later, SystemTime::now());
+        let events: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
+        assert!(
+            matches!(events[..], [ServerEvent::Transmit { connection }] if connection == a),
+            "{events:?}"
+        );
+        assert!(s.poll_transmit(a).is_none() && s.wants_close(a));
+        assert!(!s.wants_close(b));
+        s.shutdown();
+        let events: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
+        assert!(
+            matches!(events[..], [ServerEvent::Transmit { connection }] if connection == b),
+            "{events:?}"
+        );
+        assert!(s.poll_transmit(b).is_none() && s.wants_close(b));
     }
 }
