@@ -36,9 +36,9 @@ pub use connect::{
 /// The sans-IO core this layer drives.
 pub use mcp_sse_core as core;
 pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
-pub use serve::{serve_with, ServerOptions, Serving, ACCEPT_BACKOFF};
+pub use serve::{serve_with, ServerOptions, Serving, ACCEPT_BACKOFF, SHUTDOWN_FLUSH_TIMEOUT};
 pub use server::{
     ClientInfo, Handler, Inbound, McpServer, Outbound, Params, RequestContext, SessionHandle,
 };
 pub use sse_client::{connect_sse, Connector, SseLinkHandle, LINK_CAPACITY};
-pub use sse_server::{SseServer, SESSION_OUTBOUND_MESSAGES, TIMER_RESOLUTION};
+pub use sse_server::{SseServer, SESSION_OUTBOUND_MESSAGES};

@@ -17,6 +17,11 @@ use crate::sse_server::SseServer;
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 
+/// How long [`Serving::shutdown`] waits, once the sessions are gone, for the connections to
+/// write what they hold (the streams' final chunks) and close; a peer that stopped reading
+/// cannot hold the shutdown longer.
+pub const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Server options for `serve`.
 #[derive(Debug, Clone, Default)]
 pub struct ServerOptions {
@@ -43,11 +48,16 @@ impl Serving {
         &self.sse
     }
 
-    /// Stops accepting, ends every stream cleanly, and waits until the sessions are gone.
+    /// Stops accepting, ends every stream cleanly, waits until the sessions are gone, then until
+    /// every connection has written what it holds and closed (at most
+    /// [`SHUTDOWN_FLUSH_TIMEOUT`]), so a process may exit as soon as this returns.
     pub async fn shutdown(&self) {
         self.stop.cancel();
         self.sse.shutdown().await;
         self.sse.wait_idle().await;
+        self.sse
+            .wait_connections_closed(SHUTDOWN_FLUSH_TIMEOUT)
+            .await;
     }
 }
 

@@ -14,10 +14,6 @@ use crate::queue;
 use crate::rt::Rt;
 use crate::server::{Inbound, McpServer, Outbound, SessionHandle};
 
-/// Longest the timer task sleeps before looking at the machine's deadlines again: a deadline that
-/// appears while it sleeps fires at most this late.
-pub const TIMER_RESOLUTION: Duration = Duration::from_millis(250);
-
 /// Bound, in messages, of one session's queue between its MCP session and the transport (and of
 /// its inbound queue). The queues' storage grows with what they hold, up to this bound, and is
 /// released when they drain (an idle session holds no slots); the transport's per-session byte
@@ -35,6 +31,23 @@ struct State {
     machine: transport::Server,
     conns: HashMap<ConnectionId, Arc<ConnSignal>>,
     sessions: HashMap<SessionId, SessionSlot>,
+    /// What the timer task sleeps until (`None`: until kicked).
+    timer_armed: Option<Instant>,
+    /// Wakes the timer task: a deadline earlier than `timer_armed` appeared, or the server is
+    /// being dropped.
+    timer_kick: Arc<Event>,
+    /// Queues of sessions whose `SessionOpened` was drained but not yet dispatched (their tasks
+    /// are not spawned yet). The session's slot is in `sessions` from the moment its event is
+    /// drained, so a message for it that another task dispatches first is queued, not lost.
+    opening: HashMap<SessionId, SessionQueues>,
+}
+
+/// The far ends of a new session's queues, for its two tasks.
+struct SessionQueues {
+    inbound: queue::Receiver<Inbound>,
+    outbound_tx: queue::Sender<Outbound>,
+    outbound_rx: queue::Receiver<Outbound>,
+    writable: Arc<Event>,
 }
 
 struct SessionSlot {
@@ -49,8 +62,18 @@ pub struct SseServer {
     state: Mutex<State>,
     /// Notified whenever a session ends.
     session_ended: Event,
+    /// Notified whenever a connection is closed.
+    connection_closed: Event,
     shutting_down: AtomicBool,
     timer_started: AtomicBool,
+}
+
+impl Drop for SseServer {
+    fn drop(&mut self) {
+        // The timer task may be waiting for a kick with no deadline: let it see the server go.
+        let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        st.timer_kick.notify(usize::MAX);
+    }
 }
 
 impl std::fmt::Debug for SseServer {
@@ -75,8 +98,12 @@ impl SseServer {
                 machine: transport::Server::new(config, random),
                 conns: HashMap::new(),
                 sessions: HashMap::new(),
+                timer_armed: None,
+                timer_kick: Arc::new(Event::new()),
+                opening: HashMap::new(),
             }),
             session_ended: Event::new(),
+            connection_closed: Event::new(),
             shutting_down: AtomicBool::new(false),
             timer_started: AtomicBool::new(false),
         })
@@ -126,6 +153,32 @@ impl SseServer {
                 }
             }
             listener.await;
+        }
+    }
+
+    /// Waits until every connection has been flushed and closed, for at most `timeout` (a peer
+    /// that stops reading could hold a connection open for ever). `false` if some remain.
+    pub async fn wait_connections_closed(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            event_listener::listener!(self.connection_closed => closed);
+            if self.connection_count() == 0 {
+                return true;
+            }
+            let expired = futures_lite::future::or(
+                async {
+                    closed.await;
+                    false
+                },
+                async {
+                    self.rt.sleep_until(deadline).await;
+                    true
+                },
+            )
+            .await;
+            if expired {
+                return self.connection_count() == 0;
+            }
         }
     }
 
@@ -232,6 +285,7 @@ impl SseServer {
             }
             drain(&mut st)
         };
+        self.connection_closed.notify(usize::MAX);
         self.dispatch(events);
     }
 
@@ -272,31 +326,34 @@ impl SseServer {
         }
     }
 
+    /// Starts the timer task once: it sleeps until the machine's next deadline (exactly; `drain`
+    /// kicks it when an earlier one appears), runs `handle_timeout`, and ends once the server is
+    /// dropped. It holds only a weak reference while it sleeps.
     fn ensure_timer(self: &Arc<Self>) {
         if self.timer_started.swap(true, Ordering::SeqCst) {
             return;
         }
         let weak = Arc::downgrade(self);
+        let kick = self.lock().timer_kick.clone();
         let rt = self.rt.clone();
         self.rt.spawn(Box::pin(async move {
             loop {
-                let now = Instant::now();
-                let Some(this) = weak.upgrade() else { return };
-                let deadline = this.lock().machine.poll_timeout();
-                drop(this);
-                let wake = match deadline {
-                    Some(d) if d < now + TIMER_RESOLUTION => d,
-                    _ => now + TIMER_RESOLUTION,
+                event_listener::listener!(kick => kicked);
+                let deadline = {
+                    let Some(this) = weak.upgrade() else { return };
+                    let mut st = this.lock();
+                    let d = st.machine.poll_timeout();
+                    st.timer_armed = d;
+                    d
                 };
-                rt.sleep_until(wake).await;
+                match deadline {
+                    Some(d) => futures_lite::future::or(rt.sleep_until(d), kicked).await,
+                    None => kicked.await,
+                }
                 let Some(this) = weak.upgrade() else { return };
                 let events = {
                     let mut st = this.lock();
-                    let ids: Vec<ConnectionId> = st.conns.keys().copied().collect();
                     st.machine.handle_timeout(Instant::now(), SystemTime::now());
-                    for id in ids {
-                        wake_if_closing(&st, id);
-                    }
                     drain(&mut st)
                 };
                 this.dispatch(events);
@@ -316,32 +373,28 @@ impl SseServer {
                 ServerEvent::SessionOpened {
                     session, request, ..
                 } => {
-                    let (tx, rx) = queue::bounded(SESSION_OUTBOUND_MESSAGES);
-                    let (out_tx, out_rx) = queue::bounded::<Outbound>(SESSION_OUTBOUND_MESSAGES);
-                    let writable = Arc::new(Event::new());
-                    self.lock().sessions.insert(
-                        session,
-                        SessionSlot {
-                            inbound: tx,
-                            writable: writable.clone(),
-                        },
-                    );
+                    // `drain` registered the session and made its queues.
+                    let Some(q) = self.lock().opening.remove(&session) else {
+                        continue;
+                    };
                     let handle = SessionHandle {
                         session_id: Some(session.to_string()),
                         request_headers: Some(request.headers),
                     };
                     let this = self.clone();
                     let rt = self.rt.clone();
+                    let (inbound, outbound_tx) = (q.inbound, q.outbound_tx);
                     self.rt.spawn(Box::pin(async move {
-                        this.mcp.run_queued(rt, handle, rx, out_tx).await;
+                        this.mcp.run_queued(rt, handle, inbound, outbound_tx).await;
                         let mut st = this.lock();
                         st.sessions.remove(&session);
                         drop(st);
                         this.session_ended.notify(usize::MAX);
                     }));
                     let this = self.clone();
+                    let (outbound_rx, writable) = (q.outbound_rx, q.writable);
                     self.rt.spawn(Box::pin(async move {
-                        this.session_writer(session, out_rx, writable).await
+                        this.session_writer(session, outbound_rx, writable).await
                     }));
                 }
                 ServerEvent::Message {
@@ -436,10 +489,41 @@ impl SseServer {
     }
 }
 
+/// Takes the machine's events (to dispatch once the lock is released). A new session is
+/// registered here, under the lock, so that it exists for every event drained after it.
 fn drain(st: &mut State) -> Vec<ServerEvent> {
     let mut v = Vec::new();
     while let Some(e) = st.machine.poll_event() {
+        if let ServerEvent::SessionOpened { session, .. } = &e {
+            let (tx, rx) = queue::bounded(SESSION_OUTBOUND_MESSAGES);
+            let (outbound_tx, outbound_rx) = queue::bounded::<Outbound>(SESSION_OUTBOUND_MESSAGES);
+            let writable = Arc::new(Event::new());
+            st.sessions.insert(
+                *session,
+                SessionSlot {
+                    inbound: tx,
+                    writable: writable.clone(),
+                },
+            );
+            st.opening.insert(
+                *session,
+                SessionQueues {
+                    inbound: rx,
+                    outbound_tx,
+                    outbound_rx,
+                    writable,
+                },
+            );
+        }
         v.push(e);
+    }
+    // A deadline earlier than the one the timer sleeps until (a new connection, a new head):
+    // wake the timer so that it re-arms.
+    if let Some(d) = st.machine.poll_timeout() {
+        if st.timer_armed.is_none_or(|armed| d < armed) {
+            st.timer_armed = Some(d);
+            st.timer_kick.notify(1);
+        }
     }
     v
 }
