@@ -535,3 +535,78 @@ fn wake_if_closing(st: &State, id: ConnectionId) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rt::{BoxFuture, Runtime};
+    use bytes::Bytes;
+
+    /// A runtime that never runs what it is given: the test drives the server by hand.
+    struct Inert;
+
+    impl Runtime for Inert {
+        fn spawn(&self, _fut: BoxFuture<'static, ()>) {}
+        fn sleep_until(&self, _deadline: Instant) -> BoxFuture<'static, ()> {
+            Box::pin(std::future::pending())
+        }
+        fn connect_tcp(
+            &self,
+            _host: String,
+            _port: u16,
+        ) -> BoxFuture<'static, std::io::Result<Connection>> {
+            Box::pin(async { Err(std::io::ErrorKind::Unsupported.into()) })
+        }
+    }
+
+    #[test]
+    fn a_message_dispatched_before_its_session_opened_event_is_queued_not_lost() {
+        // Task A drains the GET's events (SessionOpened among them) and, before it dispatches
+        // them, task B drains and dispatches a POST for that session. The message must wait in
+        // the session's queue, not be dropped after its 202.
+        let server = SseServer::new(
+            Arc::new(Inert),
+            crate::ServerBuilder::new("t", "1").build(),
+            transport::ServerConfig::default(),
+            Box::new(|| [3; 16]),
+        );
+        let now = Instant::now();
+        let (events_a, events_b) = {
+            let mut st = server.lock();
+            let a = st.machine.open_connection(now);
+            let get = b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+            st.machine.handle_bytes(a, Bytes::from_static(get), now);
+            let events_a = drain(&mut st);
+            let session = events_a
+                .iter()
+                .find_map(|e| match e {
+                    ServerEvent::SessionOpened { session, .. } => Some(*session),
+                    _ => None,
+                })
+                .expect("the GET opened a session");
+            let b = st.machine.open_connection(now);
+            let body = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+            let post = format!(
+                "POST /messages/?session_id={session} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            st.machine.handle_bytes(b, Bytes::from(post), now);
+            (events_a, drain(&mut st))
+        };
+        assert!(events_b
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Message { .. })));
+        server.dispatch(events_b);
+        {
+            let st = server.lock();
+            let queued: usize = st.opening.values().map(|q| q.inbound.len()).sum();
+            assert_eq!(queued, 1, "the message waits for its session's task");
+        }
+        server.dispatch(events_a);
+        assert!(
+            server.lock().opening.is_empty(),
+            "the session's tasks were started"
+        );
+    }
+}
