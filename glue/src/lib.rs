@@ -41,4 +41,4 @@ pub use server::{
     ClientInfo, Handler, Inbound, McpServer, Outbound, Params, RequestContext, SessionHandle,
 };
 pub use sse_client::{connect_sse, Connector, SseLinkHandle, LINK_CAPACITY};
-pub use sse_server::{SseServer, SESSION_OUTBOUND_MESSAGES};
+pub use sse_server::{SseServer, SESSION_OUTBOUND_MESSAGES, TIMER_MAX_SLEEP};

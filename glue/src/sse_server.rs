@@ -14,6 +14,11 @@ use crate::queue;
 use crate::rt::Rt;
 use crate::server::{Inbound, McpServer, Outbound, SessionHandle};
 
+/// Longest the timer task sleeps. A deadline that appears while it sleeps and falls after its
+/// wake-up needs no kick: a keep-alive connection whose deadline moves between "idle, in 60 s"
+/// and "reading a head, in 10 s" on every request would otherwise wake it on every request.
+pub const TIMER_MAX_SLEEP: Duration = Duration::from_secs(1);
+
 /// Bound, in messages, of one session's queue between its MCP session and the transport (and of
 /// its inbound queue). The queues' storage grows with what they hold, up to this bound, and is
 /// released when they drain (an idle session holds no slots); the transport's per-session byte
@@ -31,7 +36,7 @@ struct State {
     machine: transport::Server,
     conns: HashMap<ConnectionId, Arc<ConnSignal>>,
     sessions: HashMap<SessionId, SessionSlot>,
-    /// What the timer task sleeps until (`None`: until kicked).
+    /// What the timer task sleeps until (`None` before it first sleeps).
     timer_armed: Option<Instant>,
     /// Wakes the timer task: a deadline earlier than `timer_armed` appeared, or the server is
     /// being dropped.
@@ -326,9 +331,10 @@ impl SseServer {
         }
     }
 
-    /// Starts the timer task once: it sleeps until the machine's next deadline (exactly; `drain`
-    /// kicks it when an earlier one appears), runs `handle_timeout`, and ends once the server is
-    /// dropped. It holds only a weak reference while it sleeps.
+    /// Starts the timer task once: it sleeps until the machine's next deadline or for
+    /// [`TIMER_MAX_SLEEP`], whichever comes first (`drain` kicks it when an earlier deadline
+    /// appears, so none fires late), runs `handle_timeout`, and ends once the server is dropped.
+    /// It holds only a weak reference while it sleeps.
     fn ensure_timer(self: &Arc<Self>) {
         if self.timer_started.swap(true, Ordering::SeqCst) {
             return;
@@ -339,17 +345,18 @@ impl SseServer {
         self.rt.spawn(Box::pin(async move {
             loop {
                 event_listener::listener!(kick => kicked);
-                let deadline = {
+                let wake = {
                     let Some(this) = weak.upgrade() else { return };
                     let mut st = this.lock();
-                    let d = st.machine.poll_timeout();
-                    st.timer_armed = d;
-                    d
+                    let horizon = Instant::now() + TIMER_MAX_SLEEP;
+                    let wake = st
+                        .machine
+                        .poll_timeout()
+                        .map_or(horizon, |d| d.min(horizon));
+                    st.timer_armed = Some(wake);
+                    wake
                 };
-                match deadline {
-                    Some(d) => futures_lite::future::or(rt.sleep_until(d), kicked).await,
-                    None => kicked.await,
-                }
+                futures_lite::future::or(rt.sleep_until(wake), kicked).await;
                 let Some(this) = weak.upgrade() else { return };
                 let events = {
                     let mut st = this.lock();
