@@ -360,6 +360,7 @@ impl Harness {
                     );
                 }
                 ClientEvent::ServerRequestCancelled { .. }
+                | ClientEvent::LogMessage(_)
                 | ClientEvent::Notification(_)
                 | ClientEvent::InvalidMessage { .. } => {}
             }

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, Notification, RequestId};
-use mcp_sse_core::mcp::methods;
 use mcp_sse_core::session::{self, ClientEvent, ClientSession, RequestOptions, ServerRequestKind};
 use serde_json::{json, Value};
 
@@ -443,13 +442,16 @@ impl Inner {
                             flag.cancel();
                         }
                     }
-                    ClientEvent::Notification(n) => {
-                        if n.method == methods::NOTIFICATIONS_MESSAGE {
-                            if let Some(cb) = &this.options.logging_callback {
-                                let p = n.params.clone().map(Value::Object).unwrap_or(Value::Null);
-                                cb(p).await;
-                            }
+                    ClientEvent::LogMessage(n) => {
+                        if let Some(cb) = &this.options.logging_callback {
+                            let p = n.params.clone().map(Value::Object).unwrap_or(Value::Null);
+                            cb(p).await;
                         }
+                        if let Some(h) = &this.options.message_handler {
+                            h(IncomingMessage::Notification(n)).await;
+                        }
+                    }
+                    ClientEvent::Notification(n) => {
                         if let Some(h) = &this.options.message_handler {
                             h(IncomingMessage::Notification(n)).await;
                         }

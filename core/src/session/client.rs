@@ -257,7 +257,10 @@ pub enum ClientEvent {
         /// The cancelled request's id.
         id: RequestId,
     },
-    /// Any other server notification (logging, list_changed, resources/updated, …).
+    /// A log entry (`notifications/message`, params as `LoggingMessageNotificationParams`): what
+    /// a logging callback takes.
+    LogMessage(Notification),
+    /// Any other server notification (list_changed, resources/updated, …).
     Notification(Notification),
     /// A server message the session could not use and dropped (e.g. `notifications/progress`
     /// without a numeric `progress`, a duplicate server request id, an error with a `null` id).
@@ -720,6 +723,7 @@ impl ClientSession {
                     }
                 }
             }
+            methods::NOTIFICATIONS_MESSAGE => self.push_soft(ClientEvent::LogMessage(n)),
             _ => self.push_soft(ClientEvent::Notification(n)),
         }
     }
@@ -839,6 +843,7 @@ fn is_soft(ev: &ClientEvent) -> bool {
     matches!(
         ev,
         ClientEvent::Progress { .. }
+            | ClientEvent::LogMessage(_)
             | ClientEvent::Notification(_)
             | ClientEvent::InvalidMessage { .. }
     )

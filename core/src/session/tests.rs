@@ -669,7 +669,7 @@ fn client_forwards_other_notifications() {
     );
     let events = client_events(&mut c);
     assert_eq!(events.len(), 2);
-    let ClientEvent::Notification(first) = &events[0] else {
+    let ClientEvent::LogMessage(first) = &events[0] else {
         panic!()
     };
     assert_eq!(text(&Message::Notification(first.clone())), n);
