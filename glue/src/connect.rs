@@ -77,7 +77,7 @@ pub async fn connect_in_memory(
     let srt = rt.clone();
     rt.spawn(Box::pin(async move {
         server
-            .run_queued(srt, SessionHandle::default(), s_in_rx, s_out_tx)
+            .run_session(srt, SessionHandle::default(), s_in_rx, s_out_tx)
             .await;
         drop(done_tx);
     }));

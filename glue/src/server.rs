@@ -102,47 +102,16 @@ impl McpServer {
     }
 
     /// Runs one session until `inbound` closes (the client disconnected), then cancels what is
-    /// still running and waits for it to finish.
+    /// still running and waits for it to finish. The queues are [`queue`]s, whose storage
+    /// follows what they hold.
     pub async fn run_session(
         &self,
         rt: Rt,
         handle: SessionHandle,
-        inbound: async_channel::Receiver<Inbound>,
-        outbound: async_channel::Sender<Outbound>,
-    ) {
-        self.run(
-            rt,
-            handle,
-            InboundRx::Channel(inbound),
-            OutboundTx::Channel(outbound),
-        )
-        .await
-    }
-
-    /// [`run_session`](Self::run_session) over [`queue`]s (whose storage follows what they hold).
-    pub(crate) async fn run_queued(
-        &self,
-        rt: Rt,
-        handle: SessionHandle,
-        inbound: queue::Receiver<Inbound>,
+        mut inbound: queue::Receiver<Inbound>,
         outbound: queue::Sender<Outbound>,
     ) {
-        self.run(
-            rt,
-            handle,
-            InboundRx::Queue(inbound),
-            OutboundTx::Queue(outbound),
-        )
-        .await
-    }
-
-    async fn run(
-        &self,
-        rt: Rt,
-        handle: SessionHandle,
-        mut inbound: InboundRx,
-        outbound: OutboundTx,
-    ) {
+        let outbound = OutboundTx(outbound);
         let core = Arc::new(SessionCore {
             rt,
             machine: Mutex::new(ServerSession::new(self.config.clone())),
@@ -157,7 +126,7 @@ impl McpServer {
         // Each message is handled synchronously; what has to wait comes back as a `Rest`, so no
         // message is held in this (long-lived, mostly idle) future while it waits.
         loop {
-            let rest = match inbound.recv().await {
+            let rest = match inbound.recv().await.ok() {
                 None => break,
                 Some(Inbound::Message(msg, headers)) => {
                     let now = Instant::now();
@@ -208,28 +177,9 @@ impl Future for Rest {
     }
 }
 
-/// Where a session runner takes its messages from.
-enum InboundRx {
-    Channel(async_channel::Receiver<Inbound>),
-    Queue(queue::Receiver<Inbound>),
-}
-
-impl InboundRx {
-    /// The next message; `None` once the sender side is gone and everything was taken.
-    async fn recv(&mut self) -> Option<Inbound> {
-        match self {
-            InboundRx::Channel(rx) => rx.recv().await.ok(),
-            InboundRx::Queue(rx) => rx.recv().await.ok(),
-        }
-    }
-}
-
 /// Where a session runner sends its messages to.
 #[derive(Clone)]
-enum OutboundTx {
-    Channel(async_channel::Sender<Outbound>),
-    Queue(queue::Sender<Outbound>),
-}
+struct OutboundTx(queue::Sender<Outbound>);
 
 impl OutboundTx {
     /// Sends `item`, waiting while the queue is full; once the queue is closed the item is dropped
@@ -245,22 +195,12 @@ impl OutboundTx {
     }
 
     async fn send_waiting(&self, item: Outbound) {
-        match self {
-            OutboundTx::Channel(tx) => {
-                let _ = tx.send(item).await;
-            }
-            OutboundTx::Queue(tx) => {
-                let _ = tx.send(item).await;
-            }
-        }
+        let _ = self.0.send(item).await;
     }
 
     #[allow(clippy::result_large_err)] // the item comes back to the caller, as in async_channel
     fn try_send(&self, item: Outbound) -> Result<(), async_channel::TrySendError<Outbound>> {
-        match self {
-            OutboundTx::Channel(tx) => tx.try_send(item),
-            OutboundTx::Queue(tx) => tx.try_send(item),
-        }
+        self.0.try_send(item)
     }
 
     /// Queues `item` now if there is room, else sends it from a new task (never dropped while
@@ -272,14 +212,7 @@ impl OutboundTx {
     }
 
     fn close(&self) {
-        match self {
-            OutboundTx::Channel(tx) => {
-                tx.close();
-            }
-            OutboundTx::Queue(tx) => {
-                tx.close();
-            }
-        }
+        self.0.close();
     }
 }
 

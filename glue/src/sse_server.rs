@@ -392,7 +392,7 @@ impl SseServer {
                     let rt = self.rt.clone();
                     let (inbound, outbound_tx) = (q.inbound, q.outbound_tx);
                     self.rt.spawn(Box::pin(async move {
-                        this.mcp.run_queued(rt, handle, inbound, outbound_tx).await;
+                        this.mcp.run_session(rt, handle, inbound, outbound_tx).await;
                         let mut st = this.lock();
                         st.sessions.remove(&session);
                         drop(st);

@@ -148,9 +148,9 @@ impl RawPeer {
         let rt = h.rt();
         match h.transport {
             Transport::InMemory => {
-                let (in_tx, in_rx) = async_channel::bounded::<Inbound>(64);
+                let (in_tx, in_rx) = mcp_sse_glue::queue::bounded::<Inbound>(64);
                 let (out_tx, out_rx) = async_channel::bounded::<Message>(64);
-                let (o_tx, o_rx) = async_channel::bounded::<Outbound>(64);
+                let (o_tx, mut o_rx) = mcp_sse_glue::queue::bounded::<Outbound>(64);
                 rt.spawn(Box::pin(async move {
                     while let Ok(item) = o_rx.recv().await {
                         match item {
