@@ -172,7 +172,7 @@ fn cmd_serve(args: &[String]) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
         // Handlers first: a SIGTERM sent as soon as the line below is read must not meet the
         // default action (which kills the process without the clean shutdown).
-        let stop = StopSignals::install();
+        let stop = StopSignals::install()?;
         println!("mcp-sse: serving the demo server on http://{addr}{prefix}/sse");
         stop.wait().await;
         eprintln!("mcp-sse: shutting down");
@@ -184,54 +184,36 @@ fn cmd_serve(args: &[String]) -> Result<(), String> {
 /// SIGTERM and SIGINT (Ctrl-C) handlers, installed when created.
 struct StopSignals {
     #[cfg(unix)]
-    term: Option<tokio::signal::unix::Signal>,
+    term: tokio::signal::unix::Signal,
     #[cfg(unix)]
-    int: Option<tokio::signal::unix::Signal>,
+    int: tokio::signal::unix::Signal,
 }
 
 impl StopSignals {
-    fn install() -> Self {
+    /// Installs both handlers; a failure is an error (a server that could not be stopped
+    /// cleanly, or that stopped at once, would be worse).
+    fn install() -> Result<Self, String> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            StopSignals {
-                term: signal(SignalKind::terminate()).ok(),
-                int: signal(SignalKind::interrupt()).ok(),
-            }
+            Ok(StopSignals {
+                term: signal(SignalKind::terminate())
+                    .map_err(|e| format!("SIGTERM handler: {e}"))?,
+                int: signal(SignalKind::interrupt()).map_err(|e| format!("SIGINT handler: {e}"))?,
+            })
         }
         #[cfg(not(unix))]
         {
-            StopSignals {}
+            Ok(StopSignals {})
         }
     }
 
     /// Completes at the first SIGTERM or SIGINT.
-    async fn wait(self) {
+    async fn wait(mut self) {
         #[cfg(unix)]
-        {
-            let (mut term, mut int) = (self.term, self.int);
-            let term = async {
-                match term.as_mut() {
-                    Some(t) => {
-                        t.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            let int = async {
-                match int.as_mut() {
-                    Some(i) => {
-                        i.recv().await;
-                    }
-                    None => {
-                        let _ = tokio::signal::ctrl_c().await;
-                    }
-                }
-            };
-            tokio::select! {
-                _ = term => {}
-                _ = int => {}
-            }
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
         }
         #[cfg(not(unix))]
         {
