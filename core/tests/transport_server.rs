@@ -609,6 +609,16 @@ fn pipelined_requests_whose_answers_are_not_read_are_not_queued_without_end() {
     let text = drain(&mut f.server, conn);
     assert_eq!(text.matches("HTTP/1.1 404 ").count(), 100, "{text}");
     assert!(f.server.wants_read(conn));
+    // The same input followed by the end of the stream while answers are backed up: every
+    // request is still answered before the connection closes (none is dropped with the rest).
+    let conn = f.server.open_connection(f.now);
+    f.server
+        .handle_bytes(conn, Bytes::from(one.repeat(100)), f.now);
+    assert!(!f.server.wants_read(conn));
+    f.server.handle_eof(conn, f.now);
+    let text = drain(&mut f.server, conn);
+    assert_eq!(text.matches("HTTP/1.1 404 ").count(), 100, "{text}");
+    assert!(f.server.wants_close(conn));
     // A driver that keeps feeding a backed-up connection past one request's worth of input
     // gets it closed instead of buffered.
     let conn = f.server.open_connection(f.now);

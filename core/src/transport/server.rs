@@ -393,8 +393,11 @@ impl Server {
                 if conn.decoder.is_idle() {
                     self.begin_close(connection);
                 } else {
+                    // The input is complete and already buffered (bounded by the decoder's
+                    // limits): answer all of it before closing, even past the reply bound;
+                    // there is no later resume for a closing connection.
                     conn.decoder.handle_eof();
-                    self.process(connection, now);
+                    self.process_all(connection, now);
                     self.begin_close(connection);
                 }
             }
@@ -703,7 +706,16 @@ impl Server {
     }
 
     fn process(&mut self, id: ConnectionId, now: Instant) {
-        let reply_bound = self.config.max_session_queue_bytes;
+        self.process_bounded(id, now, self.config.max_session_queue_bytes);
+    }
+
+    /// [`Server::process`] without backpressure, for input that ends here.
+    fn process_all(&mut self, id: ConnectionId, now: Instant) {
+        self.process_bounded(id, now, usize::MAX);
+    }
+
+    /// Processes buffered requests while fewer than `reply_bound` bytes of replies are queued.
+    fn process_bounded(&mut self, id: ConnectionId, now: Instant, reply_bound: usize) {
         loop {
             let Some(conn) = self.connections.get_mut(&id) else {
                 return;
