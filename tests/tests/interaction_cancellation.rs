@@ -161,9 +161,23 @@ mcp_sse_tests::interaction_test!(cancel_for_unknown_id_is_ignored, |h| async mov
         call(&c.client, "echo", json!({"text": "done"})).await,
         Ok(echo_result("done"))
     );
+    // The gated call races its handler's interruption probe: a stray cancel that interrupted
+    // the handler would leave the call unanswered, and fails here at once instead of at the
+    // test's timeout.
     let gated = {
         let client = c.client.clone();
-        async move { call(&client, "gate", json!({})).await }
+        let interrupted = p.gate_interrupted.clone();
+        async move {
+            futures_lite::future::or(
+                async { Some(call(&client, "gate", json!({})).await) },
+                async {
+                    let _ = interrupted.recv().await;
+                    None
+                },
+            )
+            .await
+            .expect("a stray cancel interrupted the gated call")
+        }
     };
     let cancel_others = async {
         // Id 2 was answered already, 99 was never used.
@@ -271,9 +285,21 @@ mcp_sse_tests::interaction_test!(
     |h| async move {
         let (server, p) = server();
         let c = h.connect(server, ClientOptions::default()).await;
+        // Raced against its handler's interruption probe (see above).
         let gated = {
             let client = c.client.clone();
-            async move { call(&client, "gate", json!({})).await }
+            let interrupted = p.gate_interrupted.clone();
+            async move {
+                futures_lite::future::or(
+                    async { Some(call(&client, "gate", json!({})).await) },
+                    async {
+                        let _ = interrupted.recv().await;
+                        None
+                    },
+                )
+                .await
+                .expect("the other call's handler was interrupted")
+            }
         };
         let abandon = async {
             let call_fut = call(&c.client, "block", json!({}));
