@@ -415,6 +415,7 @@ impl Server {
                 self.end_session(session);
             }
         }
+        self.compact_timers();
     }
 
     /// Takes the next bytes to write on `connection`.
@@ -601,6 +602,12 @@ impl Server {
         {
             self.timers.push(Reverse((at, id)));
         }
+        self.compact_timers();
+    }
+
+    /// Rebuilds the heap from the connections' current deadlines once outdated entries
+    /// outnumber the connections (after pushes, and after connections go).
+    fn compact_timers(&mut self) {
         if self.timers.len() > 2 * self.connections.len() + 64 {
             let current: Vec<_> = self
                 .connections
@@ -622,7 +629,9 @@ impl Server {
                 break;
             }
             self.timers.pop();
-            if self.timer_is_current(at, id) && !due.contains(&id) {
+            // A connection has at most one current deadline, so its duplicate entries are the
+            // same `(at, id)` and pop one after another.
+            if self.timer_is_current(at, id) && due.last() != Some(&id) {
                 due.push(id);
             }
         }
