@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use crate::io::{ByteRead, ByteWrite};
 use crate::rt::Rt;
 
-/// Longest one read may take in these checks: a read that loses a readiness event hangs, and
-/// fails here instead.
+/// Longest one read or write may take in these checks: a read that loses a readiness event
+/// hangs, and fails here instead.
 pub const READ_DEADLINE: Duration = Duration::from_secs(10);
 
 /// The read path keeps every byte whatever the write sizes: writes of 1 and 17 bytes, one less
@@ -20,6 +20,7 @@ pub async fn read_path(
     writer: &mut dyn ByteWrite,
     read_chunk: usize,
 ) {
+    assert!(read_chunk > 1, "read_chunk {read_chunk}");
     let sizes = [
         1,
         17,
@@ -30,11 +31,15 @@ pub async fn read_path(
     ];
     for size in sizes {
         let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-        writer
-            .write(vec![data.clone().into()])
-            .await
-            .expect("write");
-        assert_eq!(read_exactly(rt, reader, size).await, data, "size {size}");
+        // Written while it is read: a write larger than the socket buffers cannot complete
+        // before a read drains them.
+        let (written, got) = futures_lite::future::zip(
+            bounded(rt, writer.write(vec![data.clone().into()])),
+            read_exactly(rt, reader, size),
+        )
+        .await;
+        written.expect("write");
+        assert_eq!(got, data, "size {size}");
     }
     writer.write(vec![b"late"[..].into()]).await.expect("write");
     rt.sleep_until(Instant::now() + Duration::from_millis(20))
@@ -61,5 +66,5 @@ async fn bounded<T>(rt: &Rt, fut: impl std::future::Future<Output = T>) -> T {
         None
     })
     .await
-    .expect("a read hung: readiness was lost")
+    .expect("a read or write hung (a read: readiness was lost)")
 }
