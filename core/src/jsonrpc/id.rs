@@ -59,18 +59,13 @@ impl IntegerId {
     /// `text` is already canonical.
     fn from_canonical(text: &str) -> IntegerId {
         if text.len() <= INLINE_ID {
-            let mut bytes = [0u8; INLINE_ID];
-            bytes[..text.len()].copy_from_slice(text.as_bytes());
-            IntegerId(Text::Inline {
-                len: text.len() as u8,
-                bytes,
-            })
+            IntegerId::from_ascii(b"", text.as_bytes())
         } else {
             IntegerId(Text::Shared(text.into()))
         }
     }
 
-    /// `sign` then `digits`, already canonical, at most 21 bytes (an `i64` or `u64`).
+    /// `sign` then `digits`, already canonical, at most [`INLINE_ID`] bytes together.
     fn from_ascii(sign: &[u8], digits: &[u8]) -> IntegerId {
         let mut bytes = [0u8; INLINE_ID];
         let len = sign.len() + digits.len();
@@ -360,7 +355,11 @@ mod tests {
         let id = IntegerId::parse(&long).unwrap();
         assert!(matches!(id.0, Text::Shared(_)));
         assert_eq!(id.as_str(), long);
-        assert_eq!(id.clone(), id);
+        assert_eq!(
+            id,
+            IntegerId::parse(&long).unwrap(),
+            "equal to a fresh parse of its text"
+        );
         let set: HashSet<IntegerId> = [IntegerId::from(5u32), IntegerId::parse("5").unwrap()]
             .into_iter()
             .collect();
