@@ -39,12 +39,10 @@ pub struct Headers {
 pub struct HeaderName(Bytes);
 
 impl HeaderName {
-    /// A received name (an HTTP token, so ASCII), kept as a slice of the input.
+    /// A received name kept as a slice of the input: the bytes of the `&str` httparse handed
+    /// out (an HTTP token, so ASCII).
     pub(crate) fn received(name: Bytes) -> HeaderName {
-        match std::str::from_utf8(&name) {
-            Ok(_) => HeaderName(name),
-            Err(_) => HeaderName(Bytes::from(String::from_utf8_lossy(&name).into_owned())),
-        }
+        HeaderName(name)
     }
 
     /// The name as given.
