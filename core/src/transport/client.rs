@@ -833,18 +833,15 @@ impl Client {
                     // bytes). Only the connection, whose remaining bytes are not read, closes.
                     let answered = matches!(e, HttpError::BodyTooLarge { .. })
                         && p.current.as_ref().is_some_and(|inf| inf.status.is_some());
-                    match p.current.take() {
-                        Some(inf) if answered => {
-                            self.posts.remove(&conn);
-                            self.events.push_back(ClientEvent::Close(conn));
-                            if self.complete_post(inf) {
-                                self.dispatch_posts();
-                            }
-                        }
-                        current => {
-                            p.current = current;
-                            self.post_conn_failed(conn, ClientError::Http(e));
-                        }
+                    if !answered {
+                        self.post_conn_failed(conn, ClientError::Http(e));
+                        return;
+                    }
+                    let inf = p.current.take();
+                    self.posts.remove(&conn);
+                    self.events.push_back(ClientEvent::Close(conn));
+                    if inf.is_some_and(|inf| self.complete_post(inf)) {
+                        self.dispatch_posts();
                     }
                     return;
                 }
@@ -857,12 +854,10 @@ impl Client {
                     }
                 }
                 ResponseEvent::Body(chunk) => {
+                    // The decoder stops the body at `max_error_body_bytes` (the expectation's
+                    // bound), so all of it is kept.
                     if let Some(inf) = p.current.as_mut() {
-                        let room = self
-                            .config
-                            .max_error_body_bytes
-                            .saturating_sub(inf.body.len());
-                        inf.body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                        inf.body.extend_from_slice(&chunk);
                     }
                 }
                 ResponseEvent::End => {
