@@ -44,6 +44,29 @@ impl Drop for Interrupted {
     }
 }
 
+/// A `gate` call raced against its handler's interruption probe: an interrupted handler leaves
+/// the call unanswered, so this fails at once with `interrupted` instead of at the test's
+/// timeout.
+fn gate_call(
+    client: &mcp_sse_glue::Client,
+    p: &Probes,
+    interrupted: &'static str,
+) -> impl std::future::Future<Output = Result<Value, ErrorObject>> {
+    let client = client.clone();
+    let probe = p.gate_interrupted.clone();
+    async move {
+        futures_lite::future::or(
+            async { Some(call(&client, "gate", json!({})).await) },
+            async {
+                let _ = probe.recv().await;
+                None
+            },
+        )
+        .await
+        .expect(interrupted)
+    }
+}
+
 /// `block` waits forever (reports start and interruption); `gate` returns `"released"` once the
 /// test opens the gate; `echo` returns its `text`.
 fn server() -> (McpServer, Probes) {
@@ -161,24 +184,7 @@ mcp_sse_tests::interaction_test!(cancel_for_unknown_id_is_ignored, |h| async mov
         call(&c.client, "echo", json!({"text": "done"})).await,
         Ok(echo_result("done"))
     );
-    // The gated call races its handler's interruption probe: a stray cancel that interrupted
-    // the handler would leave the call unanswered, and fails here at once instead of at the
-    // test's timeout.
-    let gated = {
-        let client = c.client.clone();
-        let interrupted = p.gate_interrupted.clone();
-        async move {
-            futures_lite::future::or(
-                async { Some(call(&client, "gate", json!({})).await) },
-                async {
-                    let _ = interrupted.recv().await;
-                    None
-                },
-            )
-            .await
-            .expect("a stray cancel interrupted the gated call")
-        }
-    };
+    let gated = gate_call(&c.client, &p, "a stray cancel interrupted the gated call");
     let cancel_others = async {
         // Id 2 was answered already, 99 was never used.
         for id in [json!(2), json!(99), json!("2")] {
@@ -285,22 +291,7 @@ mcp_sse_tests::interaction_test!(
     |h| async move {
         let (server, p) = server();
         let c = h.connect(server, ClientOptions::default()).await;
-        // Raced against its handler's interruption probe (see above).
-        let gated = {
-            let client = c.client.clone();
-            let interrupted = p.gate_interrupted.clone();
-            async move {
-                futures_lite::future::or(
-                    async { Some(call(&client, "gate", json!({})).await) },
-                    async {
-                        let _ = interrupted.recv().await;
-                        None
-                    },
-                )
-                .await
-                .expect("the other call's handler was interrupted")
-            }
-        };
+        let gated = gate_call(&c.client, &p, "the other call's handler was interrupted");
         let abandon = async {
             let call_fut = call(&c.client, "block", json!({}));
             let outcome = futures_lite::future::or(async { Some(call_fut.await) }, async {
