@@ -32,12 +32,32 @@ fn replay(target: &str, check: fn(&[u8])) {
 }
 
 macro_rules! replay_tests {
-    ($($target:ident),* $(,)?) => {$(
+    ($($target:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $target() {
+                replay(stringify!($target), $target::check);
+            }
+        )*
+
+        /// Every fuzz target (`fuzz/fuzz_targets/*.rs`) is replayed here: a new one that is
+        /// not added to the list fails this test instead of going untested.
         #[test]
-        fn $target() {
-            replay(stringify!($target), $target::check);
+        fn every_fuzz_target_is_replayed() {
+            let dir = format!("{}/../fuzz/fuzz_targets", env!("CARGO_MANIFEST_DIR"));
+            let mut targets: Vec<String> = std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("cannot read {dir}: {e}"))
+                .filter_map(|e| {
+                    let name = e.ok()?.file_name().into_string().ok()?;
+                    name.strip_suffix(".rs").map(str::to_owned)
+                })
+                .collect();
+            targets.sort();
+            let mut listed = vec![$(stringify!($target).to_owned()),*];
+            listed.sort();
+            assert_eq!(targets, listed);
         }
-    )*};
+    };
 }
 
 // One test per target, named after it (functions and modules live in different namespaces, so
