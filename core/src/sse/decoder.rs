@@ -23,8 +23,8 @@
 //! decoder runs a fast path over the chunk: an empty line dispatches without a search, the
 //! `event: message` line is matched whole, the value of the first `data:` line of a block is
 //! searched with `memchr2` and kept as a range of the chunk (so the event's data is one O(1)
-//! slice, taken at dispatch), and other lines are searched eight bytes at a time in a register
-//! before falling back to `memchr2`. UTF-8 is checked once per window of the chunk
+//! slice, taken at dispatch), and other lines have their first 16 bytes searched eight at a
+//! time in a register before falling back to `memchr2`. UTF-8 is checked once per window of the chunk
 //! (`UTF8_CHECK_AHEAD`, 2 KiB past the current line, ASCII 256 bytes at a time); only lines in
 //! a window with ill-formed UTF-8, and lines that span chunks, are checked on their own, and only
 //! ill-formed input allocates. Only multi-line data and lines that span chunks are copied. An
