@@ -1,7 +1,7 @@
 //! The MCP client: drives the core's [`session::ClientSession`] over any message link (in-memory
 //! or the SSE transport) and runs the caller's callbacks.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -204,8 +204,8 @@ impl Client {
             rt: rt.clone(),
             machine: Mutex::new(ClientSession::new(config)),
             outbound: link.outbound,
-            waiters: Mutex::new(HashMap::new()),
-            server_requests: Mutex::new(HashMap::new()),
+            waiters: Mutex::new(HashMap::default()),
+            server_requests: Mutex::new(HashMap::default()),
             options,
             initialize_result: Mutex::new(None),
             closer: Mutex::new(closer),

@@ -1,7 +1,7 @@
 //! The MCP server side: a low-level [`Handler`] trait, the per-session runner that drives the
 //! core's [`session::ServerSession`], and the [`RequestContext`] handlers use to talk back.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -116,9 +116,9 @@ impl McpServer {
             rt,
             machine: Mutex::new(ServerSession::new(self.config.clone())),
             outbound,
-            running: Mutex::new(HashMap::new()),
+            running: Mutex::new(HashMap::default()),
             idle: Event::new(),
-            waiters: Mutex::new(HashMap::new()),
+            waiters: Mutex::new(HashMap::default()),
             client: Mutex::new(None),
             handler: self.handler.clone(),
             handle,

@@ -1,7 +1,7 @@
 //! Runs the core's [`transport::Client`] over byte connections and exposes it as a message
 //! [`Link`] for the MCP [`crate::Client`].
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -93,8 +93,8 @@ pub async fn connect_sse(
             machine,
             pending: Default::default(),
             busy: false,
-            conns: HashMap::new(),
-            tokens: HashMap::new(),
+            conns: HashMap::default(),
+            tokens: HashMap::default(),
         }),
         inbound: in_tx,
         ready: ready_tx,

@@ -1,7 +1,7 @@
 //! Runs the core's [`transport::Server`] over byte connections: one reader and one writer task
 //! per connection, a timer task, and one MCP session per SSE stream.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -101,11 +101,11 @@ impl SseServer {
             mcp,
             state: Mutex::new(State {
                 machine: transport::Server::new(config, random),
-                conns: HashMap::new(),
-                sessions: HashMap::new(),
+                conns: HashMap::default(),
+                sessions: HashMap::default(),
                 timer_armed: None,
                 timer_kick: Arc::new(Event::new()),
-                opening: HashMap::new(),
+                opening: HashMap::default(),
             }),
             session_ended: Event::new(),
             connection_closed: Event::new(),

@@ -11,7 +11,9 @@
 //!   id `"7"` does not resolve request `7` (the reference coerces; we keep JSON types apart) and is
 //!   dropped like any response for an unknown or late id.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::HashSet;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -330,7 +332,7 @@ impl ClientSession {
             outbound: VecDeque::new(),
             events: VecDeque::new(),
             soft_events: 0,
-            server_requests: HashSet::new(),
+            server_requests: HashSet::default(),
             dropped_events: 0,
             dropped_outbound: 0,
         }

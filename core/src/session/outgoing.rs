@@ -1,6 +1,8 @@
 //! The table of requests this side sent and still awaits, with their deadlines.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use foldhash::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -34,7 +36,7 @@ impl OutgoingRequests {
     pub fn new(limit: usize) -> Self {
         OutgoingRequests {
             next_id: 1,
-            pending: HashMap::new(),
+            pending: HashMap::default(),
             deadlines: BTreeSet::new(),
             limit,
         }

@@ -8,7 +8,9 @@
 //! [`ServerEvent::Request`] for the handler layer, which answers with [`ServerSession::respond`];
 //! several can be outstanding, and answers go out in the order `respond` is called.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::HashSet;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -240,7 +242,7 @@ impl ServerSession {
             closed: false,
             protocol_version: None,
             log_level: None,
-            in_flight: HashSet::new(),
+            in_flight: HashSet::default(),
             outbound: VecDeque::new(),
             events: VecDeque::new(),
             soft_events: 0,

@@ -11,7 +11,9 @@
 //! a cross-origin endpoint fails at once; a failed POST fails exactly its message; POSTs run in
 //! parallel up to a bound.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::HashMap;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -336,7 +338,7 @@ impl Client {
             stream_decoder,
             stream_out: VecDeque::new(),
             sse,
-            posts: HashMap::new(),
+            posts: HashMap::default(),
             queue: VecDeque::new(),
             barrier_in_flight: false,
             next_conn: 1,

@@ -14,7 +14,9 @@
 //! [`Server::handle_timeout`].
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
+
+use foldhash::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -301,8 +303,8 @@ impl Server {
             config,
             random,
             encoder: Encoder::new(),
-            connections: HashMap::new(),
-            sessions: HashMap::new(),
+            connections: HashMap::default(),
+            sessions: HashMap::default(),
             next_connection: 0,
             events: VecDeque::new(),
             shutting_down: false,
