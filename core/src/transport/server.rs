@@ -1046,6 +1046,10 @@ fn push_out(
     }
 }
 
+/// The `202` a delivered message gets on a kept-alive connection, as [`encode_reply`] writes it
+/// (a test checks they agree): sent once per client message, so it is not re-encoded each time.
+const ACCEPTED_KEEP_ALIVE: &[u8] = b"HTTP/1.1 202 Accepted\r\ncontent-length: 8\r\n\r\nAccepted";
+
 fn write_reply(
     conn: &mut Connection,
     id: ConnectionId,
@@ -1053,6 +1057,15 @@ fn write_reply(
     keep_alive: bool,
     events: &mut VecDeque<ServerEvent>,
 ) {
+    let bytes = if keep_alive && reply.status == 202 && reply.headers.is_empty() {
+        Bytes::from_static(ACCEPTED_KEEP_ALIVE)
+    } else {
+        encode_reply(reply, keep_alive)
+    };
+    push_out(conn, bytes, id, events);
+}
+
+fn encode_reply(reply: &Reply, keep_alive: bool) -> Bytes {
     let mut head = ResponseHead::new(reply.status, http::reason_phrase(reply.status));
     let mut pushed_length = false;
     for (k, v) in &reply.headers {
@@ -1080,7 +1093,7 @@ fn write_reply(
     let mut out = BytesMut::with_capacity(128 + reply.body.len());
     head.encode(&mut out);
     out.extend_from_slice(reply.body.as_bytes());
-    push_out(conn, out.freeze(), id, events);
+    out.freeze()
 }
 
 /// One SSE event framed as one HTTP chunk: `<hex>\r\n<event>\r\n`.
@@ -1099,6 +1112,12 @@ fn encode_event_chunk(encoder: &Encoder, ev: &OutgoingEvent<'_>) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stored_202_is_what_the_reply_encoder_writes() {
+        let accepted = Reply::plain(202, "Accepted");
+        assert_eq!(&encode_reply(&accepted, true)[..], ACCEPTED_KEEP_ALIVE);
+    }
 
     /// The earliest deadline, found by looking at every connection (what `poll_timeout` did
     /// before the heap).
