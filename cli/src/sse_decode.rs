@@ -42,16 +42,26 @@ pub fn decode(mut input: impl Read, output: impl Write) -> std::io::Result<()> {
     }
 }
 
+/// One output line: a struct, so the fields keep this order whatever serde_json's map order.
+#[derive(serde::Serialize)]
+struct EventLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    data: &'a str,
+    id: &'a str,
+    retry: Option<u64>,
+}
+
 fn drain(decoder: &mut Decoder, out: &mut impl Write) -> std::io::Result<()> {
     loop {
         match decoder.poll_item() {
             Ok(Some(Item::Event(e))) => {
-                let line = serde_json::json!({
-                    "type": e.event_type(),
-                    "data": e.data(),
-                    "id": e.last_event_id(),
-                    "retry": e.retry(),
-                });
+                let line = EventLine {
+                    kind: e.event_type(),
+                    data: e.data(),
+                    id: e.last_event_id(),
+                    retry: e.retry(),
+                };
                 serde_json::to_writer(&mut *out, &line)?;
                 out.write_all(b"\n")?;
             }
