@@ -23,9 +23,9 @@ fn captured_id_bytes() -> [u8; 16] {
         .to_be_bytes()
 }
 
-fn drain(server: &mut Server, conn: ConnectionId) -> Vec<u8> {
+fn drain(server: &mut Server, conn: ConnectionId, now: Instant) -> Vec<u8> {
     let mut out = Vec::new();
-    while let Some(b) = server.poll_transmit(conn) {
+    while let Some(b) = server.poll_transmit(conn, now) {
         out.extend_from_slice(&b);
     }
     out
@@ -117,7 +117,7 @@ fn part_a_replays_through_the_server_machine() {
                 }
             }
         }
-        let ours = drain(&mut server, conn);
+        let ours = drain(&mut server, conn, t0);
         let expected = if block.tag == "float id" {
             // DIVERGENCE 1: a request id that is neither a string nor an integer is refused
             // instead of being turned into a notification that is never answered.
@@ -209,7 +209,7 @@ fn part_d_rejections_match_byte_for_byte() {
         let now = Instant::now();
         let conn = server.open_connection(now);
         server.handle_bytes(conn, Bytes::from(request), now);
-        let ours = drain(&mut server, conn);
+        let ours = drain(&mut server, conn, now);
         let expected = capture::strip_date_server(&expected);
         assert_eq!(show(&ours), show(&expected), "case {cmd}");
     }

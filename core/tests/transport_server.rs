@@ -40,7 +40,7 @@ fn fixture(config: ServerConfig) -> Fixture {
             _ => None,
         })
         .expect("session opened");
-    drain(&mut server, stream);
+    drain(&mut server, stream, now);
     Fixture {
         server,
         now,
@@ -53,9 +53,9 @@ fn events(server: &mut Server) -> Vec<ServerEvent> {
     std::iter::from_fn(|| server.poll_event()).collect()
 }
 
-fn drain(server: &mut Server, conn: ConnectionId) -> String {
+fn drain(server: &mut Server, conn: ConnectionId, now: Instant) -> String {
     let mut out = Vec::new();
-    while let Some(b) = server.poll_transmit(conn) {
+    while let Some(b) = server.poll_transmit(conn, now) {
         out.extend_from_slice(&b);
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -66,7 +66,7 @@ fn request(f: &mut Fixture, raw: &str) -> String {
     let conn = f.server.open_connection(f.now);
     f.server
         .handle_bytes(conn, Bytes::from(raw.to_string()), f.now);
-    drain(&mut f.server, conn)
+    drain(&mut f.server, conn, f.now)
 }
 
 fn post(
@@ -329,7 +329,7 @@ fn row10_unparseable_bodies_are_400_and_produce_nothing() {
         "nothing delivered"
     );
     // Nothing was written on the stream either.
-    assert_eq!(drain(&mut f.server, f.stream), "");
+    assert_eq!(drain(&mut f.server, f.stream, f.now), "");
 }
 
 #[test]
@@ -437,7 +437,7 @@ fn prefix_is_quoted_into_the_endpoint() {
         Bytes::from_static(b"GET /api%20v1/sse HTTP/1.1\r\nHost: x\r\n\r\n"),
         now,
     );
-    let out = drain(&mut server, c);
+    let out = drain(&mut server, c, now);
     assert!(
         out.contains("data: /api%20v1/messages/?session_id="),
         "{out}"
@@ -473,7 +473,7 @@ fn messages_are_one_chunk_each_and_the_queue_is_bounded() {
     });
     let msg = Message::from_slice(br#"{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"hi \u00e9"}}"#).unwrap();
     f.server.send(f.session, &msg).unwrap();
-    let out = drain(&mut f.server, f.stream);
+    let out = drain(&mut f.server, f.stream, f.now);
     let json = String::from_utf8(msg.to_vec()).unwrap();
     let event = format!("event: message\r\ndata: {json}\r\n\r\n");
     assert_eq!(out, format!("{:x}\r\n{event}\r\n", event.len()));
@@ -489,7 +489,7 @@ fn messages_are_one_chunk_each_and_the_queue_is_bounded() {
         "{err:?}"
     );
     events(&mut f.server);
-    drain(&mut f.server, f.stream);
+    drain(&mut f.server, f.stream, f.now);
     assert!(events(&mut f.server)
         .iter()
         .any(|e| matches!(e, ServerEvent::Writable { .. })));
@@ -510,7 +510,7 @@ fn keep_alive_pings_follow_the_interval() {
     f.server
         .handle_timeout(f.now + Duration::from_secs(15), wall);
     assert_eq!(
-        drain(&mut f.server, f.stream),
+        drain(&mut f.server, f.stream, f.now),
         "26\r\n: ping - 2026-11-24 00:26:49+00:00\r\n\r\n\r\n"
     );
     assert_eq!(
@@ -524,7 +524,7 @@ fn shutdown_flushes_then_ends_every_stream() {
     let mut f = fixture(ServerConfig::default());
     f.server.send_json(f.session, PING.as_bytes()).unwrap();
     f.server.shutdown();
-    let out = drain(&mut f.server, f.stream);
+    let out = drain(&mut f.server, f.stream, f.now);
     assert!(
         out.contains(PING) && out.ends_with("\r\n0\r\n\r\n"),
         "{out}"
@@ -556,7 +556,7 @@ fn slow_loris_head_is_cut_off_by_the_head_deadline() {
         .is_some_and(|d| d <= f.now + Duration::from_secs(10)));
     f.server
         .handle_timeout(f.now + Duration::from_secs(10), UNIX_EPOCH);
-    let resp = drain(&mut f.server, c);
+    let resp = drain(&mut f.server, c, f.now);
     assert_eq!(status_and_body(&resp), (408, "Request Timeout"));
     assert!(f.server.wants_close(c));
 }
@@ -606,7 +606,7 @@ fn pipelined_requests_whose_answers_are_not_read_are_not_queued_without_end() {
     );
     assert!(!f.server.wants_read(conn));
     // Taking the answers resumes the requests: all 100 are answered, in order.
-    let text = drain(&mut f.server, conn);
+    let text = drain(&mut f.server, conn, f.now);
     assert_eq!(text.matches("HTTP/1.1 404 ").count(), 100, "{text}");
     assert!(f.server.wants_read(conn));
     // The same input followed by the end of the stream while answers are backed up: every
@@ -616,7 +616,7 @@ fn pipelined_requests_whose_answers_are_not_read_are_not_queued_without_end() {
         .handle_bytes(conn, Bytes::from(one.repeat(100)), f.now);
     assert!(!f.server.wants_read(conn));
     f.server.handle_eof(conn, f.now);
-    let text = drain(&mut f.server, conn);
+    let text = drain(&mut f.server, conn, f.now);
     assert_eq!(text.matches("HTTP/1.1 404 ").count(), 100, "{text}");
     assert!(f.server.wants_close(conn));
     // A driver that keeps feeding a backed-up connection past one request's worth of input
@@ -631,6 +631,42 @@ fn pipelined_requests_whose_answers_are_not_read_are_not_queued_without_end() {
         limits.max_head_bytes + limits.max_body_bytes + 1
     ]);
     f.server.handle_bytes(conn, flood, f.now);
-    drain(&mut f.server, conn);
+    drain(&mut f.server, conn, f.now);
     assert!(f.server.wants_close(conn));
+}
+
+#[test]
+fn requests_resumed_by_taking_backed_up_answers_run_at_that_time() {
+    let bound = 1024;
+    let mut f = fixture(ServerConfig {
+        max_session_queue_bytes: bound,
+        ..ServerConfig::default()
+    });
+    let keep_alive = ServerConfig::default().keep_alive_timeout;
+    let conn = f.server.open_connection(f.now);
+    let one = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    f.server
+        .handle_bytes(conn, Bytes::from(one.repeat(100)), f.now);
+    assert!(!f.server.wants_read(conn));
+    // The peer reads its answers an hour later: the requests that resume run then, so the
+    // connection's keep-alive deadline counts from then, not from the last `handle_bytes`.
+    let later = f.now + Duration::from_secs(3600);
+    let text = drain(&mut f.server, conn, later);
+    assert_eq!(text.matches("HTTP/1.1 404 ").count(), 100);
+    let just_before = later + keep_alive - Duration::from_millis(1);
+    f.server
+        .handle_timeout(just_before, UNIX_EPOCH + Duration::from_secs(1));
+    assert!(
+        !f.server.wants_close(conn),
+        "closed for idleness {keep_alive:?} too early"
+    );
+    f.server.handle_timeout(
+        later + keep_alive + Duration::from_millis(1),
+        UNIX_EPOCH + Duration::from_secs(2),
+    );
+    drain(&mut f.server, conn, later + keep_alive);
+    assert!(
+        f.server.wants_close(conn),
+        "idle past the keep-alive timeout"
+    );
 }

@@ -301,7 +301,7 @@ impl Driver {
 
     fn drain(&mut self, i: usize) {
         let id = self.conns[i].id;
-        while let Some(b) = self.server.poll_transmit(id) {
+        while let Some(b) = self.server.poll_transmit(id, self.now) {
             assert!(!b.is_empty(), "empty transmit");
             if b.starts_with(b"HTTP/1.1 202 Accepted\r\n") {
                 self.accepted += 1;

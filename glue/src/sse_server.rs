@@ -306,7 +306,8 @@ impl SseServer {
                 let mut st = self.lock();
                 let gone = !st.conns.contains_key(&id);
                 let mut bufs = Vec::new();
-                while let Some(b) = st.machine.poll_transmit(id) {
+                let now = Instant::now();
+                while let Some(b) = st.machine.poll_transmit(id, now) {
                     bufs.push(b);
                 }
                 let close = st.machine.wants_close(id);

@@ -241,7 +241,7 @@ struct SessionEntry {
 /// let conn = server.open_connection(now);
 /// server.handle_bytes(conn, Bytes::from_static(b"GET /sse HTTP/1.1\r\nHost: x\r\n\r\n"), now);
 /// let mut out = Vec::new();
-/// while let Some(b) = server.poll_transmit(conn) { out.extend_from_slice(&b); }
+/// while let Some(b) = server.poll_transmit(conn, now) { out.extend_from_slice(&b); }
 /// let text = String::from_utf8(out).unwrap();
 /// assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
 /// assert!(text.contains("event: endpoint\r\ndata: /messages/?session_id=07070707070747078707070707070707\r\n\r\n"));
@@ -259,8 +259,6 @@ pub struct Server {
     events: VecDeque<ServerEvent>,
     shutting_down: bool,
     wall_clock: Option<SystemTime>,
-    /// The latest `now` passed in (to resume a connection from `poll_transmit`, which has none).
-    latest_now: Option<Instant>,
     /// The decoded path of the SSE route and of the message mount (prefix included).
     sse_route: String,
     message_route: String,
@@ -309,7 +307,6 @@ impl Server {
             events: VecDeque::new(),
             shutting_down: false,
             wall_clock: None,
-            latest_now: None,
             sse_route,
             message_route,
             endpoint_base,
@@ -339,7 +336,6 @@ impl Server {
 
     /// Registers a newly accepted connection.
     pub fn open_connection(&mut self, now: Instant) -> ConnectionId {
-        self.latest_now = Some(now);
         let id = ConnectionId(self.next_connection);
         self.next_connection += 1;
         let mut conn = Connection {
@@ -364,7 +360,6 @@ impl Server {
         let Some(conn) = self.connections.get_mut(&connection) else {
             return;
         };
-        self.latest_now = Some(now);
         match conn.state {
             ConnState::Requests { .. } => {
                 conn.decoder.handle_bytes(data);
@@ -421,7 +416,12 @@ impl Server {
     }
 
     /// Takes the next bytes to write on `connection`.
-    pub fn poll_transmit(&mut self, connection: ConnectionId) -> Option<Bytes> {
+    ///
+    /// Taking the replies of a request connection that was backed up (see
+    /// [`Server::wants_read`]) resumes its buffered requests at `now`: that can queue new
+    /// bytes for it and events (a [`ServerEvent::Message`], a [`ServerEvent::SessionOpened`] for
+    /// a pipelined `GET`, …), so call [`Server::poll_event`] after writing.
+    pub fn poll_transmit(&mut self, connection: ConnectionId, now: Instant) -> Option<Bytes> {
         let conn = self.connections.get_mut(&connection)?;
         match conn.out.pop_front() {
             Some(b) => {
@@ -431,10 +431,8 @@ impl Server {
                     && conn.out_bytes <= self.config.max_session_queue_bytes
                     && matches!(conn.state, ConnState::Requests { .. })
                 {
-                    if let Some(now) = self.latest_now {
-                        self.process(connection, now);
-                        self.schedule(connection);
-                    }
+                    self.process(connection, now);
+                    self.schedule(connection);
                     return Some(b);
                 }
                 let Some(conn) = self.connections.get_mut(&connection) else {
@@ -624,7 +622,6 @@ impl Server {
     /// to format the ping comments (`: ping - <UTC time>`).
     pub fn handle_timeout(&mut self, now: Instant, wall_clock: SystemTime) {
         self.wall_clock = Some(wall_clock);
-        self.latest_now = Some(now);
         let mut due = Vec::new();
         while let Some(&Reverse((at, id))) = self.timers.peek() {
             if at > now {
@@ -1187,7 +1184,7 @@ mod tests {
                 }
                 4 | 5 => {
                     if let Some(c) = pick(next(64), &conns) {
-                        while s.poll_transmit(c).is_some() {}
+                        while s.poll_transmit(c, now).is_some() {}
                     }
                 }
                 6 => {
@@ -1249,7 +1246,7 @@ mod tests {
             let req =
                 b"POST /messages/?session_id=0 HTTP/1.1\r\nHost: h\r\ncontent-length: 2\r\n\r\n{}";
             s.handle_bytes(c, Bytes::from_static(req), now);
-            while s.poll_transmit(c).is_some() {}
+            while s.poll_transmit(c, now).is_some() {}
         }
         while s.poll_event().is_some() {}
         assert!(
@@ -1264,7 +1261,7 @@ mod tests {
             matches!(events[..], [ServerEvent::Transmit { connection }] if connection == a),
             "{events:?}"
         );
-        assert!(s.poll_transmit(a).is_none() && s.wants_close(a));
+        assert!(s.poll_transmit(a, now).is_none() && s.wants_close(a));
         assert!(!s.wants_close(b));
         s.shutdown();
         let events: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
@@ -1272,6 +1269,6 @@ mod tests {
             matches!(events[..], [ServerEvent::Transmit { connection }] if connection == b),
             "{events:?}"
         );
-        assert!(s.poll_transmit(b).is_none() && s.wants_close(b));
+        assert!(s.poll_transmit(b, now).is_none() && s.wants_close(b));
     }
 }
