@@ -568,6 +568,9 @@ pub struct Decoder {
     bom: BomState,
     eof: bool,
     eof_done: bool,
+    /// The end of input came inside a line or inside an event with data (see
+    /// [`Decoder::ended_inside_event`]).
+    cut_short: bool,
     block: Block,
 }
 
@@ -599,6 +602,7 @@ impl Decoder {
             bom: BomState::Checking(0),
             eof: false,
             eof_done: false,
+            cut_short: false,
             block: Block::default(),
         }
     }
@@ -877,6 +881,9 @@ impl Decoder {
 
     fn finish(&mut self) {
         self.eof_done = true;
+        self.cut_short = !self.partial.is_empty()
+            || self.skip_line
+            || !matches!(self.block.data, DataBuf::Empty);
         self.partial.clear();
         self.skip_line = false;
         self.skip_lf = false;
@@ -893,6 +900,26 @@ impl Decoder {
     /// The last valid `retry` value processed so far, if any (the reconnection time in ms).
     pub fn retry(&self) -> Option<u64> {
         self.block.retry
+    }
+
+    /// Whether the input ended inside a line, or inside an event that had data: once
+    /// [`Decoder::handle_eof`] was called and [`Decoder::poll_item`] has returned `Ok(None)`,
+    /// `true` means that something was discarded (the Standard drops it silently; a client can
+    /// report a cut stream). A stream that ends after a complete event, or inside an event with
+    /// no data (which would not have been dispatched), gives `false`.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use mcp_sse_core::sse::Decoder;
+    ///
+    /// let mut d = Decoder::new();
+    /// d.handle_bytes(Bytes::from_static(b"data: whole\n\ndata: cut"));
+    /// d.handle_eof();
+    /// while let Ok(Some(_)) = d.poll_item() {}
+    /// assert!(d.ended_inside_event());
+    /// ```
+    pub fn ended_inside_event(&self) -> bool {
+        self.eof_done && self.cut_short
     }
 
     /// Bytes held internally: queued input not yet decoded, the partial line, the pending data
@@ -1228,6 +1255,54 @@ mod tests {
         d.handle_eof();
         d.handle_bytes(Bytes::from_static(b"data: a\n\n"));
         assert_eq!(d.poll_item(), Ok(None));
+    }
+
+    #[test]
+    fn ended_inside_event_says_whether_the_end_of_input_discarded_something() {
+        let ended = |input: &'static [u8], chunked: bool| {
+            let mut d = Decoder::new();
+            if chunked {
+                for b in input.chunks(1) {
+                    d.handle_bytes(Bytes::copy_from_slice(b));
+                    while let Ok(Some(_)) = d.poll_item() {}
+                }
+            } else {
+                d.handle_bytes(Bytes::from_static(input));
+            }
+            assert!(!d.ended_inside_event(), "not before the end of input");
+            d.handle_eof();
+            while let Ok(Some(_)) = d.poll_item() {}
+            d.ended_inside_event()
+        };
+        for chunked in [false, true] {
+            assert!(!ended(b"", chunked));
+            assert!(!ended(b"data: a\n\n", chunked), "after a whole event");
+            assert!(
+                !ended(b"data: a\r\n\r\n: ping\n", chunked),
+                "after a comment line"
+            );
+            assert!(
+                !ended(b"event: x\nid: 3\n", chunked),
+                "an event with no data"
+            );
+            assert!(ended(b"data: a\n", chunked), "data, no blank line");
+            assert!(
+                ended(b"data:\n", chunked),
+                "an empty data line still makes an event"
+            );
+            assert!(ended(b"data: a\n\ndata: b", chunked), "inside a line");
+            assert!(ended(b": pi", chunked), "inside a comment line");
+        }
+        // Inside an over-long line whose rest is being skipped.
+        let mut d = Decoder::with_limits(DecoderLimits {
+            max_line_bytes: 8,
+            ..DecoderLimits::default()
+        });
+        d.handle_bytes(Bytes::from_static(b"data: 0123456789"));
+        while let Ok(Some(_)) | Err(_) = d.poll_item() {}
+        d.handle_eof();
+        while let Ok(Some(_)) = d.poll_item() {}
+        assert!(d.ended_inside_event());
     }
 
     #[test]

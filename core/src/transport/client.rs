@@ -620,14 +620,13 @@ impl Client {
                             self.finish(Some(ClientError::HttpStatus { status, body }));
                         }
                         _ => {
-                            // Bytes still held by the SSE decoder are an unfinished line or
-                            // event: the stream was cut inside it, and that event is lost.
-                            let mid_event = self.sse.buffered_bytes() > 0;
                             self.sse.handle_eof();
                             self.drain_sse(now);
                             if self.endpoint.is_none() {
                                 self.finish(Some(ClientError::EndedBeforeEndpoint));
-                            } else if mid_event {
+                            } else if self.sse.ended_inside_event() {
+                                // The stream was cut inside a line or an event: that event
+                                // is lost.
                                 self.finish(Some(ClientError::StreamCut));
                             } else {
                                 // The server ended the stream properly.
