@@ -711,22 +711,23 @@ impl ClientSession {
                 // (nothing to interrupt): alternating requests and cancels cannot grow the queue.
                 if let Some(id) = id {
                     if self.server_requests.remove(&id) {
-                        let queued = self.events.iter().position(
-                            |e| matches!(e, ClientEvent::ServerRequest { id: q, .. } if *q == id),
-                        );
-                        match queued {
-                            Some(at) => {
-                                self.events.remove(at);
-                            }
-                            None => self
-                                .events
-                                .push_back(ClientEvent::ServerRequestCancelled { id }),
-                        }
+                        self.stop_server_request(id);
                     }
                 }
             }
             methods::NOTIFICATIONS_MESSAGE => self.push_soft(ClientEvent::LogMessage(n)),
             _ => self.push_soft(ClientEvent::Notification(n)),
+        }
+    }
+
+    /// A server→client request that will not be answered: withdrawn if its event is still
+    /// queued, else its callback is told with [`ClientEvent::ServerRequestCancelled`].
+    fn stop_server_request(&mut self, id: RequestId) {
+        let queued =
+            |e: &ClientEvent| matches!(e, ClientEvent::ServerRequest { id: q, .. } if *q == id);
+        if !super::withdraw_event(&mut self.events, queued) {
+            self.events
+                .push_back(ClientEvent::ServerRequestCancelled { id });
         }
     }
 
@@ -779,7 +780,9 @@ impl ClientSession {
         self.phase = Phase::Closed;
         self.held.clear();
         self.outbound.clear();
-        self.server_requests.clear();
+        for id in std::mem::take(&mut self.server_requests) {
+            self.stop_server_request(id);
+        }
         let mut init_failed = false;
         for (key, _) in self.requests.drain() {
             init_failed |= Some(key) == init_key;

@@ -94,6 +94,19 @@ impl SessionError {
 }
 
 /// Formats seconds like Python's `str(float)`: `0.5`, `5.0`, `1e-05`, `1e+16`.
+/// Removes the first queued event that `matches`, if one is still waiting to be polled: a
+/// request from the peer that is cancelled (or whose connection is lost) before anyone saw it is
+/// withdrawn instead of followed by a cancellation. `true` if one was removed.
+pub(crate) fn withdraw_event<E>(
+    events: &mut std::collections::VecDeque<E>,
+    matches: impl Fn(&E) -> bool,
+) -> bool {
+    match events.iter().position(matches) {
+        Some(at) => events.remove(at).is_some(),
+        None => false,
+    }
+}
+
 pub(crate) fn format_seconds(d: Duration) -> String {
     python_float_str(d.as_secs_f64())
 }

@@ -418,21 +418,21 @@ impl ServerSession {
             // to interrupt): a peer alternating requests and cancels cannot grow the queue.
             if let Some(id) = id {
                 if self.in_flight.remove(&id) {
-                    let queued = self
-                        .events
-                        .iter()
-                        .position(|e| matches!(e, ServerEvent::Request { id: q, .. } if *q == id));
-                    match queued {
-                        Some(at) => {
-                            self.events.remove(at);
-                        }
-                        None => self.events.push_back(ServerEvent::RequestCancelled { id }),
-                    }
+                    self.stop_request(id);
                 }
             }
             return;
         }
         self.push_soft(ServerEvent::Notification(n));
+    }
+
+    /// A request from the client that will not be answered: withdrawn if its event is still
+    /// queued, else its handler is told with [`ServerEvent::RequestCancelled`].
+    fn stop_request(&mut self, id: RequestId) {
+        let queued = |e: &ServerEvent| matches!(e, ServerEvent::Request { id: q, .. } if *q == id);
+        if !super::withdraw_event(&mut self.events, queued) {
+            self.events.push_back(ServerEvent::RequestCancelled { id });
+        }
     }
 
     fn resolve(&mut self, id: &RequestId, result: Result<Value, ErrorObject>) {
@@ -574,7 +574,7 @@ impl ServerSession {
         self.closed = true;
         self.outbound.clear();
         for id in std::mem::take(&mut self.in_flight) {
-            self.events.push_back(ServerEvent::RequestCancelled { id });
+            self.stop_request(id);
         }
         for (key, _) in self.requests.drain() {
             self.events.push_back(ServerEvent::ClientResponse {

@@ -441,6 +441,39 @@ fn client_connection_lost_fails_everything_with_32000() {
 }
 
 #[test]
+fn client_connection_lost_cancels_server_requests_being_handled_and_withdraws_unseen_ones() {
+    let t0 = Instant::now();
+    let config = ClientConfig {
+        handles_sampling: true,
+        handles_roots: true,
+        ..mcp_client_config()
+    };
+    let mut c = ready_client(config, t0);
+    c.handle_message(
+        msg(r#"{"jsonrpc":"2.0","id":1,"method":"sampling/createMessage","params":{"maxTokens":5}}"#),
+        t0,
+    );
+    assert_eq!(
+        client_events(&mut c).len(),
+        1,
+        "the sampling request is being handled"
+    );
+    c.handle_message(
+        msg(r#"{"jsonrpc":"2.0","id":"r","method":"roots/list"}"#),
+        t0,
+    );
+    c.handle_connection_lost();
+    // The callback running for request 1 is told; roots/list, never polled, is withdrawn (no
+    // callback starts for an answer that cannot be delivered).
+    assert_eq!(
+        client_events(&mut c),
+        [ClientEvent::ServerRequestCancelled { id: 1.into() }]
+    );
+    c.respond(1.into(), Ok(json!({})));
+    assert!(client_out(&mut c).is_empty());
+}
+
+#[test]
 fn client_connection_lost_during_handshake() {
     let t0 = Instant::now();
     let mut c = ClientSession::new(mcp_client_config());
@@ -1188,7 +1221,6 @@ fn server_requests_ids_timeout_and_connection_loss() {
         msg(r#"{"jsonrpc":"2.0","id":"k","method":"tools/call"}"#),
         t0,
     );
-    s.handle_connection_lost();
     assert_eq!(
         server_events(&mut s),
         [
@@ -1205,6 +1237,18 @@ fn server_requests_ids_timeout_and_connection_loss() {
                 method: "tools/call".into(),
                 params: None
             },
+        ]
+    );
+    // A request nobody has polled yet when the connection goes is withdrawn (no handler starts
+    // for an answer that cannot be delivered); the one being handled is cancelled.
+    s.handle_message(
+        msg(r#"{"jsonrpc":"2.0","id":"m","method":"tools/call"}"#),
+        t0,
+    );
+    s.handle_connection_lost();
+    assert_eq!(
+        server_events(&mut s),
+        [
             ServerEvent::RequestCancelled { id: "k".into() },
             ServerEvent::ClientResponse {
                 id: b,
