@@ -1,5 +1,5 @@
-//! Decimal formatting of unsigned integers without allocating (status codes, SSE `retry`,
-//! request ids).
+//! Decimal formatting of integers without allocating (status codes, SSE `retry`, request ids,
+//! JSON-RPC error codes).
 
 /// Room for the decimal digits of any `u64`.
 pub(crate) const U64_DIGITS: usize = 20;
@@ -21,9 +21,27 @@ pub(crate) fn format_u64(mut v: u64, buf: &mut [u8; U64_DIGITS]) -> &[u8] {
     buf.get(i..).unwrap_or_default()
 }
 
+/// Appends `v` in decimal (with a leading `-` when negative) to `out`.
+pub(crate) fn write_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    let mut buf = [0u8; U64_DIGITS];
+    out.extend_from_slice(format_u64(v.unsigned_abs(), &mut buf));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_signed_values() {
+        for v in [0i64, 5, -1, -32_601, 32_000, i64::MIN, i64::MAX] {
+            let mut out = b"x".to_vec();
+            write_i64(&mut out, v);
+            assert_eq!(out, format!("x{v}").into_bytes());
+        }
+    }
 
     #[test]
     fn formats_every_width() {

@@ -12,7 +12,7 @@ use super::{ErrorObject, Message};
 
 fn write_error_object(out: &mut Vec<u8>, error: &ErrorObject) {
     out.extend_from_slice(b"{\"code\":");
-    out.extend_from_slice(error.code.to_string().as_bytes());
+    crate::decimal::write_i64(out, error.code);
     out.extend_from_slice(b",\"message\":");
     write_json_string(out, &error.message);
     if let Some(data) = &error.data {
