@@ -102,6 +102,15 @@ impl Executor {
         }
     }
 
+    /// Its name in reports: `smol`, `tokio` or `tokio-ct`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Executor::Smol => "smol",
+            Executor::Tokio(_) => "tokio",
+            Executor::TokioCurrentThread(_) => "tokio-ct",
+        }
+    }
+
     /// Runs `fut` to completion on this executor.
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
         match self {

@@ -19,8 +19,7 @@ use mcp_sse_tests::{Exec, Transport};
 const MAX_CALLS: u64 = 1_000_000;
 
 struct Args {
-    exec: Exec,
-    current_thread: bool,
+    executor: Executor,
     transport: Transport,
     url: Option<String>,
     serve: Option<String>,
@@ -34,8 +33,7 @@ struct Args {
 
 fn parse() -> Result<Args, String> {
     let mut a = Args {
-        exec: Exec::Smol,
-        current_thread: false,
+        executor: Executor::Smol,
         transport: Transport::SseInProcess,
         url: None,
         serve: None,
@@ -52,15 +50,12 @@ fn parse() -> Result<Args, String> {
         let num = |v: String| v.parse::<u64>().map_err(|e| format!("{v}: {e}"));
         match flag.as_str() {
             "--exec" => {
-                a.exec = match val()?.as_str() {
-                    "smol" => Exec::Smol,
-                    "tokio" => Exec::Tokio,
-                    "tokio-ct" => {
-                        a.current_thread = true;
-                        Exec::Tokio
-                    }
+                a.executor = match val()?.as_str() {
+                    "smol" => Executor::new(Exec::Smol),
+                    "tokio" => Executor::new(Exec::Tokio),
+                    "tokio-ct" => Executor::tokio_current_thread(),
                     o => return Err(format!("unknown executor {o}")),
-                }
+                };
             }
             "--transport" => {
                 a.transport = match val()?.as_str() {
@@ -103,14 +98,6 @@ fn name(t: Transport) -> &'static str {
     }
 }
 
-fn exec_name(a: &Args) -> &'static str {
-    match (a.exec, a.current_thread) {
-        (Exec::Smol, _) => "smol",
-        (Exec::Tokio, false) => "tokio",
-        (Exec::Tokio, true) => "tokio-ct",
-    }
-}
-
 fn main() {
     let a = match parse() {
         Ok(a) => a,
@@ -119,16 +106,13 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let ex = if a.current_thread {
-        Executor::tokio_current_thread()
-    } else {
-        Executor::new(a.exec)
-    };
+    let ex = &a.executor;
+    let exec = ex.exec();
     if let Some(addr) = &a.serve {
         ex.block_on(async {
-            let (url, stop) = load::serve_tcp(a.exec, addr).await;
+            let (url, stop) = load::serve_tcp(exec, addr).await;
             println!("{{\"listening\":\"{url}\"}}");
-            let rt = mcp_sse_tests::driver_rt(a.exec);
+            let rt = mcp_sse_tests::driver_rt(exec);
             rt.sleep_until(Instant::now() + Duration::from_secs(a.max_secs))
                 .await;
             stop().await;
@@ -140,15 +124,15 @@ fn main() {
     let summary = ex.block_on(async {
         match a.mode.as_str() {
             "connect" => {
-                load::connect_times(a.exec, a.transport, url, a.warmup.min(a.calls)).await;
+                load::connect_times(exec, a.transport, url, a.warmup.min(a.calls)).await;
                 let (t, c) = (Instant::now(), load::cpu_time().unwrap_or_default());
-                let lat = load::connect_times(a.exec, a.transport, url, a.calls).await;
+                let lat = load::connect_times(exec, a.transport, url, a.calls).await;
                 cpu = load::cpu_time().unwrap_or_default().saturating_sub(c);
                 Summary::new(lat, t.elapsed())
             }
             _ => {
-                let conn = load::connect(a.exec, a.transport, url).await;
-                let rt = mcp_sse_tests::driver_rt(a.exec);
+                let conn = load::connect(exec, a.transport, url).await;
+                let rt = mcp_sse_tests::driver_rt(exec);
                 load::echo_calls(&rt, &conn.client, a.warmup, a.in_flight, a.size).await;
                 let (t, c) = (Instant::now(), load::cpu_time().unwrap_or_default());
                 let lat = load::echo_calls(&rt, &conn.client, a.calls, a.in_flight, a.size).await;
@@ -161,7 +145,7 @@ fn main() {
     });
     println!(
         "{{\"impl\":\"mcp-sse\",\"exec\":\"{}\",\"transport\":\"{}\",\"mode\":\"{}\",\"in_flight\":{},\"size\":{},\"calls\":{},\"secs\":{:.4},\"calls_per_s\":{:.1},\"p50_ms\":{:.4},\"p99_ms\":{:.4},\"cpu_s\":{:.3}}}",
-        exec_name(&a),
+        ex.name(),
         name(a.transport),
         a.mode,
         a.in_flight,
