@@ -221,6 +221,9 @@ struct Connection {
     transmit_reported: bool,
     /// When the current head started arriving, or when the connection went idle.
     phase_started: Instant,
+    /// The deadline of this connection's newest entry in the timer heap, while that entry is
+    /// there: `schedule` pushes only when the deadline differs from it.
+    armed: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -345,6 +348,7 @@ impl Server {
             out_bytes: 0,
             transmit_reported: false,
             phase_started: now,
+            armed: None,
         };
         if self.shutting_down {
             finish_conn(&mut conn, id, &mut self.events);
@@ -579,7 +583,7 @@ impl Server {
     fn timer_is_current(&self, at: Instant, id: ConnectionId) -> bool {
         self.connections
             .get(&id)
-            .is_some_and(|c| self.conn_deadline(c) == Some(at))
+            .is_some_and(|c| conn_deadline(&self.config, c) == Some(at))
     }
 
     fn drop_stale_timers(&mut self) {
@@ -587,33 +591,55 @@ impl Server {
             if self.timer_is_current(at, id) {
                 return;
             }
-            self.timers.pop();
+            self.pop_timer();
         }
+    }
+
+    /// Pops the heap's earliest entry. If it was the one its connection is armed with, the
+    /// connection is disarmed, so the next `schedule` pushes again (at worst a duplicate entry,
+    /// never a lost deadline).
+    fn pop_timer(&mut self) -> Option<(Instant, ConnectionId)> {
+        let Reverse((at, id)) = self.timers.pop()?;
+        if let Some(c) = self.connections.get_mut(&id) {
+            if c.armed == Some(at) {
+                c.armed = None;
+            }
+        }
+        Some((at, id))
     }
 
     /// Records `id`'s current deadline (after anything that may have changed it). Outdated
     /// entries stay until they reach the top; once they outnumber the connections the heap is
     /// rebuilt, so it holds at most about twice as many entries as there are connections.
     fn schedule(&mut self, id: ConnectionId) {
-        if let Some(at) = self
-            .connections
-            .get(&id)
-            .and_then(|c| self.conn_deadline(c))
-        {
-            self.timers.push(Reverse((at, id)));
+        let config = &self.config;
+        let Some(conn) = self.connections.get_mut(&id) else {
+            return;
+        };
+        let at = conn_deadline(config, conn);
+        if at == conn.armed {
+            // Unchanged: its entry is still in the heap (or it has none).
+            return;
         }
-        self.compact_timers();
+        conn.armed = at;
+        if let Some(at) = at {
+            self.timers.push(Reverse((at, id)));
+            self.compact_timers();
+        }
     }
 
     /// Rebuilds the heap from the connections' current deadlines once outdated entries
     /// outnumber the connections (after pushes, and after connections go).
     fn compact_timers(&mut self) {
         if self.timers.len() > 2 * self.connections.len() + 64 {
-            let current: Vec<_> = self
-                .connections
-                .iter()
-                .filter_map(|(id, c)| self.conn_deadline(c).map(|at| Reverse((at, *id))))
-                .collect();
+            let config = &self.config;
+            let mut current = Vec::with_capacity(self.connections.len());
+            for (id, c) in self.connections.iter_mut() {
+                c.armed = conn_deadline(config, c);
+                if let Some(at) = c.armed {
+                    current.push(Reverse((at, *id)));
+                }
+            }
             self.timers = BinaryHeap::from(current);
         }
     }
@@ -627,7 +653,7 @@ impl Server {
             if at > now {
                 break;
             }
-            self.timers.pop();
+            self.pop_timer();
             // A connection has at most one current deadline, so its duplicate entries are the
             // same `(at, id)` and pop one after another.
             if self.timer_is_current(at, id) && due.last() != Some(&id) {
@@ -675,20 +701,6 @@ impl Server {
         }
         for id in due {
             self.schedule(id);
-        }
-    }
-
-    fn conn_deadline(&self, c: &Connection) -> Option<Instant> {
-        match &c.state {
-            ConnState::Stream { next_ping, .. } => *next_ping,
-            ConnState::Requests { in_flight } => {
-                if c.decoder.is_reading_head() || in_flight.is_some() {
-                    Some(c.phase_started + self.config.head_read_timeout)
-                } else {
-                    Some(c.phase_started + self.config.keep_alive_timeout)
-                }
-            }
-            ConnState::Closing => None,
         }
     }
 
@@ -1017,6 +1029,21 @@ fn http_error_reply(err: &HttpError) -> Reply {
     }
 }
 
+/// When `c` must next be looked at: its ping, or its head-read or keep-alive timeout.
+fn conn_deadline(config: &ServerConfig, c: &Connection) -> Option<Instant> {
+    match &c.state {
+        ConnState::Stream { next_ping, .. } => *next_ping,
+        ConnState::Requests { in_flight } => {
+            if c.decoder.is_reading_head() || in_flight.is_some() {
+                Some(c.phase_started + config.head_read_timeout)
+            } else {
+                Some(c.phase_started + config.keep_alive_timeout)
+            }
+        }
+        ConnState::Closing => None,
+    }
+}
+
 /// Marks `conn` finished (flush what is queued, then close) and makes sure the driver looks at it.
 fn finish_conn(conn: &mut Connection, id: ConnectionId, events: &mut VecDeque<ServerEvent>) {
     conn.state = ConnState::Closing;
@@ -1121,7 +1148,7 @@ mod tests {
     fn scanned(s: &Server) -> Option<Instant> {
         s.connections
             .values()
-            .filter_map(|c| s.conn_deadline(c))
+            .filter_map(|c| conn_deadline(&s.config, c))
             .min()
     }
 
@@ -1220,6 +1247,15 @@ mod tests {
             }
             let expected = scanned(&s);
             assert_eq!(s.poll_timeout(), expected, "step {step}");
+            // Not only the earliest: every connection's deadline has its entry in the heap.
+            for (id, c) in &s.connections {
+                if let Some(at) = conn_deadline(&s.config, c) {
+                    assert!(
+                        s.timers.iter().any(|Reverse(e)| *e == (at, *id)),
+                        "step {step}: {id:?}'s deadline is not in the heap"
+                    );
+                }
+            }
             assert!(
                 s.timers.len() <= 2 * s.connections.len() + 64,
                 "step {step}: the heap is bounded"
