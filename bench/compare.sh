@@ -81,43 +81,55 @@ run() {
 }
 
 # One round runs every job once. Rounds are interleaved (not REPEAT runs of one job, then the
-# next) so that the machine's drift over minutes hits every implementation alike; the summary
-# gives medians over rounds and, for ratios, the median of the per-round ratios.
-round() {
-  # mcp-sse over TCP (each client on the executor of its server).
-  for ex in smol tokio; do
-    port=$P_SMOL; [ "$ex" = tokio ] && port=$P_TOKIO
-    url=http://127.0.0.1:$port/sse
-    run "mcp-sse/$ex" seq "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 1
-    run "mcp-sse/$ex" inflight8 "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 8
+# next) so that the machine's drift over minutes hits every implementation alike, and each round
+# starts one job further along the list (no implementation always runs first, or right after the
+# same neighbour); the summary gives medians over rounds and, for ratios, the median of the
+# per-round ratios.
+job_ours() { # mcp-sse over TCP, the client on the executor of its server
+  local ex=$1 port=$2 url=http://127.0.0.1:$2/sse
+  run "mcp-sse/$ex" seq "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 1
+  run "mcp-sse/$ex" inflight8 "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 8
+  if [ "$ex" != tokio-ct ]; then
     run "mcp-sse/$ex" echo1MiB "$LOADGEN" --exec "$ex" --url "$url" --calls "$BIG_CALLS" --warmup 3 --size "$BIG_SIZE"
     run "mcp-sse/$ex" connect "$LOADGEN" --exec "$ex" --url "$url" --mode connect --calls "$CONNECTS" --warmup 10
-  done
-  url=http://127.0.0.1:$P_TOKIO_CT/sse
-  run "mcp-sse/tokio-ct" seq "$LOADGEN" --exec tokio-ct --url "$url" --calls "$CALLS" --in-flight 1
-  run "mcp-sse/tokio-ct" inflight8 "$LOADGEN" --exec tokio-ct --url "$url" --calls "$CALLS" --in-flight 8
-  url=http://127.0.0.1:$P_RMCP_CT/sse
+  fi
+}
+job_smol() { job_ours smol "$P_SMOL"; }
+job_tokio() { job_ours tokio "$P_TOKIO"; }
+job_tokio_ct() { job_ours tokio-ct "$P_TOKIO_CT"; }
+job_rmcp_ct() {
+  local url=http://127.0.0.1:$P_RMCP_CT/sse
   run rmcp-0.10-ct seq env RMCP_CURRENT_THREAD=1 "$RMCP" client "$url" echo "$CALLS" 1 4 200
   run rmcp-0.10-ct inflight8 env RMCP_CURRENT_THREAD=1 "$RMCP" client "$url" echo "$CALLS" 8 4 200
-  # rmcp 0.10.
-  url=http://127.0.0.1:$P_RMCP/sse
+}
+job_rmcp() {
+  local url=http://127.0.0.1:$P_RMCP/sse
   run rmcp-0.10 seq "$RMCP" client "$url" echo "$CALLS" 1 4 200
   run rmcp-0.10 inflight8 "$RMCP" client "$url" echo "$CALLS" 8 4 200
   run rmcp-0.10 echo1MiB "$RMCP" client "$url" echo "$BIG_CALLS" 1 "$BIG_SIZE" 3
   run rmcp-0.10 connect "$RMCP" client "$url" connect "$CONNECTS" 1 4 10
-  # Python SDK.
-  url=http://127.0.0.1:$P_PY/sse
+}
+job_python() {
+  local url=http://127.0.0.1:$P_PY/sse
   run python-2.3.0 seq "$PY" bench/python/echo_client.py "$url" echo "$PY_CALLS" 1 4 50
   run python-2.3.0 inflight8 "$PY" bench/python/echo_client.py "$url" echo "$PY_CALLS" 8 4 50
   run python-2.3.0 echo1MiB "$PY" bench/python/echo_client.py "$url" echo "$BIG_CALLS" 1 "$BIG_SIZE" 3
   run python-2.3.0 connect "$PY" bench/python/echo_client.py "$url" connect 20 1 4 3
-  # mcp-sse in process (no peers to compare with).
+}
+job_inproc() { # mcp-sse in process (no peers to compare with)
   for ex in smol tokio; do
     run "mcp-sse/$ex" inproc-seq "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))"
     run "mcp-sse/$ex" inproc-inflight8 "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))" --in-flight 8
     run "mcp-sse/$ex" inproc-inflight64 "$LOADGEN" --exec "$ex" --transport inproc --calls "$((CALLS * 4))" --in-flight 64
     run "mcp-sse/$ex" inproc-echo1MiB "$LOADGEN" --exec "$ex" --transport inproc --calls "$BIG_CALLS" --warmup 3 --size "$BIG_SIZE"
     run "mcp-sse/$ex" inproc-connect "$LOADGEN" --exec "$ex" --transport inproc --mode connect --calls "$((CONNECTS * 10))" --warmup 50
+  done
+}
+JOBS=(job_smol job_tokio job_tokio_ct job_rmcp_ct job_rmcp job_python job_inproc)
+round() {
+  local n=${#JOBS[@]} i
+  for i in $(seq 0 $((n - 1))); do
+    "${JOBS[$(((i + ROUND - 1) % n))]}"
   done
 }
 
