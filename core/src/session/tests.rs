@@ -80,6 +80,23 @@ fn ready_client(config: ClientConfig, now: Instant) -> ClientSession {
     c
 }
 
+/// A ready client that handles sampling, roots and elicitation, to which the server has just
+/// sent `sampling/createMessage` with id 1 (its event not polled yet).
+fn client_with_sampling_request(now: Instant) -> ClientSession {
+    let config = ClientConfig {
+        handles_sampling: true,
+        handles_roots: true,
+        handles_elicitation: true,
+        ..mcp_client_config()
+    };
+    let mut c = ready_client(config, now);
+    c.handle_message(
+        msg(r#"{"jsonrpc":"2.0","id":1,"method":"sampling/createMessage","params":{"maxTokens":5}}"#),
+        now,
+    );
+    c
+}
+
 fn all_features() -> ServerFeatures {
     ServerFeatures {
         tools: true,
@@ -443,16 +460,7 @@ fn client_connection_lost_fails_everything_with_32000() {
 #[test]
 fn client_connection_lost_cancels_server_requests_being_handled_and_withdraws_unseen_ones() {
     let t0 = Instant::now();
-    let config = ClientConfig {
-        handles_sampling: true,
-        handles_roots: true,
-        ..mcp_client_config()
-    };
-    let mut c = ready_client(config, t0);
-    c.handle_message(
-        msg(r#"{"jsonrpc":"2.0","id":1,"method":"sampling/createMessage","params":{"maxTokens":5}}"#),
-        t0,
-    );
+    let mut c = client_with_sampling_request(t0);
     assert_eq!(
         client_events(&mut c).len(),
         1,
@@ -635,17 +643,7 @@ fn client_answers_server_requests_without_handlers() {
 #[test]
 fn client_server_requests_with_handlers_and_server_cancel() {
     let t0 = Instant::now();
-    let config = ClientConfig {
-        handles_sampling: true,
-        handles_roots: true,
-        handles_elicitation: true,
-        ..mcp_client_config()
-    };
-    let mut c = ready_client(config, t0);
-    c.handle_message(
-        msg(r#"{"jsonrpc":"2.0","id":1,"method":"sampling/createMessage","params":{"maxTokens":5}}"#),
-        t0,
-    );
+    let mut c = client_with_sampling_request(t0);
     c.handle_message(
         msg(r#"{"jsonrpc":"2.0","id":"r","method":"roots/list"}"#),
         t0,
