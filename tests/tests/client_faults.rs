@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,20 +32,50 @@ enum Fault {
     NeverAnswer,
 }
 
-/// Serves one scripted session on 127.0.0.1; returns the SSE URL.
-fn scripted_server(fault: Fault) -> String {
+/// One scripted session served on 127.0.0.1. Dropping it stops accepting, ends the SSE stream
+/// and wakes the accept thread, so no thread outlives the test by more than a read timeout.
+struct ScriptedServer {
+    url: String,
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    stream: Arc<Mutex<Option<TcpStream>>>,
+}
+
+impl Drop for ScriptedServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        close_stream(&self.stream);
+        // Wakes the accept loop so that it sees `stop`.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+    }
+}
+
+/// A peer that stops reading cannot block a scripted write, or a scripted read, for longer.
+const SCRIPT_IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn scripted_server(fault: Fault) -> ScriptedServer {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
     let stream: Arc<Mutex<Option<TcpStream>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (accept_stream, accept_stop) = (stream.clone(), stop.clone());
     std::thread::spawn(move || {
         // Bounded: a session needs the GET and a few POST connections.
         for conn in listener.incoming().take(16) {
+            if accept_stop.load(Ordering::SeqCst) {
+                return;
+            }
             let Ok(conn) = conn else { return };
-            let stream = stream.clone();
+            let stream = accept_stream.clone();
             std::thread::spawn(move || serve_conn(conn, stream, fault));
         }
     });
-    format!("http://{addr}/sse")
+    ScriptedServer {
+        url: format!("http://{addr}/sse"),
+        addr,
+        stop,
+        stream,
+    }
 }
 
 fn chunked(fault: Fault) -> bool {
@@ -71,7 +102,8 @@ fn close_stream(stream: &Mutex<Option<TcpStream>>) {
 }
 
 fn serve_conn(conn: TcpStream, stream: Arc<Mutex<Option<TcpStream>>>, fault: Fault) {
-    let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
+    let _ = conn.set_read_timeout(Some(SCRIPT_IO_TIMEOUT));
+    let _ = conn.set_write_timeout(Some(SCRIPT_IO_TIMEOUT));
     let mut reader = BufReader::new(conn.try_clone().expect("clone"));
     let mut out = conn;
     loop {
@@ -191,7 +223,8 @@ fn transport_errors() -> (MessageHandler, Arc<Mutex<Vec<String>>>) {
 fn fault_test(exec: Exec, fault: Fault, expect_cause: &'static str) {
     mcp_sse_tests::run_for(exec, Transport::SseTcp, Duration::from_secs(60), |h| {
         async move {
-            let url = scripted_server(fault);
+            let server = scripted_server(fault);
+            let url = server.url.clone();
             let (handler, seen) = transport_errors();
             let options = ClientOptions {
                 message_handler: Some(handler),
