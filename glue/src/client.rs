@@ -2,7 +2,7 @@
 //! or the SSE transport) and runs the caller's callbacks.
 
 use foldhash::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, Notification, RequestId};
@@ -10,6 +10,7 @@ use mcp_sse_core::session::{self, ClientEvent, ClientSession, RequestOptions, Se
 use serde_json::{json, Value};
 
 use crate::cancel::CancelFlag;
+use crate::locked::relock;
 use crate::rt::{recv_until, BoxFuture, Recv, Rt};
 use crate::server::Params;
 
@@ -147,10 +148,6 @@ struct Inner {
     initialize_result: Mutex<Option<Value>>,
     closer: Mutex<Option<Closer>>,
     reader_done: CancelFlag,
-}
-
-fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A connected MCP client. Cheap to clone; all clones share the session.
@@ -336,17 +333,7 @@ impl Inner {
         &self,
         f: impl FnOnce(&mut ClientSession) -> T,
     ) -> (T, Vec<Message>, Vec<ClientEvent>) {
-        let mut m = relock(&self.machine);
-        let out = f(&mut m);
-        let mut msgs = Vec::new();
-        while let Some(x) = m.poll_transmit() {
-            msgs.push(x);
-        }
-        let mut events = Vec::new();
-        while let Some(e) = m.poll_event() {
-            events.push(e);
-        }
-        (out, msgs, events)
+        crate::locked::with_session(&self.machine, f)
     }
 
     async fn after(self: &Arc<Self>, msgs: Vec<Message>, events: Vec<ClientEvent>) {

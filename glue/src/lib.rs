@@ -15,6 +15,7 @@ mod driver_api;
 #[doc(hidden)]
 pub mod driver_checks;
 pub mod io;
+mod locked;
 pub mod queue;
 mod rt;
 mod serve;

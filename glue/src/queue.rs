@@ -42,7 +42,7 @@ struct State<T> {
 
 impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::locked::relock(&self.state)
     }
 
     /// Closes the queue; `true` if this call closed it.

@@ -16,6 +16,7 @@ use mcp_sse_core::session::{self, ServerConfig, ServerEvent, ServerSession};
 use serde_json::{Map, Value};
 
 use crate::cancel::CancelFlag;
+use crate::locked::relock;
 use crate::queue;
 use crate::rt::{BoxFuture, Rt};
 
@@ -239,10 +240,6 @@ pub struct ClientInfo {
     pub capabilities: Value,
 }
 
-fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl SessionCore {
     fn lock_running(&self) -> MutexGuard<'_, HashMap<RequestId, Arc<CancelFlag>>> {
         relock(&self.running)
@@ -252,17 +249,7 @@ impl SessionCore {
         &self,
         f: impl FnOnce(&mut ServerSession) -> T,
     ) -> (T, Vec<Message>, Vec<ServerEvent>) {
-        let mut m = relock(&self.machine);
-        let out = f(&mut m);
-        let mut msgs = Vec::new();
-        while let Some(x) = m.poll_transmit() {
-            msgs.push(x);
-        }
-        let mut events = Vec::new();
-        while let Some(e) = m.poll_event() {
-            events.push(e);
-        }
-        (out, msgs, events)
+        crate::locked::with_session(&self.machine, f)
     }
 
     /// Hands the machine's messages to the outbound queue, then dispatches its events. Done at

@@ -150,7 +150,7 @@ pub async fn connect_sse(
 
 impl Pump {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::locked::relock(&self.state)
     }
 
     /// Moves the machine's events to the pending queue and makes sure one task works them off,

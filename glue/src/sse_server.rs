@@ -115,7 +115,7 @@ impl SseServer {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::locked::relock(&self.state)
     }
 
     /// Live sessions in the transport's table.

@@ -43,6 +43,37 @@ pub use client::{
 };
 pub use server::{LogLevel, ServerConfig, ServerEvent, ServerFeatures, ServerSession};
 
+/// What a driver takes out of either session machine after every call into it: the messages to
+/// send, in order, and the events to act on. Lets one piece of driver code serve both sides.
+pub trait SessionOutput {
+    /// [`ClientEvent`] or [`ServerEvent`].
+    type Event;
+    /// The next message to send, in order.
+    fn poll_transmit(&mut self) -> Option<crate::jsonrpc::Message>;
+    /// The next event.
+    fn poll_event(&mut self) -> Option<Self::Event>;
+}
+
+impl SessionOutput for ClientSession {
+    type Event = ClientEvent;
+    fn poll_transmit(&mut self) -> Option<crate::jsonrpc::Message> {
+        ClientSession::poll_transmit(self)
+    }
+    fn poll_event(&mut self) -> Option<ClientEvent> {
+        ClientSession::poll_event(self)
+    }
+}
+
+impl SessionOutput for ServerSession {
+    type Event = ServerEvent;
+    fn poll_transmit(&mut self) -> Option<crate::jsonrpc::Message> {
+        ServerSession::poll_transmit(self)
+    }
+    fn poll_event(&mut self) -> Option<ServerEvent> {
+        ServerSession::poll_event(self)
+    }
+}
+
 /// Default bound on requests this side sent and still awaits.
 pub const DEFAULT_MAX_PENDING: usize = 1024;
 /// Default bound on requests from the peer being handled at once.
