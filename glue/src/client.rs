@@ -109,7 +109,7 @@ pub struct Link {
     /// Messages to the server.
     pub outbound: async_channel::Sender<Message>,
     /// Everything from the server.
-    pub inbound: async_channel::Receiver<LinkItem>,
+    pub inbound: crate::queue::Receiver<LinkItem>,
 }
 
 /// Per-call options.
@@ -450,7 +450,7 @@ impl Inner {
         })
     }
 
-    async fn read_loop(self: Arc<Self>, inbound: async_channel::Receiver<LinkItem>) {
+    async fn read_loop(self: Arc<Self>, mut inbound: crate::queue::Receiver<LinkItem>) {
         while let Ok(item) = inbound.recv().await {
             match item {
                 LinkItem::Message(msg) => {

@@ -51,7 +51,7 @@ pub async fn connect_in_memory(
     let (c_out_tx, c_out_rx) = async_channel::unbounded::<Message>();
     let (s_in_tx, s_in_rx) = queue::bounded::<Inbound>(LINK_CAPACITY);
     let (s_out_tx, mut s_out_rx) = queue::bounded::<Outbound>(LINK_CAPACITY);
-    let (c_in_tx, c_in_rx) = async_channel::bounded::<LinkItem>(LINK_CAPACITY);
+    let (c_in_tx, c_in_rx) = queue::bounded::<LinkItem>(LINK_CAPACITY);
     let (done_tx, done_rx) = async_channel::bounded::<()>(1);
     rt.spawn(Box::pin(async move {
         while let Ok(m) = c_out_rx.recv().await {

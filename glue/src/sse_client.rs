@@ -41,7 +41,7 @@ struct Pump {
     rt: Rt,
     connector: Connector,
     state: Mutex<State>,
-    inbound: async_channel::Sender<LinkItem>,
+    inbound: crate::queue::Sender<LinkItem>,
     ready: async_channel::Sender<Result<Option<String>, ClientError>>,
     timer_kick: Event,
     /// Notified when `pending` has been worked off.
@@ -80,7 +80,7 @@ pub async fn connect_sse(
     config: transport::ClientConfig,
 ) -> Result<(Link, SseLinkHandle, Option<String>), ClientError> {
     let machine = transport::Client::new(url, config, Instant::now())?;
-    let (in_tx, in_rx) = async_channel::bounded(LINK_CAPACITY);
+    let (in_tx, in_rx) = crate::queue::bounded(LINK_CAPACITY);
     // Unbounded on purpose: the client's read loop sends on it and must never wait for the
     // transport (that could close a cycle of full queues); callers' requests are bounded by the
     // session's `max_pending`.

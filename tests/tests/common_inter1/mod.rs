@@ -239,7 +239,10 @@ impl RawPeer {
             mcp_sse_glue::connect_sse(rt.clone(), connector, url, Default::default())
                 .await
                 .expect("SSE transport connects");
-        let Link { outbound, inbound } = link;
+        let Link {
+            outbound,
+            mut inbound,
+        } = link;
         let (mtx, mrx) = async_channel::bounded::<Message>(64);
         rt.spawn(Box::pin(async move {
             while let Ok(item) = inbound.recv().await {
@@ -323,7 +326,7 @@ impl RawPeer {
 /// A scripted MCP server on an in-memory link: what the client sends arrives on `from_client`
 /// as JSON; `send` delivers server messages to it.
 pub struct ScriptedServer {
-    pub to_client: Sender<LinkItem>,
+    pub to_client: mcp_sse_glue::queue::Sender<LinkItem>,
     pub from_client: Receiver<Message>,
 }
 
@@ -362,7 +365,7 @@ pub fn start_scripted(
 ) -> (ScriptedServer, Receiver<Result<Client, ErrorObject>>) {
     let rt = h.rt();
     let (c_out_tx, c_out_rx) = async_channel::bounded::<Message>(64);
-    let (c_in_tx, c_in_rx) = async_channel::bounded::<LinkItem>(64);
+    let (c_in_tx, c_in_rx) = mcp_sse_glue::queue::bounded::<LinkItem>(64);
     let (done_tx, done_rx) = async_channel::bounded(1);
     let crt = rt.clone();
     let fut: BoxFuture<'static, ()> = Box::pin(async move {
