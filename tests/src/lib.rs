@@ -288,15 +288,16 @@ pub async fn serve_loopback(exec: Exec, server: McpServer, options: ServerOption
     }
 }
 
-/// Closes `client`, waits (bounded by the test's timeout) until `serving` has no session and no
+/// Closes `client`, waits until `serving` has no session and (for at most 10 s) no
 /// connection left, then shuts it down.
-pub async fn close_and_drain(h: &Harness, client: Client, serving: Serving) {
+pub async fn close_and_drain(client: Client, serving: Serving) {
     client.close().await;
     let sse = serving.sse().clone();
     sse.wait_idle().await;
-    while sse.connection_count() > 0 {
-        h.sleep(Duration::from_millis(5)).await;
-    }
+    assert!(
+        sse.wait_connections_closed(Duration::from_secs(10)).await,
+        "connections left open after the session ended"
+    );
     serving.shutdown().await;
 }
 

@@ -417,7 +417,7 @@ fn matrix(exec: Exec) {
             )
             .await;
             assert_eq!(sse.session_count(), 1);
-            close_and_drain(&h, live, serving).await;
+            close_and_drain(live, serving).await;
 
             // Slow-loris: a partial head, cut off by the (short) head deadline.
             let config = ServerConfig {

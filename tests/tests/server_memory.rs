@@ -194,7 +194,7 @@ fn run(exec: Exec) {
                 );
             }
             assert_eq!(sse.session_count(), 1, "only the live session is left");
-            close_and_drain(&h, live, serving).await;
+            close_and_drain(live, serving).await;
         }
     });
 }
