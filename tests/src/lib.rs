@@ -272,17 +272,27 @@ impl Harness {
 
 /// Serves `server` with `options` on 127.0.0.1 (ephemeral port) on `exec`'s driver.
 pub async fn serve_loopback(exec: Exec, server: McpServer, options: ServerOptions) -> Serving {
+    serve_at(exec, "127.0.0.1:0", server, options).await
+}
+
+/// Serves `server` with `options` on `addr` (127.0.0.1 only) on `exec`'s driver.
+pub async fn serve_at(
+    exec: Exec,
+    addr: &str,
+    server: McpServer,
+    options: ServerOptions,
+) -> Serving {
+    assert!(
+        addr.starts_with("127.0.0.1:"),
+        "test servers bind 127.0.0.1 only"
+    );
     match exec {
         Exec::Smol => {
-            let l = smol::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
+            let l = smol::net::TcpListener::bind(addr).await.expect("bind");
             mcp_sse_smol::serve(l, server, options).expect("serve")
         }
         Exec::Tokio => {
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
+            let l = tokio::net::TcpListener::bind(addr).await.expect("bind");
             mcp_sse_tokio::serve(l, server, options).expect("serve")
         }
     }
@@ -301,22 +311,7 @@ pub async fn close_and_drain(client: Client, serving: Serving) {
     serving.shutdown().await;
 }
 
-/// A server with one tool, `echo`, answering `arguments.text` as text content.
-pub fn echo_tool_server() -> McpServer {
-    mcp_sse_glue::ServerBuilder::new("echo", "1")
-        .tool(
-            serde_json::json!({"name": "echo", "inputSchema": {"type": "object"}}),
-            |_ctx, args| async move {
-                Ok(serde_json::json!({
-                    "content": [{"type": "text", "text": args["text"].clone()}],
-                    "isError": false
-                }))
-            },
-        )
-        .build()
-}
-
-/// Calls [`echo_tool_server`]'s `echo` with `text` and asserts the answer.
+/// Calls [`load::echo_server`]'s `echo` with `text` and asserts the answer.
 pub async fn assert_echo(client: &Client, text: &str) {
     let r = client
         .request(

@@ -175,36 +175,15 @@ pub async fn connect(exec: Exec, transport: Transport, url: Option<&str>) -> Ben
 /// Serves [`echo_server`] on `addr` (127.0.0.1 only) with [`large_server_config`]; returns the
 /// SSE URL and a stopper. Call inside the executor.
 pub async fn serve_tcp(exec: Exec, addr: &str) -> (String, Stopper) {
-    assert!(
-        addr.starts_with("127.0.0.1:"),
-        "bench servers bind 127.0.0.1 only"
-    );
-    match exec {
-        Exec::Smol => {
-            let l = smol::net::TcpListener::bind(addr).await.expect("bind");
-            let opts = mcp_sse_smol::ServerOptions {
-                transport: large_server_config(),
-            };
-            let s = mcp_sse_smol::serve(l, echo_server(), opts).expect("serve");
-            let url = format!("http://{}/sse", s.local_addr());
-            (
-                url,
-                Box::new(move || Box::pin(async move { s.shutdown().await })),
-            )
-        }
-        Exec::Tokio => {
-            let l = tokio::net::TcpListener::bind(addr).await.expect("bind");
-            let opts = mcp_sse_tokio::ServerOptions {
-                transport: large_server_config(),
-            };
-            let s = mcp_sse_tokio::serve(l, echo_server(), opts).expect("serve");
-            let url = format!("http://{}/sse", s.local_addr());
-            (
-                url,
-                Box::new(move || Box::pin(async move { s.shutdown().await })),
-            )
-        }
-    }
+    let options = crate::ServerOptions {
+        transport: large_server_config(),
+    };
+    let s = crate::serve_at(exec, addr, echo_server(), options).await;
+    let url = format!("http://{}/sse", s.local_addr());
+    (
+        url,
+        Box::new(move || Box::pin(async move { s.shutdown().await })),
+    )
 }
 
 /// The `tools/call` params of an echo of `size` bytes of text.

@@ -13,9 +13,7 @@ use std::time::Duration;
 use mcp_sse_core::http::reason_phrase;
 use mcp_sse_core::transport::{SecuritySettings, ServerConfig};
 use mcp_sse_glue::{ClientOptions, ServerOptions, SseServer};
-use mcp_sse_tests::{
-    assert_echo, close_and_drain, echo_tool_server, on_thread, serve_loopback, Exec, Transport,
-};
+use mcp_sse_tests::{assert_echo, close_and_drain, on_thread, serve_loopback, Exec, Transport};
 
 /// Bound on every raw read.
 const RAW_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -343,7 +341,7 @@ fn matrix(exec: Exec) {
             };
             let serving = serve_loopback(
                 exec,
-                echo_tool_server(),
+                mcp_sse_tests::load::echo_server(),
                 ServerOptions { transport: config },
             )
             .await;
@@ -426,7 +424,7 @@ fn matrix(exec: Exec) {
             };
             let slow = serve_loopback(
                 exec,
-                echo_tool_server(),
+                mcp_sse_tests::load::echo_server(),
                 ServerOptions { transport: config },
             )
             .await;

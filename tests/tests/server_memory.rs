@@ -12,9 +12,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use mcp_sse_glue::{ClientOptions, ServerOptions};
-use mcp_sse_tests::{
-    assert_echo, close_and_drain, echo_tool_server, on_thread, serve_loopback, Exec, Transport,
-};
+use mcp_sse_tests::{assert_echo, close_and_drain, on_thread, serve_loopback, Exec, Transport};
 
 /// Sessions opened (and then dropped) per round.
 const SESSIONS_PER_ROUND: usize = 1_000;
@@ -116,7 +114,12 @@ fn open_and_drop_sessions(addr: SocketAddr, n: usize) {
 fn run(exec: Exec) {
     mcp_sse_tests::run_for(exec, Transport::SseTcp, Duration::from_secs(300), |h| {
         async move {
-            let serving = serve_loopback(exec, echo_tool_server(), ServerOptions::default()).await;
+            let serving = serve_loopback(
+                exec,
+                mcp_sse_tests::load::echo_server(),
+                ServerOptions::default(),
+            )
+            .await;
             let addr = serving.local_addr();
             let sse = serving.sse().clone();
             let live = mcp_sse_glue::connect_url(
