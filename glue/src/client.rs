@@ -107,7 +107,7 @@ pub enum LinkItem {
 #[derive(Debug)]
 pub struct Link {
     /// Messages to the server.
-    pub outbound: async_channel::Sender<Message>,
+    pub outbound: crate::queue::Sender<Message>,
     /// Everything from the server.
     pub inbound: crate::queue::Receiver<LinkItem>,
 }
@@ -141,7 +141,7 @@ struct Waiter {
 struct Inner {
     rt: Rt,
     machine: Mutex<ClientSession>,
-    outbound: async_channel::Sender<Message>,
+    outbound: crate::queue::Sender<Message>,
     waiters: Mutex<HashMap<RequestId, Waiter>>,
     server_requests: Mutex<HashMap<RequestId, Arc<CancelFlag>>>,
     options: ClientOptions,

@@ -48,7 +48,7 @@ pub async fn connect_in_memory(
     options: ClientOptions,
 ) -> Result<Client, ConnectError> {
     // Client → server is unbounded for the same reason as in the SSE link (see `connect_sse`).
-    let (c_out_tx, c_out_rx) = async_channel::unbounded::<Message>();
+    let (c_out_tx, mut c_out_rx) = queue::unbounded::<Message>();
     let (s_in_tx, s_in_rx) = queue::bounded::<Inbound>(LINK_CAPACITY);
     let (s_out_tx, mut s_out_rx) = queue::bounded::<Outbound>(LINK_CAPACITY);
     let (c_in_tx, c_in_rx) = queue::bounded::<LinkItem>(LINK_CAPACITY);

@@ -63,6 +63,14 @@ impl<T> Shared<T> {
     }
 }
 
+/// A queue with no bound of its own, for producers that must never wait (what limits it is
+/// elsewhere, e.g. a session's `max_pending`). [`Sender::try_send`] fails only once the queue is
+/// closed. Like [`bounded`], it holds no storage while empty (an unbounded `async_channel` keeps
+/// a block of 31 slots: ~4.6 KB for messages).
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    bounded(usize::MAX)
+}
+
 /// A queue holding at most `capacity` items (at least 1). Nothing is allocated for items until one
 /// is sent.
 pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {

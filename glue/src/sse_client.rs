@@ -84,7 +84,7 @@ pub async fn connect_sse(
     // Unbounded on purpose: the client's read loop sends on it and must never wait for the
     // transport (that could close a cycle of full queues); callers' requests are bounded by the
     // session's `max_pending`.
-    let (out_tx, out_rx) = async_channel::unbounded::<Message>();
+    let (out_tx, mut out_rx) = crate::queue::unbounded::<Message>();
     let (ready_tx, ready_rx) = async_channel::bounded(1);
     let pump = Arc::new(Pump {
         rt: rt.clone(),

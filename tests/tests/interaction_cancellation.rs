@@ -338,7 +338,7 @@ mcp_sse_tests::interaction_test!(server_ignores_response_for_unknown_id, |h| asy
 // d.3 test_cancellation.py (scripted server): a response for an unknown id is ignored; the real
 // answer still resolves the request.
 scripted_test!(client_ignores_response_for_unknown_id, |h| async move {
-    let (server, done) = start_scripted(&h, ClientOptions::default());
+    let (mut server, done) = start_scripted(&h, ClientOptions::default());
     let init = server.recv().await.expect("initialize");
     assert_eq!(init["method"], json!("initialize"));
     server
@@ -395,7 +395,7 @@ scripted_test!(timed_out_initialize_sends_no_cancellation, |h| async move {
         read_timeout: Some(Duration::from_millis(200)),
         ..ClientOptions::default()
     };
-    let (server, done) = start_scripted(&h, opts);
+    let (mut server, done) = start_scripted(&h, opts);
     assert_eq!(
         server.recv().await.expect("initialize")["method"],
         json!("initialize")

@@ -342,7 +342,7 @@ fn initialize_request(protocol_version: &str) -> Value {
 scripted_test!(
     unsupported_server_version_fails_initialize,
     |h| async move {
-        let (server, done) = start_scripted(&h, ClientOptions::default());
+        let (mut server, done) = start_scripted(&h, ClientOptions::default());
         assert_eq!(server.recv().await, Some(initialize_request("2025-11-25")));
         let result = json!({"protocolVersion": "1999-01-01", "capabilities": {}, "serverInfo": {"name": "x", "version": "1"}});
         server
@@ -366,7 +366,7 @@ scripted_test!(
 // d.3 (scripted server): an older supported version is accepted; exactly one
 // `notifications/initialized` follows, then the first request.
 scripted_test!(older_supported_server_version_is_accepted, |h| async move {
-    let (server, done) = start_scripted(&h, ClientOptions::default());
+    let (mut server, done) = start_scripted(&h, ClientOptions::default());
     assert_eq!(server.recv().await, Some(initialize_request("2025-11-25")));
     let result = json!({"protocolVersion": "2024-11-05", "capabilities": {}, "serverInfo": {"name": "old", "version": "1"}});
     server

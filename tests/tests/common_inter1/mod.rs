@@ -136,7 +136,7 @@ type Stop = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>
 /// A scripted MCP client: raw JSON-RPC messages over this run's transport, to see exactly what
 /// the server sends (and what it does not).
 pub struct RawPeer {
-    tx: Sender<Message>,
+    tx: mcp_sse_glue::queue::Sender<Message>,
     rx: Receiver<Message>,
     stop: std::sync::Mutex<Option<Stop>>,
     sse: Option<Arc<SseServer>>,
@@ -165,7 +165,7 @@ impl RawPeer {
                         }
                     }
                 }));
-                let (tx, mrx) = async_channel::bounded::<Message>(64);
+                let (tx, mut mrx) = mcp_sse_glue::queue::bounded::<Message>(64);
                 rt.spawn(Box::pin(async move {
                     while let Ok(m) = mrx.recv().await {
                         if in_tx.send(Inbound::Message(m, None)).await.is_err() {
@@ -327,7 +327,7 @@ impl RawPeer {
 /// as JSON; `send` delivers server messages to it.
 pub struct ScriptedServer {
     pub to_client: mcp_sse_glue::queue::Sender<LinkItem>,
-    pub from_client: Receiver<Message>,
+    pub from_client: mcp_sse_glue::queue::Receiver<Message>,
 }
 
 impl ScriptedServer {
@@ -342,13 +342,13 @@ impl ScriptedServer {
     }
 
     /// The next client message as JSON, or `None` once the client closed its side.
-    pub async fn recv(&self) -> Option<Value> {
+    pub async fn recv(&mut self) -> Option<Value> {
         let m = self.from_client.recv().await.ok()?;
         Some(serde_json::from_slice(&m.to_vec()).expect("valid JSON"))
     }
 
     /// Everything the client sends until it closes its side.
-    pub async fn drain(&self) -> Vec<Value> {
+    pub async fn drain(&mut self) -> Vec<Value> {
         let mut out = Vec::new();
         while let Some(v) = self.recv().await {
             out.push(v);
@@ -364,7 +364,7 @@ pub fn start_scripted(
     options: ClientOptions,
 ) -> (ScriptedServer, Receiver<Result<Client, ErrorObject>>) {
     let rt = h.rt();
-    let (c_out_tx, c_out_rx) = async_channel::bounded::<Message>(64);
+    let (c_out_tx, c_out_rx) = mcp_sse_glue::queue::bounded::<Message>(64);
     let (c_in_tx, c_in_rx) = mcp_sse_glue::queue::bounded::<LinkItem>(64);
     let (done_tx, done_rx) = async_channel::bounded(1);
     let crt = rt.clone();
