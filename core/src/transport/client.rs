@@ -279,7 +279,8 @@ pub struct Client {
     stream_out: VecDeque<Bytes>,
     sse: sse::Decoder,
     stream_deadline: Option<Instant>,
-    posts: HashMap<ClientConnectionId, PostConn>,
+    /// Boxed: a table with one connection reserves room for three, and a `PostConn` is large.
+    posts: HashMap<ClientConnectionId, Box<PostConn>>,
     /// Waiting messages: token, body, and whether the message is an ordering barrier.
     queue: VecDeque<(SendToken, Bytes, bool)>,
     /// A barrier message is in flight: nothing else is dispatched until it is answered.
@@ -784,12 +785,12 @@ impl Client {
             self.next_conn += 1;
             self.posts.insert(
                 id,
-                PostConn {
+                Box::new(PostConn {
                     connected: false,
                     decoder: ResponseDecoder::new(self.config.http_limits),
                     out: VecDeque::new(),
                     current: None,
-                },
+                }),
             );
             self.events.push_back(ClientEvent::Open(id));
             wanted -= 1;
