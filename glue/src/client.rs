@@ -1,10 +1,9 @@
 //! The MCP client: drives the core's [`session::ClientSession`] over any message link (in-memory
 //! or the SSE transport) and runs the caller's callbacks.
-
-use foldhash::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use foldhash::HashMap;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, Notification, RequestId};
 use mcp_sse_core::session::{self, ClientEvent, ClientSession, RequestOptions, ServerRequestKind};
 use serde_json::{json, Value};

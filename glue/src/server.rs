@@ -1,7 +1,5 @@
 //! The MCP server side: a low-level [`Handler`] trait, the per-session runner that drives the
 //! core's [`session::ServerSession`], and the [`RequestContext`] handlers use to talk back.
-
-use foldhash::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -9,6 +7,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use event_listener::Event;
+use foldhash::HashMap;
 use mcp_sse_core::http::Headers;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, RequestId};
 use mcp_sse_core::mcp::methods;

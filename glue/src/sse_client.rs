@@ -1,12 +1,11 @@
 //! Runs the core's [`transport::Client`] over byte connections and exposes it as a message
 //! [`Link`] for the MCP [`crate::Client`].
-
-use foldhash::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use event_listener::Event;
+use foldhash::HashMap;
 use mcp_sse_core::jsonrpc::{Message, RequestId};
 use mcp_sse_core::transport::{self, ClientConnectionId, ClientError, ClientEvent, SendToken};
 

@@ -1,12 +1,11 @@
 //! Runs the core's [`transport::Server`] over byte connections: one reader and one writer task
 //! per connection, a timer task, and one MCP session per SSE stream.
-
-use foldhash::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use event_listener::Event;
+use foldhash::HashMap;
 use mcp_sse_core::transport::{self, ConnectionId, SendError, ServerEvent, SessionId};
 
 use crate::io::{ByteWrite, Connection};

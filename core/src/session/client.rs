@@ -12,10 +12,9 @@
 //!   dropped like any response for an unknown or late id.
 
 use std::collections::VecDeque;
-
-use foldhash::HashSet;
 use std::time::{Duration, Instant};
 
+use foldhash::HashSet;
 use serde_json::{Map, Value};
 
 use super::outgoing::{cancelled_notification, timeout_reason, OutgoingRequests};

@@ -1,10 +1,9 @@
 //! The table of requests this side sent and still awaits, with their deadlines.
 
 use std::collections::BTreeSet;
-
-use foldhash::HashMap;
 use std::time::{Duration, Instant};
 
+use foldhash::HashMap;
 use serde_json::{Map, Value};
 
 use super::format_seconds;

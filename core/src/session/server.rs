@@ -9,10 +9,9 @@
 //! several can be outstanding, and answers go out in the order `respond` is called.
 
 use std::collections::VecDeque;
-
-use foldhash::HashSet;
 use std::time::{Duration, Instant};
 
+use foldhash::HashSet;
 use serde_json::{Map, Value};
 
 use super::client::{reply, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS};

@@ -12,11 +12,10 @@
 //! parallel up to a bound.
 
 use std::collections::VecDeque;
-
-use foldhash::HashMap;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use foldhash::HashMap;
 
 use crate::http::{
     self, HttpError, RequestHead, ResponseDecoder, ResponseEvent, ResponseExpectation,

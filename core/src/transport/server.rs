@@ -15,11 +15,10 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
-
-use foldhash::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
+use foldhash::HashMap;
 
 use crate::http::{
     self, Headers, HttpError, RequestDecoder, RequestEvent, RequestHead, ResponseHead,
