@@ -1,5 +1,6 @@
 //! The MCP client: drives the core's [`session::ClientSession`] over any message link (in-memory
 //! or the SSE transport) and runs the caller's callbacks.
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

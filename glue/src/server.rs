@@ -1,5 +1,6 @@
 //! The MCP server side: a low-level [`Handler`] trait, the per-session runner that drives the
 //! core's [`session::ServerSession`], and the [`RequestContext`] handlers use to talk back.
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};

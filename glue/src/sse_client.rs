@@ -1,5 +1,6 @@
 //! Runs the core's [`transport::Client`] over byte connections and exposes it as a message
 //! [`Link`] for the MCP [`crate::Client`].
+
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;

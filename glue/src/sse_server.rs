@@ -1,5 +1,6 @@
 //! Runs the core's [`transport::Server`] over byte connections: one reader and one writer task
 //! per connection, a timer task, and one MCP session per SSE stream.
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
