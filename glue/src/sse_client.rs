@@ -18,8 +18,8 @@ use crate::rt::{BoxFuture, Rt};
 /// Opens a new connection to the server (TCP, or an in-memory pipe to an in-process server).
 pub type Connector = Arc<dyn Fn() -> BoxFuture<'static, io::Result<Connection>> + Send + Sync>;
 
-/// Bound, in items, of the queue between the transport and the client session. A bounded channel
-/// allocates its slots up front (1024 made ~300 KB per idle client).
+/// Bound, in items, of the queue between the transport and the client session (a
+/// [`crate::queue`]: its storage follows what it holds, so the bound costs nothing while idle).
 pub const LINK_CAPACITY: usize = 64;
 
 struct ConnCtl {
