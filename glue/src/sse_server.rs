@@ -213,7 +213,7 @@ impl SseServer {
             st.machine.shutdown();
             drain(&mut st)
         };
-        self.dispatch(events);
+        self.dispatch(events).deliver().await;
     }
 
     /// Serves one connection until it closes.
@@ -259,7 +259,9 @@ impl SseServer {
                         wake_if_closing(&st, id);
                         drain(&mut st)
                     };
-                    self.dispatch(events);
+                    // Backpressure: no more is read from this connection until its messages
+                    // are in their sessions' queues.
+                    self.dispatch(events).deliver().await;
                 }
                 Ok(None) => {
                     let events = {
@@ -268,7 +270,7 @@ impl SseServer {
                         wake_if_closing(&st, id);
                         drain(&mut st)
                     };
-                    self.dispatch(events);
+                    self.dispatch(events).deliver().await;
                     break;
                 }
                 Err(_) => {
@@ -291,7 +293,7 @@ impl SseServer {
             drain(&mut st)
         };
         self.connection_closed.notify(usize::MAX);
-        self.dispatch(events);
+        self.dispatch_detached(events);
     }
 
     async fn write_loop(
@@ -302,7 +304,7 @@ impl SseServer {
     ) {
         loop {
             event_listener::listener!(signal.wake => listener);
-            let (bufs, close, gone) = {
+            let (bufs, close, gone, undelivered) = {
                 let mut st = self.lock();
                 let gone = !st.conns.contains_key(&id);
                 let mut bufs = Vec::new();
@@ -313,8 +315,8 @@ impl SseServer {
                 let close = st.machine.wants_close(id);
                 let events = drain(&mut st);
                 drop(st);
-                self.dispatch(events);
-                (bufs, close, gone)
+                // Requests this take resumed (see `poll_transmit`) may have produced messages.
+                (bufs, close, gone, self.dispatch(events))
             };
             if !bufs.is_empty() {
                 if writer.write(bufs).await.is_err() {
@@ -323,6 +325,7 @@ impl SseServer {
                 }
                 signal.drained.notify(usize::MAX);
             }
+            undelivered.deliver().await;
             if close || gone {
                 let _ = writer.close().await;
                 self.close_conn(id);
@@ -364,12 +367,17 @@ impl SseServer {
                     st.machine.handle_timeout(Instant::now(), SystemTime::now());
                     drain(&mut st)
                 };
-                this.dispatch(events);
+                this.dispatch_detached(events);
             }
         }));
     }
 
-    fn dispatch(self: &Arc<Self>, events: Vec<ServerEvent>) {
+    /// Acts on the machine's events. A client message whose session queue is full is not
+    /// queued anywhere else: it comes back in [`Undelivered`], with every message after it (so
+    /// that none overtakes it), for the caller to deliver before it reads more from the
+    /// connection the messages came from.
+    fn dispatch(self: &Arc<Self>, events: Vec<ServerEvent>) -> Undelivered {
+        let mut undelivered = Undelivered::default();
         for ev in events {
             match ev {
                 ServerEvent::Transmit { connection } => {
@@ -416,14 +424,15 @@ impl SseServer {
                         .get(&session)
                         .map(|s| s.inbound.clone());
                     if let Some(tx) = tx {
-                        // The channel is bounded; a full session makes this POST's processing
-                        // wait (the 202 has already been queued, as in the reference).
-                        if let Err(async_channel::TrySendError::Full(m)) =
-                            tx.try_send(Inbound::Message(message, Some(headers)))
+                        // The queue is bounded; a full session makes the connection wait (the 202
+                        // has already been queued, as in the reference).
+                        let item = Inbound::Message(message, Some(headers));
+                        if !undelivered.0.is_empty() {
+                            undelivered.0.push((tx, item));
+                        } else if let Err(async_channel::TrySendError::Full(item)) =
+                            tx.try_send(item)
                         {
-                            self.rt.spawn(Box::pin(async move {
-                                let _ = tx.send(m).await;
-                            }));
+                            undelivered.0.push((tx, item));
                         }
                     }
                 }
@@ -445,6 +454,18 @@ impl SseServer {
                     }
                 }
             }
+        }
+        undelivered
+    }
+
+    /// [`SseServer::dispatch`] for callers that read no connection (the timer, a closed
+    /// connection, a session's writer, which must not wait for its own session). Their events
+    /// carry no client message; one that came anyway would be delivered by a task of its own
+    /// rather than dropped.
+    fn dispatch_detached(self: &Arc<Self>, events: Vec<ServerEvent>) {
+        let undelivered = self.dispatch(events);
+        if !undelivered.0.is_empty() {
+            self.rt.spawn(Box::pin(undelivered.deliver()));
         }
     }
 
@@ -482,7 +503,7 @@ impl SseServer {
                     let r = st.machine.send_json(session, &json);
                     (r, drain(&mut st))
                 };
-                self.dispatch(events);
+                self.dispatch_detached(events);
                 match res {
                     Ok(()) => break,
                     Err(SendError::UnknownSession) => {
@@ -493,6 +514,21 @@ impl SseServer {
                     Err(SendError::QueueFull { .. }) => listener.await,
                 }
             }
+        }
+    }
+}
+
+/// Client messages that their sessions' full queues could not take yet, in order (see
+/// [`SseServer::dispatch`]).
+#[derive(Default)]
+#[must_use = "deliver them, or the messages are lost"]
+struct Undelivered(Vec<(queue::Sender<Inbound>, Inbound)>);
+
+impl Undelivered {
+    /// Queues each message, waiting for room; a session that ended meanwhile drops its own.
+    async fn deliver(self) {
+        for (tx, item) in self.0 {
+            let _ = tx.send(item).await;
         }
     }
 }
@@ -605,13 +641,13 @@ mod tests {
         assert!(events_b
             .iter()
             .any(|e| matches!(e, ServerEvent::Message { .. })));
-        server.dispatch(events_b);
+        assert!(server.dispatch(events_b).0.is_empty(), "the queue had room");
         {
             let st = server.lock();
             let queued: usize = st.opening.values().map(|q| q.inbound.len()).sum();
             assert_eq!(queued, 1, "the message waits for its session's task");
         }
-        server.dispatch(events_a);
+        assert!(server.dispatch(events_a).0.is_empty());
         assert!(
             server.lock().opening.is_empty(),
             "the session's tasks were started"
