@@ -253,7 +253,8 @@ pub enum ClientEvent {
         /// Its params, verbatim.
         params: Option<Map<String, Value>>,
     },
-    /// The server cancelled one of its requests: abort the handler; its `respond` is dropped.
+    /// The server cancelled one of its requests, or the connection was lost while it was being
+    /// handled: abort the handler; its `respond` is dropped.
     ServerRequestCancelled {
         /// The cancelled request's id.
         id: RequestId,
@@ -770,7 +771,9 @@ impl ClientSession {
 
     /// The transport ended: every pending request (including a queued one and `initialize`)
     /// resolves with -32000 `Connection closed`; later sends fail with
-    /// [`SessionError::ConnectionClosed`]. Unsent messages are discarded.
+    /// [`SessionError::ConnectionClosed`]. Unsent messages are discarded. A server→client
+    /// request being handled gets [`ClientEvent::ServerRequestCancelled`]; one whose
+    /// [`ClientEvent::ServerRequest`] was not polled yet is withdrawn.
     pub fn handle_connection_lost(&mut self) {
         if self.phase == Phase::Closed {
             return;
@@ -779,7 +782,7 @@ impl ClientSession {
         self.phase = Phase::Closed;
         self.held.clear();
         self.outbound.clear();
-        for id in std::mem::take(&mut self.server_requests) {
+        for id in super::take_in_order(&mut self.server_requests) {
             self.stop_server_request(id);
         }
         let mut init_failed = false;

@@ -35,7 +35,7 @@ mod tests;
 
 use std::time::Duration;
 
-use crate::jsonrpc::ErrorObject;
+use crate::jsonrpc::{ErrorObject, RequestId};
 
 pub use client::{
     ClientConfig, ClientEvent, ClientSession, InitializeError, RequestOptions, ServerRequestKind,
@@ -124,7 +124,6 @@ impl SessionError {
     }
 }
 
-/// Formats seconds like Python's `str(float)`: `0.5`, `5.0`, `1e-05`, `1e+16`.
 /// Removes the first queued event that `matches`, if one is still waiting to be polled: a
 /// request from the peer that is cancelled (or whose connection is lost) before anyone saw it is
 /// withdrawn instead of followed by a cancellation. `true` if one was removed.
@@ -138,6 +137,16 @@ pub(crate) fn withdraw_event<E>(
     }
 }
 
+/// The ids of a table of peer requests, emptied, in an order that does not depend on the
+/// table's hash seed (by their JSON text), so the events made from them come out the same on
+/// every run.
+pub(crate) fn take_in_order(ids: &mut foldhash::HashSet<RequestId>) -> Vec<RequestId> {
+    let mut v: Vec<RequestId> = std::mem::take(ids).into_iter().collect();
+    v.sort_by_cached_key(|id| id.to_string());
+    v
+}
+
+/// Formats seconds like Python's `str(float)`: `0.5`, `5.0`, `1e-05`, `1e+16`.
 pub(crate) fn format_seconds(d: Duration) -> String {
     python_float_str(d.as_secs_f64())
 }

@@ -564,15 +564,16 @@ impl ServerSession {
     }
 
     /// The transport ended: pending server→client requests resolve -32000 `Connection closed`,
-    /// every in-flight client request gets [`ServerEvent::RequestCancelled`], unsent messages
-    /// are discarded and later sends fail.
+    /// a client request being handled gets [`ServerEvent::RequestCancelled`] and one whose
+    /// [`ServerEvent::Request`] was not polled yet is withdrawn (no handler starts for it), unsent
+    /// messages are discarded and later sends fail.
     pub fn handle_connection_lost(&mut self) {
         if self.closed {
             return;
         }
         self.closed = true;
         self.outbound.clear();
-        for id in std::mem::take(&mut self.in_flight) {
+        for id in super::take_in_order(&mut self.in_flight) {
             self.stop_request(id);
         }
         for (key, _) in self.requests.drain() {

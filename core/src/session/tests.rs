@@ -1515,3 +1515,28 @@ fn server_cancel_request_sends_cancelled_and_drops_the_late_answer() {
     let id = RequestId::from(2);
     assert!(!s.cancel_request(&id, "x"));
 }
+
+#[test]
+fn server_connection_lost_cancels_handled_requests_in_the_same_order_every_run() {
+    let t0 = Instant::now();
+    let mut s = ready_server(all_features(), t0);
+    for id in ["2", "10", r#""x""#, "7"] {
+        s.handle_message(
+            msg(&format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call"}}"#
+            )),
+            t0,
+        );
+    }
+    assert_eq!(server_events(&mut s).len(), 4, "all four are being handled");
+    s.handle_connection_lost();
+    // Ordered by their JSON text, not by the hash seed of the table they were kept in.
+    let cancelled: Vec<String> = server_events(&mut s)
+        .into_iter()
+        .map(|e| match e {
+            ServerEvent::RequestCancelled { id } => id.to_string(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(cancelled, [r#""x""#, "10", "2", "7"]);
+}
