@@ -881,9 +881,11 @@ impl Decoder {
 
     fn finish(&mut self) {
         self.eof_done = true;
+        // Held-back bytes of what might have been a BOM are the start of an unterminated line.
         self.cut_short = !self.partial.is_empty()
             || self.skip_line
-            || !matches!(self.block.data, DataBuf::Empty);
+            || !matches!(self.block.data, DataBuf::Empty)
+            || matches!(self.bom, BomState::Checking(n) if n > 0);
         self.partial.clear();
         self.skip_line = false;
         self.skip_lf = false;
@@ -919,7 +921,8 @@ impl Decoder {
     /// assert!(d.ended_inside_event());
     /// ```
     pub fn ended_inside_event(&self) -> bool {
-        self.eof_done && self.cut_short
+        // Set only once the end of input has been decoded.
+        self.cut_short
     }
 
     /// Bytes held internally: queued input not yet decoded, the partial line, the pending data
@@ -1292,6 +1295,8 @@ mod tests {
             );
             assert!(ended(b"data: a\n\ndata: b", chunked), "inside a line");
             assert!(ended(b": pi", chunked), "inside a comment line");
+            assert!(ended(b"\xEF\xBB", chunked), "inside a line that began like a BOM");
+            assert!(!ended(b"\xEF\xBB\xBF", chunked), "after a whole BOM");
         }
         // Inside an over-long line whose rest is being skipped.
         let mut d = Decoder::with_limits(DecoderLimits {
