@@ -507,10 +507,10 @@ fn keep_alive_pings_follow_the_interval() {
         Some(f.now + Duration::from_secs(15))
     );
     let wall = UNIX_EPOCH + Duration::from_secs(1_795_480_009);
-    f.server
-        .handle_timeout(f.now + Duration::from_secs(15), wall);
+    let at = f.now + Duration::from_secs(15);
+    f.server.handle_timeout(at, wall);
     assert_eq!(
-        drain(&mut f.server, f.stream, f.now),
+        drain(&mut f.server, f.stream, at),
         "26\r\n: ping - 2026-11-24 00:26:49+00:00\r\n\r\n\r\n"
     );
     assert_eq!(
@@ -556,7 +556,7 @@ fn slow_loris_head_is_cut_off_by_the_head_deadline() {
         .is_some_and(|d| d <= f.now + Duration::from_secs(10)));
     f.server
         .handle_timeout(f.now + Duration::from_secs(10), UNIX_EPOCH);
-    let resp = drain(&mut f.server, c, f.now);
+    let resp = drain(&mut f.server, c, f.now + Duration::from_secs(10));
     assert_eq!(status_and_body(&resp), (408, "Request Timeout"));
     assert!(f.server.wants_close(c));
 }
@@ -660,11 +660,10 @@ fn requests_resumed_by_taking_backed_up_answers_run_at_that_time() {
         !f.server.wants_close(conn),
         "closed for idleness {keep_alive:?} too early"
     );
-    f.server.handle_timeout(
-        later + keep_alive + Duration::from_millis(1),
-        UNIX_EPOCH + Duration::from_secs(2),
-    );
-    drain(&mut f.server, conn, later + keep_alive);
+    let past = later + keep_alive + Duration::from_millis(1);
+    f.server
+        .handle_timeout(past, UNIX_EPOCH + Duration::from_secs(2));
+    drain(&mut f.server, conn, past);
     assert!(
         f.server.wants_close(conn),
         "idle past the keep-alive timeout"

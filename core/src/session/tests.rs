@@ -689,7 +689,7 @@ fn client_server_requests_with_handlers_and_server_cancel() {
 }
 
 #[test]
-fn client_forwards_other_notifications() {
+fn client_routes_log_messages_and_forwards_other_notifications() {
     let t0 = Instant::now();
     let mut c = ready_client(mcp_client_config(), t0);
     let n = r#"{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"hi é"}}"#;
@@ -704,6 +704,10 @@ fn client_forwards_other_notifications() {
         panic!()
     };
     assert_eq!(text(&Message::Notification(first.clone())), n);
+    let ClientEvent::Notification(second) = &events[1] else {
+        panic!("{:?}", events[1])
+    };
+    assert_eq!(second.method, "notifications/tools/list_changed");
 }
 
 #[test]

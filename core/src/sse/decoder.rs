@@ -1295,7 +1295,10 @@ mod tests {
             );
             assert!(ended(b"data: a\n\ndata: b", chunked), "inside a line");
             assert!(ended(b": pi", chunked), "inside a comment line");
-            assert!(ended(b"\xEF\xBB", chunked), "inside a line that began like a BOM");
+            assert!(
+                ended(b"\xEF\xBB", chunked),
+                "inside a line that began like a BOM"
+            );
             assert!(!ended(b"\xEF\xBB\xBF", chunked), "after a whole BOM");
         }
         // Inside an over-long line whose rest is being skipped.
