@@ -82,9 +82,9 @@ run() {
 
 # One round runs every job once. Rounds are interleaved (not REPEAT runs of one job, then the
 # next) so that the machine's drift over minutes hits every implementation alike, and each round
-# starts one job further along the list (no implementation always runs first, or right after the
-# same neighbour); the summary gives medians over rounds and, for ratios, the median of the
-# per-round ratios.
+# starts one job further along the list, so that no implementation always runs first (the order
+# is rotated, not shuffled: each job keeps its neighbours); the summary gives medians over rounds
+# and, for ratios, the median of the per-round ratios.
 job_ours() { # mcp-sse over TCP, the client on the executor of its server
   local ex=$1 port=$2 url=http://127.0.0.1:$2/sse
   run "mcp-sse/$ex" seq "$LOADGEN" --exec "$ex" --url "$url" --calls "$CALLS" --in-flight 1

@@ -7,7 +7,8 @@
 #   bench/instructions.sh                 # tokio current-thread, 500 and 2,500 calls
 #   EXEC=smol N1=200 N2=1200 bench/instructions.sh
 #
-# Needs valgrind. Binds 127.0.0.1 only; every wait is bounded.
+# Needs valgrind. Binds 127.0.0.1 (a port the server picks); every wait is bounded, and the
+# server is stopped however the script ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXEC=${EXEC:-tokio-ct}
@@ -17,20 +18,31 @@ OUT=target/bench/instructions
 mkdir -p "$OUT"
 cargo build --profile bench -p mcp-sse-tests --bin loadgen >&2
 BIN=$PWD/target/release/loadgen
+SP=
+trap '[ -n "$SP" ] && kill -TERM "$SP" 2>/dev/null; true' EXIT
 
 run() { # calls: one server and one client under callgrind
-  local n=$1 port=$((20000 + RANDOM % 30000))
+  local n=$1 url=
   valgrind --tool=callgrind --callgrind-out-file="$OUT/server.$n" \
-    "$BIN" --serve "127.0.0.1:$port" --exec "$EXEC" --max-secs 300 >/dev/null 2>&1 &
-  local sp=$!
+    "$BIN" --serve 127.0.0.1:0 --exec "$EXEC" --max-secs 300 >"$OUT/server.$n.log" 2>&1 &
+  SP=$!
   for _ in $(seq 1 150); do
-    (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    url=$(sed -n 's/.*"listening":"\([^"]*\)".*/\1/p' "$OUT/server.$n.log")
+    [ -n "$url" ] && break
     sleep 0.2
   done
+  if [ -z "$url" ]; then
+    echo "the server did not start:" >&2
+    cat "$OUT/server.$n.log" >&2
+    exit 1
+  fi
   valgrind --tool=callgrind --callgrind-out-file="$OUT/client.$n" \
-    "$BIN" --exec "$EXEC" --url "http://127.0.0.1:$port/sse" --calls "$n" --warmup 50 >/dev/null 2>&1
-  kill -TERM "$sp"
-  wait "$sp" 2>/dev/null || true
+    "$BIN" --exec "$EXEC" --url "$url" --calls "$n" --warmup 50 >"$OUT/client.$n.log" 2>&1 ||
+    { cat "$OUT/client.$n.log" >&2; exit 1; }
+  # SIGTERM, not SIGINT: a background job of a non-interactive shell ignores SIGINT.
+  kill -TERM "$SP"
+  wait "$SP" 2>/dev/null || true
+  SP=
 }
 total() { grep -E '^(summary|totals):' "$1" | head -1 | awk '{print $2}'; }
 
