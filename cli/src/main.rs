@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use mcp_sse::{demo, transcript};
-use mcp_sse_core::transport::{self, SecuritySettings};
+use mcp_sse_core::transport::{self, Security, SecuritySettings};
 use mcp_sse_glue::{CallOptions, Client, ClientOptions, ConnectError};
 use serde_json::{json, Value};
 
@@ -148,15 +148,16 @@ fn cmd_serve(args: &[String]) -> Result<(), String> {
         .map(|(h, _)| h)
         .unwrap_or(&bind)
         .to_string();
-    config.security = SecuritySettings::for_bind_host(&host);
+    let mut security = SecuritySettings::for_bind_host(&host);
     if !hosts.is_empty() || !origins.is_empty() {
-        config.security.dns_rebinding_protection = true;
-        config.security.allowed_hosts.extend(hosts);
-        config.security.allowed_origins.extend(origins);
+        security.dns_rebinding_protection = true;
+        security.allowed_hosts.extend(hosts);
+        security.allowed_origins.extend(origins);
     }
     if protection == Some(false) {
-        config.security.dns_rebinding_protection = false;
+        security.dns_rebinding_protection = false;
     }
+    config.security = Security::Explicit(security);
     let rt = tokio_runtime()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&bind)

@@ -159,3 +159,26 @@ fn shutdown_answers_in_flight_requests_and_ends_sse_streams_with_the_final_chunk
         server.output()
     );
 }
+
+/// `mcp-sse serve` on 127.0.0.1 refuses a foreign Host with `421 Invalid Host header`, as the
+/// reference's `sse_app(host="127.0.0.1")` does (one of the entry points of
+/// `tests/tests/security_defaults.rs`).
+#[test]
+fn serve_on_loopback_refuses_a_foreign_host() {
+    let (_server, url) = start_our_server();
+    let host = host_of(&url);
+    let mut s = connect(&host);
+    write!(
+        s,
+        "GET /sse HTTP/1.1\r\nHost: evil.example:80\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write GET");
+    let mut raw = Vec::new();
+    read_until(&mut s, &mut raw, |_| false); // to EOF
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        text.starts_with("HTTP/1.1 421 Misdirected Request\r\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("\r\n\r\nInvalid Host header"), "{text}");
+}

@@ -62,7 +62,7 @@ fn part_a_replays_through_the_server_machine() {
     assert!(blocks.len() > 40, "part A has {} blocks", blocks.len());
     let config = ServerConfig {
         ping_interval: Some(Duration::from_secs(2)),
-        security: SecuritySettings::for_bind_host("127.0.0.1"),
+        security: SecuritySettings::for_bind_host("127.0.0.1").into(),
         ..ServerConfig::default()
     };
     let id = captured_id_bytes();
@@ -201,7 +201,7 @@ fn part_d_rejections_match_byte_for_byte() {
         };
         let mut server = Server::new(
             ServerConfig {
-                security: SecuritySettings::for_bind_host("127.0.0.1"),
+                security: SecuritySettings::for_bind_host("127.0.0.1").into(),
                 ..ServerConfig::default()
             },
             Box::new(|| [1; 16]),

@@ -7,7 +7,8 @@ use bytes::Bytes;
 use mcp_sse_core::http::Limits;
 use mcp_sse_core::jsonrpc::Message;
 use mcp_sse_core::transport::{
-    ConnectionId, SecuritySettings, SendError, Server, ServerConfig, ServerEvent, SessionId,
+    ConnectionId, Security, SecuritySettings, SendError, Server, ServerConfig, ServerEvent,
+    SessionId,
 };
 
 struct Fixture {
@@ -104,7 +105,7 @@ fn row1_method_not_post_is_405_with_allow() {
     let q = q(&f);
     let resp = request(
         &mut f,
-        &format!("PUT /messages/{q} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"),
+        &format!("PUT /messages/{q} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nContent-Length: 0\r\n\r\n"),
     );
     assert_eq!(status_and_body(&resp), (405, ""));
     assert!(resp.contains("\r\nallow: POST\r\n"), "{resp}");
@@ -130,7 +131,7 @@ fn row2_body_too_large_declared_and_streamed() {
     // Streamed (chunked) past the limit: 413 too, even though the content type is wrong (row 2
     // comes before row 3).
     let raw = format!(
-        "POST /messages/{q} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n{}\r\n30\r\n{}\r\n0\r\n\r\n",
+        "POST /messages/{q} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n{}\r\n30\r\n{}\r\n0\r\n\r\n",
         "y".repeat(32),
         "z".repeat(48)
     );
@@ -173,8 +174,34 @@ fn row3_content_type_checked_even_without_protection() {
 
 fn protected() -> ServerConfig {
     ServerConfig {
-        security: SecuritySettings::for_bind_host("127.0.0.1"),
+        security: SecuritySettings::for_bind_host("127.0.0.1").into(),
         ..ServerConfig::default()
+    }
+}
+
+/// The sans-IO entry point's default (issue 16): a `Server` built from `ServerConfig::default()`
+/// checks Host and Origin as a loopback server does; off only when asked, and a wildcard
+/// listening address turns it off as the reference's `sse_app(host="0.0.0.0")` does.
+#[test]
+fn default_config_protects_unless_disabled_or_bound_to_a_wildcard() {
+    let evil = "GET /sse HTTP/1.1\r\nHost: evil.example:80\r\n\r\n";
+    let mut f = fixture(ServerConfig::default());
+    assert_eq!(
+        status_and_body(&request(&mut f, evil)),
+        (421, "Invalid Host header")
+    );
+    for config in [
+        ServerConfig {
+            security: Security::disabled(),
+            ..ServerConfig::default()
+        },
+        ServerConfig {
+            local_addr: Some("0.0.0.0:8000".parse().unwrap()),
+            ..ServerConfig::default()
+        },
+    ] {
+        let mut f = fixture(config);
+        assert!(request(&mut f, evil).starts_with("HTTP/1.1 200 OK\r\n"));
     }
 }
 
@@ -378,7 +405,7 @@ fn keep_alive_connection_carries_several_posts() {
     let mut f = fixture(ServerConfig::default());
     let q = q(&f);
     let one = format!(
-        "POST /messages/{q} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{PING}",
+        "POST /messages/{q} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{PING}",
         PING.len()
     );
     let resp = request(&mut f, &one.repeat(3));
@@ -406,13 +433,16 @@ fn routing_redirect_below_mount_unknown_paths_and_sse_methods() {
         PING,
     );
     assert_eq!(status_and_body(&resp), (202, "Accepted"), "below the mount");
-    let resp = request(&mut f, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+    let resp = request(&mut f, "GET /nope HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n");
     assert_eq!(status_and_body(&resp), (404, "Not Found"));
-    let resp = request(&mut f, "DELETE /sse HTTP/1.1\r\nHost: x\r\n\r\n");
+    let resp = request(
+        &mut f,
+        "DELETE /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n",
+    );
     assert_eq!(status_and_body(&resp), (405, "Method Not Allowed"));
     assert!(resp.contains("allow: HEAD, GET\r\n"));
     let before = f.server.session_count();
-    let resp = request(&mut f, "HEAD /sse HTTP/1.1\r\nHost: x\r\n\r\n");
+    let resp = request(&mut f, "HEAD /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n");
     assert!(
         resp.starts_with("HTTP/1.1 200 OK\r\n")
             && resp.ends_with("Transfer-Encoding: chunked\r\n\r\n"),
@@ -434,7 +464,7 @@ fn prefix_is_quoted_into_the_endpoint() {
     let c = server.open_connection(now);
     server.handle_bytes(
         c,
-        Bytes::from_static(b"GET /api%20v1/sse HTTP/1.1\r\nHost: x\r\n\r\n"),
+        Bytes::from_static(b"GET /api%20v1/sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"),
         now,
     );
     let out = drain(&mut server, c, now);
@@ -531,7 +561,7 @@ fn shutdown_flushes_then_ends_every_stream() {
     );
     assert!(f.server.wants_close(f.stream));
     assert_eq!(f.server.session_count(), 0);
-    let resp = request(&mut f, "GET /sse HTTP/1.1\r\nHost: x\r\n\r\n");
+    let resp = request(&mut f, "GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n");
     assert_eq!(
         resp, "",
         "connections opened during shutdown are closed at once"
@@ -580,7 +610,7 @@ fn malformed_heads_get_their_status_and_a_close() {
     let q = q(&f);
     let resp = request(
         &mut f,
-        &format!("POST /messages/{q} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+        &format!("POST /messages/{q} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
     );
     assert_eq!(status_and_body(&resp).0, 400, "bad chunk size");
     // The live session is unaffected.
@@ -595,7 +625,7 @@ fn pipelined_requests_whose_answers_are_not_read_are_not_queued_without_end() {
         ..ServerConfig::default()
     });
     let conn = f.server.open_connection(f.now);
-    let one = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    let one = "GET /nope HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n";
     f.server
         .handle_bytes(conn, Bytes::from(one.repeat(100)), f.now);
     // Answers stop being produced past the bound; the rest of the input waits.
@@ -644,7 +674,7 @@ fn requests_resumed_by_taking_backed_up_answers_run_at_that_time() {
     });
     let keep_alive = ServerConfig::default().keep_alive_timeout;
     let conn = f.server.open_connection(f.now);
-    let one = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    let one = "GET /nope HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n";
     f.server
         .handle_bytes(conn, Bytes::from(one.repeat(100)), f.now);
     assert!(!f.server.wants_read(conn));

@@ -61,17 +61,21 @@ impl Serving {
     }
 }
 
-/// Runs an accept loop in the background: `accept` yields each new connection.
+/// Runs an accept loop in the background: `accept` yields each new connection. Unless
+/// `options.transport.local_addr` says otherwise, the transport learns `local_addr`, from which
+/// its default [`Security`](mcp_sse_core::transport::Security) derives DNS-rebinding
+/// protection (on for loopback).
 pub fn serve_with<A>(
     rt: Rt,
     mut accept: A,
     local_addr: SocketAddr,
     server: McpServer,
-    options: ServerOptions,
+    mut options: ServerOptions,
 ) -> Serving
 where
     A: FnMut() -> BoxFuture<'static, io::Result<Connection>> + Send + 'static,
 {
+    options.transport.local_addr.get_or_insert(local_addr);
     let sse = SseServer::new(rt.clone(), server, options.transport, Box::new(os_random));
     let stop = Arc::new(CancelFlag::new());
     let (s, st, r) = (sse.clone(), stop.clone(), rt.clone());

@@ -118,6 +118,12 @@ impl SseServer {
         crate::locked::relock(&self.state)
     }
 
+    /// The Host/Origin checks in force (resolved from the transport configuration's
+    /// [`Security`](transport::Security) and listening address).
+    pub fn security(&self) -> transport::SecuritySettings {
+        self.lock().machine.security().clone()
+    }
+
     /// Live sessions in the transport's table.
     pub fn session_count(&self) -> usize {
         self.lock().machine.session_count()
@@ -618,7 +624,7 @@ mod tests {
         let (events_a, events_b) = {
             let mut st = server.lock();
             let a = st.machine.open_connection(now);
-            let get = b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+            let get = b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n";
             st.machine.handle_bytes(a, Bytes::from_static(get), now);
             let events_a = drain(&mut st);
             let session = events_a
@@ -631,7 +637,7 @@ mod tests {
             let b = st.machine.open_connection(now);
             let body = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
             let post = format!(
-                "POST /messages/?session_id={session} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                "POST /messages/?session_id={session} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\
                  Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
             );

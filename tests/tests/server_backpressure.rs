@@ -54,7 +54,7 @@ fn posts_stop_being_read_while_their_session_cannot_take_them(exec: Exec) {
             ));
             get_w
                 .write(vec![Bytes::from_static(
-                    b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                    b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n",
                 )])
                 .await
                 .expect("write GET");
@@ -81,7 +81,7 @@ fn posts_stop_being_read_while_their_session_cannot_take_them(exec: Exec) {
                 for i in 0..POSTS {
                     let body = format!(r#"{{"jsonrpc":"2.0","id":{i},"method":"ping"}}"#);
                     let post = format!(
-                        "POST {endpoint} HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                        "POST {endpoint} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\
                          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
                         body.len()
                     );

@@ -336,7 +336,7 @@ fn matrix(exec: Exec) {
     mcp_sse_tests::run_for(exec, Transport::SseTcp, Duration::from_secs(120), |h| {
         async move {
             let config = ServerConfig {
-                security: SecuritySettings::for_bind_host("127.0.0.1"),
+                security: SecuritySettings::for_bind_host("127.0.0.1").into(),
                 ..ServerConfig::default()
             };
             let serving = serve_loopback(

@@ -22,7 +22,7 @@ pub use client::{
 };
 pub use endpoint::{percent_decode_path, EndpointError, MessagePath};
 pub use query::{form_decode, query_param, quote_path};
-pub use security::{SecurityError, SecuritySettings};
+pub use security::{Security, SecurityError, SecuritySettings};
 pub use server::{
     ConnectionId, SendError, Server, ServerConfig, ServerEvent, DEFAULT_HEAD_READ_TIMEOUT,
     DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSION_QUEUE_BYTES,

@@ -1,5 +1,61 @@
 //! DNS-rebinding protection: Host and Origin allow-lists (the reference's
-//! `TransportSecuritySettings`).
+//! `TransportSecuritySettings`), and the [`Security`] policy a server derives them from.
+
+use std::net::{IpAddr, SocketAddr};
+
+/// Where a server's DNS-rebinding protection comes from.
+///
+/// The default derives it from the address the server listens on, so a server is never
+/// unprotected unless its caller says so:
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use mcp_sse_core::transport::{Security, SecuritySettings};
+/// let loopback: SocketAddr = "127.0.0.1:8000".parse().unwrap();
+/// let wildcard: SocketAddr = "0.0.0.0:8000".parse().unwrap();
+/// assert!(Security::default().resolve(Some(loopback)).dns_rebinding_protection);
+/// assert!(!Security::default().resolve(Some(wildcard)).dns_rebinding_protection);
+/// // Not bound to any address (in process, or an embedding that did not say): on.
+/// assert!(Security::default().resolve(None).dns_rebinding_protection);
+/// // Off only when asked for.
+/// assert_eq!(Security::disabled().resolve(Some(loopback)), SecuritySettings::disabled());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Security {
+    /// Derived from the listening address with [`SecuritySettings::for_bind_addr`]: on, with the
+    /// loopback names, for a loopback address; off for a wildcard or other address, as the
+    /// reference's `sse_app(host=…)` does. A server with no listening address (in process, or a
+    /// sans-IO embedding that did not give one) is treated as loopback: on.
+    #[default]
+    FromBindAddress,
+    /// Exactly these settings, whatever the address ([`Security::disabled`] turns the checks
+    /// off).
+    Explicit(SecuritySettings),
+}
+
+impl Security {
+    /// Protection off, explicitly: every Host and Origin is accepted.
+    pub fn disabled() -> Self {
+        Security::Explicit(SecuritySettings::disabled())
+    }
+
+    /// The settings in force for a server listening on `bind` (`None`: no listening address).
+    pub fn resolve(&self, bind: Option<SocketAddr>) -> SecuritySettings {
+        match self {
+            Security::Explicit(settings) => settings.clone(),
+            Security::FromBindAddress => match bind {
+                Some(addr) => SecuritySettings::for_bind_addr(addr.ip()),
+                None => SecuritySettings::for_bind_host("127.0.0.1"),
+            },
+        }
+    }
+}
+
+impl From<SecuritySettings> for Security {
+    fn from(settings: SecuritySettings) -> Self {
+        Security::Explicit(settings)
+    }
+}
 
 /// Why a request was refused by [`SecuritySettings`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -69,6 +125,35 @@ impl SecuritySettings {
         } else {
             SecuritySettings::disabled()
         }
+    }
+
+    /// [`for_bind_host`](Self::for_bind_host) for an address: on for every loopback address
+    /// (`127.0.0.0/8`, `::1`), with that address allowed beside the loopback names; off for a
+    /// wildcard (`0.0.0.0`, `::`) or any other address.
+    ///
+    /// ```
+    /// use mcp_sse_core::transport::SecuritySettings;
+    /// let s = SecuritySettings::for_bind_addr("127.0.0.2".parse().unwrap());
+    /// assert!(s.check(Some("127.0.0.2:9000"), None).is_ok());
+    /// assert!(s.check(Some("localhost:9000"), None).is_ok());
+    /// assert!(s.check(Some("evil.example:80"), None).is_err());
+    /// assert!(!SecuritySettings::for_bind_addr("::".parse().unwrap()).dns_rebinding_protection);
+    /// ```
+    pub fn for_bind_addr(ip: IpAddr) -> Self {
+        if !ip.is_loopback() {
+            return SecuritySettings::disabled();
+        }
+        let mut s = SecuritySettings::for_bind_host("127.0.0.1");
+        let name = match ip {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => format!("[{v6}]"),
+        };
+        let host = format!("{name}:*");
+        if !s.allowed_hosts.contains(&host) {
+            s.allowed_origins.push(format!("http://{host}"));
+            s.allowed_hosts.push(host);
+        }
+        s
     }
 
     /// Runs the Host check, then the Origin check, as the reference orders them.

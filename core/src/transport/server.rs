@@ -28,7 +28,7 @@ use crate::sse::{Encoder, OutgoingEvent};
 
 use super::endpoint::{percent_decode_path, EndpointError, MessagePath};
 use super::query::{query_param, quote_path};
-use super::security::SecuritySettings;
+use super::security::{Security, SecuritySettings};
 use super::session_id::SessionId;
 use super::wall_clock::format_utc_python;
 
@@ -56,8 +56,12 @@ pub struct ServerConfig {
     pub message_path: MessagePath,
     /// Keep-alive comment interval; `None` disables pings.
     pub ping_interval: Option<Duration>,
-    /// DNS-rebinding protection.
-    pub security: SecuritySettings,
+    /// DNS-rebinding protection: by default derived from [`local_addr`](Self::local_addr) (on
+    /// for loopback and for a server with no address); [`Security::disabled`] turns it off.
+    pub security: Security,
+    /// The address the server listens on, if any; the accept loops (`serve`) fill it in when it
+    /// is `None`. [`Security::FromBindAddress`] derives the protection from it.
+    pub local_addr: Option<std::net::SocketAddr>,
     /// HTTP framing limits (head size, header count, body size).
     pub http_limits: http::Limits,
     /// Bound on one session's queued outbound bytes (see [`SendError::QueueFull`]). It also
@@ -80,7 +84,8 @@ impl Default for ServerConfig {
             sse_path: "/sse".into(),
             message_path: MessagePath::default(),
             ping_interval: Some(DEFAULT_PING_INTERVAL),
-            security: SecuritySettings::disabled(),
+            security: Security::FromBindAddress,
+            local_addr: None,
             http_limits: http::Limits::default(),
             max_session_queue_bytes: DEFAULT_MAX_SESSION_QUEUE_BYTES,
             head_read_timeout: DEFAULT_HEAD_READ_TIMEOUT,
@@ -241,7 +246,7 @@ struct SessionEntry {
 /// let mut server = Server::new(ServerConfig::default(), Box::new(|| [7u8; 16]));
 /// let now = Instant::now();
 /// let conn = server.open_connection(now);
-/// server.handle_bytes(conn, Bytes::from_static(b"GET /sse HTTP/1.1\r\nHost: x\r\n\r\n"), now);
+/// server.handle_bytes(conn, Bytes::from_static(b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"), now);
 /// let mut out = Vec::new();
 /// while let Some(b) = server.poll_transmit(conn, now) { out.extend_from_slice(&b); }
 /// let text = String::from_utf8(out).unwrap();
@@ -252,6 +257,8 @@ struct SessionEntry {
 pub struct Server {
     config: ServerConfig,
     random: Box<dyn FnMut() -> [u8; 16] + Send>,
+    /// The Host/Origin checks in force, resolved from `config.security` once.
+    security: SecuritySettings,
     encoder: Encoder,
     /// Boxed: a `Connection` is ~400 bytes and a hash table keeps up to twice as many buckets as
     /// entries, so inline values cost ~680 bytes per connection at scale instead of ~430.
@@ -299,9 +306,11 @@ impl Server {
         let sse_route = format!("{root}{}", config.sse_path);
         let message_route = format!("{root}{}", config.message_path.as_str());
         let endpoint_base = quote_path(&message_route);
+        let security = config.security.resolve(config.local_addr);
         Server {
             config,
             random,
+            security,
             encoder: Encoder::new(),
             connections: HashMap::default(),
             sessions: HashMap::default(),
@@ -314,6 +323,12 @@ impl Server {
             endpoint_base,
             timers: BinaryHeap::new(),
         }
+    }
+
+    /// The Host/Origin checks in force (from [`ServerConfig::security`] and
+    /// [`ServerConfig::local_addr`]).
+    pub fn security(&self) -> &SecuritySettings {
+        &self.security
     }
 
     /// The configuration in force.
@@ -919,7 +934,6 @@ impl Server {
                 return fixed(r, true);
             }
             if let Err(e) = self
-                .config
                 .security
                 .check(head.headers.get_str("host"), head.headers.get_str("origin"))
             {
@@ -977,7 +991,6 @@ impl Server {
             return fixed(Reply::plain(400, "Invalid Content-Type header"), false);
         }
         if let Err(e) = self
-            .config
             .security
             .check(head.headers.get_str("host"), head.headers.get_str("origin"))
         {
@@ -1188,7 +1201,9 @@ mod tests {
                     if let Some(c) = pick(next(64), &conns) {
                         s.handle_bytes(
                             c,
-                            Bytes::from_static(b"GET /sse HTTP/1.1\r\nHost: a\r\n\r\n"),
+                            Bytes::from_static(
+                                b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n",
+                            ),
                             now,
                         );
                     }
@@ -1204,7 +1219,7 @@ mod tests {
                 }
                 3 => {
                     if let Some(c) = pick(next(64), &conns) {
-                        let req = b"POST /messages/?session_id=0 HTTP/1.1\r\nHost: a\r\ncontent-length: 2\r\n\r\n{}";
+                        let req = b"POST /messages/?session_id=0 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\ncontent-length: 2\r\n\r\n{}";
                         s.handle_bytes(c, Bytes::from_static(req), now);
                     }
                 }
@@ -1279,7 +1294,7 @@ mod tests {
         let (a, b) = (s.open_connection(now), s.open_connection(now));
         for c in [a, b] {
             let req =
-                b"POST /messages/?session_id=0 HTTP/1.1\r\nHost: h\r\ncontent-length: 2\r\n\r\n{}";
+                b"POST /messages/?session_id=0 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\ncontent-length: 2\r\n\r\n{}";
             s.handle_bytes(c, Bytes::from_static(req), now);
             while s.poll_transmit(c, now).is_some() {}
         }
