@@ -10,6 +10,8 @@
 //! - [`jsonrpc`]: JSON-RPC 2.0 message parsing, validation and byte-exact encoding.
 //! - [`mcp`]: typed MCP 2025-11-25 params and results.
 //! - [`session`]: sans-IO MCP client and server session state machines.
+//! - [`router`]: the MCP server application's routing of requests to registered tools,
+//!   resources, templates and prompts, pagination, and the capabilities they imply.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -17,6 +19,7 @@ mod decimal;
 pub mod http;
 pub mod jsonrpc;
 pub mod mcp;
+pub mod router;
 pub mod session;
 pub mod sse;
 pub mod transport;

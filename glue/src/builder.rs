@@ -1,45 +1,21 @@
 //! The high-level server API: register tools, resources, resource templates, prompts and
-//! completion; the builder routes requests to them, paginates lists and derives the advertised
-//! capabilities from what was registered.
+//! completion with their handlers. The core's [`Router`] holds the definitions and makes every
+//! decision (routing, pagination, unknown names, capabilities, result shapes); this builder keeps
+//! the handlers, indexed as the router indexes the definitions, and runs the one a route names.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use mcp_sse_core::jsonrpc::{codes, ErrorObject};
-use mcp_sse_core::mcp::methods;
-use mcp_sse_core::session::{ServerConfig, ServerFeatures};
+use mcp_sse_core::jsonrpc::ErrorObject;
+use mcp_sse_core::router::{Route, Router};
+use mcp_sse_core::session::ServerConfig;
 use serde_json::{json, Map, Value};
+
+pub use mcp_sse_core::router::ToolError;
 
 use crate::rt::BoxFuture;
 use crate::server::{Handler, McpServer, Params, RequestContext};
-
-/// How a tool call failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ToolError {
-    /// A tool-level failure: returned as a result with `isError: true` and this text.
-    Tool(String),
-    /// A protocol-level failure: returned as this JSON-RPC error (e.g. -32042).
-    Protocol(ErrorObject),
-}
-
-impl From<ErrorObject> for ToolError {
-    fn from(e: ErrorObject) -> Self {
-        ToolError::Protocol(e)
-    }
-}
-
-impl From<String> for ToolError {
-    fn from(e: String) -> Self {
-        ToolError::Tool(e)
-    }
-}
-
-impl From<&str> for ToolError {
-    fn from(e: &str) -> Self {
-        ToolError::Tool(e.to_string())
-    }
-}
 
 type ToolFn = Arc<
     dyn Fn(RequestContext, Map<String, Value>) -> BoxFuture<'static, Result<Value, ToolError>>
@@ -70,11 +46,6 @@ type ParamsFn = Arc<
 >;
 type NotifyFn = Arc<dyn Fn(RequestContext, String, Params) -> BoxFuture<'static, ()> + Send + Sync>;
 
-struct Entry<F> {
-    def: Value,
-    f: F,
-}
-
 /// Builds an [`McpServer`] from registered features.
 ///
 /// ```
@@ -95,16 +66,15 @@ struct Entry<F> {
 pub struct ServerBuilder {
     info: Value,
     instructions: Option<String>,
-    tools: Vec<Entry<ToolFn>>,
-    resources: Vec<Entry<ReadFn>>,
-    templates: Vec<Entry<ReadFn>>,
-    prompts: Vec<Entry<PromptFn>>,
+    router: Router,
+    /// The handlers, each at the index the router gave its definition.
+    tools: Vec<ToolFn>,
+    resources: Vec<ReadFn>,
+    templates: Vec<ReadFn>,
+    prompts: Vec<PromptFn>,
     completion: Option<ParamsFn>,
     subscribe: Option<(ParamsFn, ParamsFn)>,
     on_notification: Option<NotifyFn>,
-    page_size: Option<usize>,
-    logging: bool,
-    list_changed: bool,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -121,6 +91,7 @@ impl ServerBuilder {
         ServerBuilder {
             info: json!({"name": name, "version": version}),
             instructions: None,
+            router: Router::new(),
             tools: Vec::new(),
             resources: Vec::new(),
             templates: Vec::new(),
@@ -128,9 +99,6 @@ impl ServerBuilder {
             completion: None,
             subscribe: None,
             on_notification: None,
-            page_size: None,
-            logging: true,
-            list_changed: false,
         }
     }
 
@@ -149,19 +117,19 @@ impl ServerBuilder {
 
     /// Paginates every list with pages of `n` items (opaque cursors).
     pub fn page_size(mut self, n: usize) -> Self {
-        self.page_size = Some(n.max(1));
+        self.router.set_page_size(n);
         self
     }
 
     /// Whether to advertise and honour logging (default on).
     pub fn logging(mut self, on: bool) -> Self {
-        self.logging = on;
+        self.router.set_logging(on);
         self
     }
 
     /// Whether to advertise `listChanged` for the registered features (default off).
     pub fn list_changed(mut self, on: bool) -> Self {
-        self.list_changed = on;
+        self.router.set_list_changed(on);
         self
     }
 
@@ -173,11 +141,8 @@ impl ServerBuilder {
         F: Fn(RequestContext, Map<String, Value>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ToolError>> + Send + 'static,
     {
-        if !self.has_named(&self.tools, &def) {
-            self.tools.push(Entry {
-                def,
-                f: Arc::new(move |c, a| Box::pin(f(c, a))),
-            });
+        if self.router.add_tool(def).is_some() {
+            self.tools.push(Arc::new(move |c, a| Box::pin(f(c, a))));
         }
         self
     }
@@ -190,11 +155,9 @@ impl ServerBuilder {
         F: Fn(RequestContext, String) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
     {
-        if !has_key(&self.resources, &def, "uri") {
-            self.resources.push(Entry {
-                def,
-                f: Arc::new(move |c, uri, _| Box::pin(f(c, uri))),
-            });
+        if self.router.add_resource(def).is_some() {
+            self.resources
+                .push(Arc::new(move |c, uri, _| Box::pin(f(c, uri))));
         }
         self
     }
@@ -207,11 +170,9 @@ impl ServerBuilder {
         F: Fn(RequestContext, String, HashMap<String, String>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
     {
-        if !has_key(&self.templates, &def, "uriTemplate") {
-            self.templates.push(Entry {
-                def,
-                f: Arc::new(move |c, uri, vars| Box::pin(f(c, uri, vars))),
-            });
+        if self.router.add_template(def).is_some() {
+            self.templates
+                .push(Arc::new(move |c, uri, vars| Box::pin(f(c, uri, vars))));
         }
         self
     }
@@ -223,11 +184,8 @@ impl ServerBuilder {
         F: Fn(RequestContext, Option<Map<String, Value>>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
     {
-        if !self.has_named(&self.prompts, &def) {
-            self.prompts.push(Entry {
-                def,
-                f: Arc::new(move |c, a| Box::pin(f(c, a))),
-            });
+        if self.router.add_prompt(def).is_some() {
+            self.prompts.push(Arc::new(move |c, a| Box::pin(f(c, a))));
         }
         self
     }
@@ -238,6 +196,7 @@ impl ServerBuilder {
         F: Fn(RequestContext, Map<String, Value>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
     {
+        self.router.enable_completion();
         self.completion = Some(Arc::new(move |c, p| Box::pin(f(c, p))));
         self
     }
@@ -251,6 +210,7 @@ impl ServerBuilder {
         U: Fn(RequestContext, Map<String, Value>) -> UF + Send + Sync + 'static,
         UF: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
     {
+        self.router.enable_subscriptions();
         self.subscribe = Some((
             Arc::new(move |c, p| Box::pin(subscribe(c, p))),
             Arc::new(move |c, p| Box::pin(unsubscribe(c, p))),
@@ -268,299 +228,74 @@ impl ServerBuilder {
         self
     }
 
-    fn has_named<F>(&self, list: &[Entry<F>], def: &Value) -> bool {
-        has_key(list, def, "name")
-    }
-
     /// Finishes the server.
     pub fn build(self) -> McpServer {
-        let features = ServerFeatures {
-            tools: !self.tools.is_empty(),
-            resources: !self.resources.is_empty()
-                || !self.templates.is_empty()
-                || self.subscribe.is_some(),
-            resources_subscribe: self.subscribe.is_some(),
-            prompts: !self.prompts.is_empty(),
-            completions: self.completion.is_some(),
-            logging: self.logging,
-            tools_list_changed: self.list_changed,
-            resources_list_changed: self.list_changed,
-            prompts_list_changed: self.list_changed,
-        };
         let config = ServerConfig {
             server_info: self.info.clone(),
             instructions: self.instructions.clone(),
-            features,
+            features: self.router.features(),
             ..ServerConfig::default()
         };
-        McpServer::new(config, Arc::new(Router { b: self }))
+        McpServer::new(config, Arc::new(Dispatch { b: self }))
     }
 }
 
-/// Whether `list` already has an entry with `def`'s `key` (duplicates keep the first
-/// registration, as the reference does: tools and prompts by name, resources by URI, templates
-/// by URI template).
-fn has_key<F>(list: &[Entry<F>], def: &Value, key: &str) -> bool {
-    let k = def.get(key);
-    k.is_some() && list.iter().any(|e| e.def.get(key) == k)
-}
-
-struct Router {
+/// Runs the handler the core's [`Router`] routes each request to.
+struct Dispatch {
     b: ServerBuilder,
 }
 
-fn invalid_params(message: &str, data: Option<Value>) -> ErrorObject {
-    let e = ErrorObject::new(codes::INVALID_PARAMS, message);
-    match data {
-        Some(d) => e.with_data(d),
-        None => e,
-    }
+fn ready(r: Result<Value, ErrorObject>) -> BoxFuture<'static, Result<Value, ErrorObject>> {
+    Box::pin(async move { r })
 }
 
-impl Router {
-    fn page(&self, items: Vec<Value>, key: &str, params: &Params) -> Result<Value, ErrorObject> {
-        let cursor = params
-            .as_ref()
-            .and_then(|p| p.get("cursor"))
-            .and_then(Value::as_str);
-        let start = match cursor {
-            None => 0,
-            Some(c) => c
-                .strip_prefix("page-")
-                .and_then(|n| n.parse::<usize>().ok())
-                .filter(|n| *n <= items.len())
-                .ok_or_else(|| {
-                    invalid_params("Invalid cursor", Some(Value::String(c.to_string())))
-                })?,
-        };
-        let size = self.b.page_size.unwrap_or(usize::MAX);
-        let end = start.saturating_add(size).min(items.len());
-        let mut out = Map::new();
-        out.insert(key.into(), Value::Array(items[start..end].to_vec()));
-        if end < items.len() {
-            out.insert("nextCursor".into(), Value::String(format!("page-{end}")));
-        }
-        Ok(Value::Object(out))
-    }
-
-    fn call_tool(
-        &self,
-        ctx: RequestContext,
-        params: Params,
-    ) -> BoxFuture<'static, Result<Value, ErrorObject>> {
-        let params = params.unwrap_or_default();
-        let Some(name) = params
-            .get("name")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-        else {
-            return Box::pin(async {
-                Err(invalid_params(
-                    "Invalid request parameters",
-                    Some(Value::String(String::new())),
-                ))
-            });
-        };
-        let args = match params.get("arguments") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(m)) => m.clone(),
-            Some(_) => {
-                return Box::pin(async {
-                    Err(invalid_params(
-                        "Invalid request parameters",
-                        Some(Value::String(String::new())),
-                    ))
-                })
-            }
-        };
-        let Some(entry) = self
-            .b
-            .tools
-            .iter()
-            .find(|t| t.def.get("name").and_then(Value::as_str) == Some(&name))
-        else {
-            let text = format!("Unknown tool: {name}");
-            return Box::pin(async move {
-                Ok(json!({"content": [{"type": "text", "text": text}], "isError": true}))
-            });
-        };
-        let f = entry.f.clone();
-        Box::pin(async move {
-            match f(ctx, args).await {
-                Ok(mut v) => {
-                    if let Value::Object(m) = &mut v {
-                        m.entry("isError").or_insert(Value::Bool(false));
-                    }
-                    Ok(v)
-                }
-                Err(ToolError::Tool(text)) => {
-                    Ok(json!({"content": [{"type": "text", "text": text}], "isError": true}))
-                }
-                Err(ToolError::Protocol(e)) => Err(e),
-            }
-        })
-    }
-
-    fn read_resource(
-        &self,
-        ctx: RequestContext,
-        params: Params,
-    ) -> BoxFuture<'static, Result<Value, ErrorObject>> {
-        let Some(uri) = params
-            .as_ref()
-            .and_then(|p| p.get("uri"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-        else {
-            return Box::pin(async {
-                Err(invalid_params(
-                    "Invalid request parameters",
-                    Some(Value::String(String::new())),
-                ))
-            });
-        };
-        let found = self
-            .b
-            .resources
-            .iter()
-            .find(|r| r.def.get("uri").and_then(Value::as_str) == Some(&uri))
-            .map(|r| (r.f.clone(), HashMap::new()))
-            .or_else(|| {
-                self.b.templates.iter().find_map(|t| {
-                    let tpl = t.def.get("uriTemplate").and_then(Value::as_str)?;
-                    match_template(tpl, &uri).map(|vars| (t.f.clone(), vars))
-                })
-            });
-        let Some((f, vars)) = found else {
-            return Box::pin(async move {
-                Err(invalid_params(
-                    "Resource not found",
-                    Some(json!({"uri": uri})),
-                ))
-            });
-        };
-        Box::pin(async move {
-            let contents = f(ctx, uri, vars).await?;
-            Ok(json!({ "contents": contents }))
-        })
-    }
+/// The handler a route names, if it is registered; the router only names registered ones, so
+/// `None` is an internal error, answered as one rather than a panic.
+fn handler<F: Clone>(list: &[F], i: usize) -> Result<F, ErrorObject> {
+    list.get(i)
+        .cloned()
+        .ok_or_else(|| ErrorObject::internal_error("no handler for the routed index"))
 }
 
-/// Matches `uri` against an RFC 6570 level-1 template (`{name}` matches one or more characters
-/// other than `/`); returns the variables.
-pub fn match_template(template: &str, uri: &str) -> Option<HashMap<String, String>> {
-    let mut vars = HashMap::new();
-    let mut t = template;
-    let mut u = uri;
-    while !t.is_empty() {
-        if let Some(rest) = t.strip_prefix('{') {
-            let close = rest.find('}')?;
-            let name = &rest[..close];
-            t = &rest[close + 1..];
-            // The variable runs up to the next literal of the template (or '/' / end).
-            let next_lit: String = t.chars().take_while(|c| *c != '{').collect();
-            let end = if next_lit.is_empty() {
-                u.find('/').unwrap_or(u.len())
-            } else {
-                u.find(next_lit.as_str())?
-            };
-            let value = &u[..end];
-            if value.is_empty() || value.contains('/') {
-                return None;
-            }
-            vars.insert(name.to_string(), value.to_string());
-            u = &u[end..];
-        } else {
-            let lit_len = t.find('{').unwrap_or(t.len());
-            let lit = &t[..lit_len];
-            u = u.strip_prefix(lit)?;
-            t = &t[lit_len..];
-        }
-    }
-    u.is_empty().then_some(vars)
-}
-
-impl Handler for Router {
+impl Handler for Dispatch {
     fn handle_request(
         &self,
         ctx: RequestContext,
         method: String,
         params: Params,
     ) -> BoxFuture<'static, Result<Value, ErrorObject>> {
-        match method.as_str() {
-            methods::TOOLS_LIST => {
-                let r = self.page(
-                    self.b.tools.iter().map(|e| e.def.clone()).collect(),
-                    "tools",
-                    &params,
-                );
-                Box::pin(async move { r })
-            }
-            methods::TOOLS_CALL => self.call_tool(ctx, params),
-            methods::RESOURCES_LIST => {
-                let r = self.page(
-                    self.b.resources.iter().map(|e| e.def.clone()).collect(),
-                    "resources",
-                    &params,
-                );
-                Box::pin(async move { r })
-            }
-            methods::RESOURCES_TEMPLATES_LIST => {
-                let r = self.page(
-                    self.b.templates.iter().map(|e| e.def.clone()).collect(),
-                    "resourceTemplates",
-                    &params,
-                );
-                Box::pin(async move { r })
-            }
-            methods::RESOURCES_READ => self.read_resource(ctx, params),
-            methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE => {
-                match &self.b.subscribe {
-                    Some((s, u)) => {
-                        let f = if method == methods::RESOURCES_SUBSCRIBE {
-                            s.clone()
-                        } else {
-                            u.clone()
-                        };
-                        f(ctx, params.unwrap_or_default())
-                    }
-                    None => Box::pin(async move { Err(ErrorObject::method_not_found(&method)) }),
+        let b = &self.b;
+        let routed: Result<BoxFuture<'static, Result<Value, ErrorObject>>, ErrorObject> =
+            match b.router.route(&method, params) {
+                Route::Answer(r) => return ready(r),
+                Route::CallTool { tool, arguments } => handler(&b.tools, tool).map(|f| {
+                    let fut = f(ctx, arguments);
+                    Box::pin(async move { Router::tool_result(fut.await) }) as BoxFuture<'_, _>
+                }),
+                Route::ReadResource { resource, uri } => handler(&b.resources, resource).map(|f| {
+                    let fut = f(ctx, uri, HashMap::new());
+                    Box::pin(async move { Router::read_result(fut.await) }) as BoxFuture<'_, _>
+                }),
+                Route::ReadTemplate {
+                    template,
+                    uri,
+                    variables,
+                } => handler(&b.templates, template).map(|f| {
+                    let fut = f(ctx, uri, variables);
+                    Box::pin(async move { Router::read_result(fut.await) }) as BoxFuture<'_, _>
+                }),
+                Route::GetPrompt { prompt, arguments } => {
+                    handler(&b.prompts, prompt).map(|f| f(ctx, arguments))
                 }
-            }
-            methods::PROMPTS_LIST => {
-                let r = self.page(
-                    self.b.prompts.iter().map(|e| e.def.clone()).collect(),
-                    "prompts",
-                    &params,
-                );
-                Box::pin(async move { r })
-            }
-            methods::PROMPTS_GET => {
-                let p = params.unwrap_or_default();
-                let name = p
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                let args = p.get("arguments").and_then(Value::as_object).cloned();
-                match self
-                    .b
-                    .prompts
-                    .iter()
-                    .find(|e| e.def.get("name").and_then(Value::as_str) == Some(&name))
-                {
-                    Some(e) => (e.f)(ctx, args),
-                    None => Box::pin(async move {
-                        Err(invalid_params(&format!("Unknown prompt: {name}"), None))
-                    }),
+                Route::Complete { params } => optional(&b.completion).map(|f| f(ctx, params)),
+                Route::Subscribe { params } => {
+                    optional(&b.subscribe.as_ref().map(|s| s.0.clone())).map(|f| f(ctx, params))
                 }
-            }
-            methods::COMPLETION_COMPLETE => match &self.b.completion {
-                Some(f) => f(ctx, params.unwrap_or_default()),
-                None => Box::pin(async move { Err(ErrorObject::method_not_found(&method)) }),
-            },
-            _ => Box::pin(async move { Err(ErrorObject::method_not_found(&method)) }),
-        }
+                Route::Unsubscribe { params } => {
+                    optional(&b.subscribe.as_ref().map(|s| s.1.clone())).map(|f| f(ctx, params))
+                }
+            };
+        routed.unwrap_or_else(|e| ready(Err(e)))
     }
 
     fn handle_notification(
@@ -576,20 +311,8 @@ impl Handler for Router {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn templates() {
-        let v = match_template("file:///{dir}/{name}.txt", "file:///a/b.txt").unwrap();
-        assert_eq!(v["dir"], "a");
-        assert_eq!(v["name"], "b");
-        assert!(match_template("file:///{dir}/{name}.txt", "file:///a/b/c.txt").is_none());
-        assert!(match_template("greeting://{name}", "greeting://").is_none());
-        assert_eq!(
-            match_template("greeting://{name}", "greeting://bob").unwrap()["name"],
-            "bob"
-        );
-    }
+/// The optional handler a route names (the router routes to it only once it is declared).
+fn optional(f: &Option<ParamsFn>) -> Result<ParamsFn, ErrorObject> {
+    f.clone()
+        .ok_or_else(|| ErrorObject::internal_error("no handler for the routed request"))
 }

@@ -148,6 +148,8 @@ struct Inner {
     initialize_result: Mutex<Option<Value>>,
     closer: Mutex<Option<Closer>>,
     reader_done: CancelFlag,
+    /// Server messages the session dropped as invalid ([`Client::invalid_messages`]).
+    invalid_messages: std::sync::atomic::AtomicU64,
 }
 
 /// A connected MCP client. Cheap to clone; all clones share the session.
@@ -207,6 +209,7 @@ impl Client {
             initialize_result: Mutex::new(None),
             closer: Mutex::new(closer),
             reader_done: CancelFlag::new(),
+            invalid_messages: std::sync::atomic::AtomicU64::new(0),
         });
         let reader = inner.clone();
         let inbound = link.inbound;
@@ -235,6 +238,16 @@ impl Client {
                 Err(e)
             }
         }
+    }
+
+    /// How many server messages the session dropped as unusable (e.g. `notifications/progress`
+    /// without a numeric `progress`, a duplicate server request id, an error with a `null` id),
+    /// as the reference drops them after a warning. Unparseable bytes are reported to the
+    /// message handler instead, as [`IncomingMessage::TransportError`].
+    pub fn invalid_messages(&self) -> u64 {
+        self.inner
+            .invalid_messages
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The server's `initialize` result.
@@ -443,8 +456,13 @@ impl Inner {
                             h(IncomingMessage::Notification(n)).await;
                         }
                     }
-                    #[allow(unreachable_patterns)]
-                    _ => {}
+                    ClientEvent::InvalidMessage { .. } => {
+                        this.invalid_messages
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    // Internal: the handshake's outcome reaches `Client::start` as the
+                    // `initialize` request's own `Response`, just before these.
+                    ClientEvent::Initialized { .. } | ClientEvent::InitializeFailed(_) => {}
                 }
             }
         })

@@ -24,7 +24,7 @@ mod sse_client;
 mod sse_server;
 mod typed;
 
-pub use builder::{match_template, ServerBuilder, ToolError};
+pub use builder::{ServerBuilder, ToolError};
 pub use cancel::CancelFlag;
 pub use client::{
     CallOptions, Client, ClientOptions, IncomingMessage, Link, LinkItem, LoggingCallback,

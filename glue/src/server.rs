@@ -11,8 +11,10 @@ use event_listener::Event;
 use foldhash::HashMap;
 use mcp_sse_core::http::Headers;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, RequestId};
-use mcp_sse_core::mcp::methods;
-use mcp_sse_core::session::{self, ServerConfig, ServerEvent, ServerSession};
+use mcp_sse_core::mcp::rpc::{self, RequestMethod};
+use mcp_sse_core::session::{
+    LogLevel, ServerConfig, ServerEvent, ServerNotification, ServerSession,
+};
 use serde_json::{Map, Value};
 
 use crate::cancel::CancelFlag;
@@ -46,6 +48,12 @@ pub trait Handler: Send + Sync + 'static {
     ) -> BoxFuture<'static, ()> {
         let _ = (ctx, method, params);
         Box::pin(async {})
+    }
+
+    /// Observes a client message the session dropped as invalid (`reason` says why, e.g. a
+    /// request reusing an in-flight id); nothing was answered for it. The default ignores it.
+    fn handle_invalid_message(&self, reason: &'static str, message: Message) {
+        let _ = (reason, message);
     }
 }
 
@@ -135,14 +143,12 @@ impl McpServer {
                     core.after(msgs, events, headers.map(Arc::new))
                 }
                 Some(Inbound::Shutdown(ack)) => {
-                    // Rare and with a large state: boxed.
+                    // Rare and with a large state: boxed. The machine answers what is in
+                    // flight and reports each as cancelled, which stops its handler.
                     let core = core.clone();
                     Rest(Some(Box::pin(async move {
-                        core.fail_running(ErrorObject::new(
-                            mcp_sse_core::jsonrpc::codes::INTERNAL_ERROR,
-                            "Server shutting down",
-                        ))
-                        .await;
+                        let (_, msgs, events) = core.with_machine(|m| m.shutdown());
+                        core.after(msgs, events, None).await;
                         core.outbound.send(Outbound::Flush(ack)).await;
                     })))
                 }
@@ -340,22 +346,13 @@ impl SessionCore {
                         let _ = tx.try_send(result);
                     }
                 }
-                #[allow(unreachable_patterns)]
-                _ => {}
+                // Internal: the machine filters logging by it, and handlers read it through
+                // `RequestContext::log_level`.
+                ServerEvent::LogLevelChanged { .. } => {}
+                ServerEvent::InvalidMessage { reason, message } => {
+                    self.handler.handle_invalid_message(reason, message);
+                }
             }
-        }
-    }
-
-    async fn fail_running(self: &Arc<Self>, error: ErrorObject) {
-        let running: Vec<(RequestId, Arc<CancelFlag>)> = self
-            .lock_running()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (id, flag) in running {
-            flag.cancel();
-            let (_, msgs, events) = self.with_machine(|m| m.respond(id, Err(error.clone())));
-            self.after(msgs, events, None).await;
         }
     }
 
@@ -446,22 +443,35 @@ impl RequestContext {
         self.core.rt.sleep_until(Instant::now() + duration).await;
     }
 
+    /// The minimum level the client set with `logging/setLevel`, if any: [`log`](Self::log)
+    /// below it sends nothing.
+    pub fn log_level(&self) -> Option<LogLevel> {
+        crate::locked::relock(&self.core.machine).log_level()
+    }
+
     /// Sends a notification to the client.
     pub async fn notify(&self, method: &str, params: Params) {
         let (_, msgs, events) = self.core.with_machine(|m| m.notify(method, params));
         self.core.after(msgs, events, None).await;
     }
 
+    /// Sends one of the notifications the session builds.
+    async fn send(&self, notification: ServerNotification) {
+        let (_, msgs, events) = self
+            .core
+            .with_machine(|m| m.send_notification(notification));
+        self.core.after(msgs, events, None).await;
+    }
+
     /// Sends `notifications/message` (dropped by the session if below the client's
     /// `logging/setLevel`).
     pub async fn log(&self, level: &str, logger: Option<&str>, data: Value) {
-        let mut p = Map::new();
-        p.insert("level".into(), Value::String(level.to_string()));
-        if let Some(l) = logger {
-            p.insert("logger".into(), Value::String(l.to_string()));
-        }
-        p.insert("data".into(), data);
-        self.notify(methods::NOTIFICATIONS_MESSAGE, Some(p)).await;
+        self.send(ServerNotification::Log {
+            level: level.to_string(),
+            logger: logger.map(str::to_string),
+            data,
+        })
+        .await;
     }
 
     /// Sends `notifications/progress` for this request; does nothing without a progress token.
@@ -469,16 +479,13 @@ impl RequestContext {
         let Some(token) = self.progress_token().cloned() else {
             return;
         };
-        let mut p = Map::new();
-        p.insert("progressToken".into(), token);
-        p.insert("progress".into(), number(progress));
-        if let Some(t) = total {
-            p.insert("total".into(), number(t));
-        }
-        if let Some(m) = message {
-            p.insert("message".into(), Value::String(m.to_string()));
-        }
-        self.notify(methods::NOTIFICATIONS_PROGRESS, Some(p)).await;
+        self.send(ServerNotification::Progress {
+            token,
+            progress,
+            total,
+            message: message.map(str::to_string),
+        })
+        .await;
     }
 
     /// Sends a server→client request and waits for its answer (or `timeout`: -32001).
@@ -531,50 +538,46 @@ impl RequestContext {
 
     /// `sampling/createMessage`.
     pub async fn sample(&self, params: Map<String, Value>) -> Result<Value, ErrorObject> {
-        self.request(methods::SAMPLING_CREATE_MESSAGE, Some(params), None)
+        self.request(rpc::CreateMessage::METHOD, Some(params), None)
             .await
     }
 
     /// `elicitation/create`.
     pub async fn elicit(&self, params: Map<String, Value>) -> Result<Value, ErrorObject> {
-        self.request(methods::ELICITATION_CREATE, Some(params), None)
-            .await
+        self.request(rpc::Elicit::METHOD, Some(params), None).await
     }
 
     /// `roots/list`.
     pub async fn list_roots(&self) -> Result<Value, ErrorObject> {
-        self.request(methods::ROOTS_LIST, None, None).await
+        self.request(rpc::ListRoots::METHOD, None, None).await
     }
 
     /// A server→client `ping`.
     pub async fn ping(&self) -> Result<Value, ErrorObject> {
-        self.request(methods::PING, None, None).await
+        self.request(rpc::Ping::METHOD, None, None).await
     }
 
     /// `notifications/tools/list_changed`.
     pub async fn tools_list_changed(&self) {
-        self.notify(methods::NOTIFICATIONS_TOOLS_LIST_CHANGED, None)
-            .await
+        self.send(ServerNotification::ToolsListChanged).await
     }
 
     /// `notifications/resources/list_changed`.
     pub async fn resources_list_changed(&self) {
-        self.notify(methods::NOTIFICATIONS_RESOURCES_LIST_CHANGED, None)
-            .await
+        self.send(ServerNotification::ResourcesListChanged).await
     }
 
     /// `notifications/prompts/list_changed`.
     pub async fn prompts_list_changed(&self) {
-        self.notify(methods::NOTIFICATIONS_PROMPTS_LIST_CHANGED, None)
-            .await
+        self.send(ServerNotification::PromptsListChanged).await
     }
 
     /// `notifications/resources/updated` for `uri`.
     pub async fn resource_updated(&self, uri: &str) {
-        let mut p = Map::new();
-        p.insert("uri".into(), Value::String(uri.to_string()));
-        self.notify(methods::NOTIFICATIONS_RESOURCES_UPDATED, Some(p))
-            .await
+        self.send(ServerNotification::ResourceUpdated {
+            uri: uri.to_string(),
+        })
+        .await
     }
 }
 
@@ -593,9 +596,8 @@ fn guard_panics(
         let text = p
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "handler panicked".to_string());
-        ErrorObject::internal_error(text)
+            .or_else(|| p.downcast_ref::<String>().cloned());
+        ErrorObject::handler_panicked(text)
     }
     match std::panic::catch_unwind(AssertUnwindSafe(|| {
         handler.handle_request(ctx, method, params)
@@ -630,15 +632,3 @@ impl Drop for AbandonOnDrop {
         }
     }
 }
-
-/// An integral float as a JSON integer (as the reference serializes progress), else a float.
-pub(crate) fn number(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9.0e15 {
-        Value::from(x as i64)
-    } else {
-        serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
-    }
-}
-
-#[allow(unused_imports)]
-use session as _;

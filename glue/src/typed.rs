@@ -1,14 +1,13 @@
 //! Typed client methods: one per MCP request, with the types of [`mcp_sse_core::mcp`].
 
-use mcp_sse_core::jsonrpc::{codes, ErrorObject};
-use mcp_sse_core::mcp::methods;
+use mcp_sse_core::jsonrpc::ErrorObject;
+use mcp_sse_core::mcp::rpc::{self, NotificationMethod, RequestMethod};
 use mcp_sse_core::mcp::{
     CallToolRequestParams, CallToolResult, CompleteRequestParams, CompleteResult, EmptyResult,
     GetPromptRequestParams, GetPromptResult, InitializeResult, ListPromptsResult,
     ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
     ReadResourceResult, ResourceRequestParams, SetLevelRequestParams,
 };
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -16,15 +15,14 @@ use crate::client::{CallOptions, Client};
 
 /// A typed value that could not be converted to or from JSON.
 fn conversion_error(what: &str, e: serde_json::Error) -> ErrorObject {
-    ErrorObject::new(codes::INTERNAL_ERROR, format!("{what}: {e}"))
+    ErrorObject::internal_error(format!("{what}: {e}"))
 }
 
 fn to_params<T: Serialize>(params: &T) -> Result<Option<Map<String, Value>>, ErrorObject> {
     match serde_json::to_value(params).map_err(|e| conversion_error("invalid params", e))? {
         Value::Object(m) => Ok(Some(m)),
         Value::Null => Ok(None),
-        _ => Err(ErrorObject::new(
-            codes::INTERNAL_ERROR,
+        _ => Err(ErrorObject::internal_error(
             "params must serialize to an object",
         )),
     }
@@ -39,15 +37,14 @@ fn cursor_params(cursor: Option<&str>) -> Option<Map<String, Value>> {
 }
 
 impl Client {
-    async fn typed<R: DeserializeOwned>(
+    async fn typed<R: RequestMethod>(
         &self,
-        method: &str,
         params: Option<Map<String, Value>>,
         opts: CallOptions,
-    ) -> Result<R, ErrorObject> {
-        let v = self.request(method, params, opts).await?;
+    ) -> Result<R::Result, ErrorObject> {
+        let v = self.request(R::METHOD, params, opts).await?;
         serde_json::from_value(v)
-            .map_err(|e| conversion_error(&format!("invalid {method} result"), e))
+            .map_err(|e| conversion_error(&format!("invalid {} result", R::METHOD), e))
     }
 
     /// The server's `initialize` result, typed.
@@ -58,7 +55,7 @@ impl Client {
 
     /// `ping`.
     pub async fn ping(&self, opts: CallOptions) -> Result<EmptyResult, ErrorObject> {
-        self.typed(methods::PING, None, opts).await
+        self.typed::<rpc::Ping>(None, opts).await
     }
 
     /// `tools/list` (one page; pass the previous `nextCursor` for the next).
@@ -67,7 +64,7 @@ impl Client {
         cursor: Option<&str>,
         opts: CallOptions,
     ) -> Result<ListToolsResult, ErrorObject> {
-        self.typed(methods::TOOLS_LIST, cursor_params(cursor), opts)
+        self.typed::<rpc::ListTools>(cursor_params(cursor), opts)
             .await
     }
 
@@ -77,8 +74,7 @@ impl Client {
         params: &CallToolRequestParams,
         opts: CallOptions,
     ) -> Result<CallToolResult, ErrorObject> {
-        self.typed(methods::TOOLS_CALL, to_params(params)?, opts)
-            .await
+        self.typed::<rpc::CallTool>(to_params(params)?, opts).await
     }
 
     /// `resources/list`.
@@ -87,7 +83,7 @@ impl Client {
         cursor: Option<&str>,
         opts: CallOptions,
     ) -> Result<ListResourcesResult, ErrorObject> {
-        self.typed(methods::RESOURCES_LIST, cursor_params(cursor), opts)
+        self.typed::<rpc::ListResources>(cursor_params(cursor), opts)
             .await
     }
 
@@ -97,12 +93,8 @@ impl Client {
         cursor: Option<&str>,
         opts: CallOptions,
     ) -> Result<ListResourceTemplatesResult, ErrorObject> {
-        self.typed(
-            methods::RESOURCES_TEMPLATES_LIST,
-            cursor_params(cursor),
-            opts,
-        )
-        .await
+        self.typed::<rpc::ListResourceTemplates>(cursor_params(cursor), opts)
+            .await
     }
 
     /// `resources/read`.
@@ -111,12 +103,8 @@ impl Client {
         uri: &str,
         opts: CallOptions,
     ) -> Result<ReadResourceResult, ErrorObject> {
-        self.typed(
-            methods::RESOURCES_READ,
-            to_params(&ResourceRequestParams::new(uri))?,
-            opts,
-        )
-        .await
+        self.typed::<rpc::ReadResource>(to_params(&ResourceRequestParams::new(uri))?, opts)
+            .await
     }
 
     /// `resources/subscribe`.
@@ -125,12 +113,8 @@ impl Client {
         uri: &str,
         opts: CallOptions,
     ) -> Result<EmptyResult, ErrorObject> {
-        self.typed(
-            methods::RESOURCES_SUBSCRIBE,
-            to_params(&ResourceRequestParams::new(uri))?,
-            opts,
-        )
-        .await
+        self.typed::<rpc::Subscribe>(to_params(&ResourceRequestParams::new(uri))?, opts)
+            .await
     }
 
     /// `resources/unsubscribe`.
@@ -139,12 +123,8 @@ impl Client {
         uri: &str,
         opts: CallOptions,
     ) -> Result<EmptyResult, ErrorObject> {
-        self.typed(
-            methods::RESOURCES_UNSUBSCRIBE,
-            to_params(&ResourceRequestParams::new(uri))?,
-            opts,
-        )
-        .await
+        self.typed::<rpc::Unsubscribe>(to_params(&ResourceRequestParams::new(uri))?, opts)
+            .await
     }
 
     /// `prompts/list`.
@@ -153,7 +133,7 @@ impl Client {
         cursor: Option<&str>,
         opts: CallOptions,
     ) -> Result<ListPromptsResult, ErrorObject> {
-        self.typed(methods::PROMPTS_LIST, cursor_params(cursor), opts)
+        self.typed::<rpc::ListPrompts>(cursor_params(cursor), opts)
             .await
     }
 
@@ -163,8 +143,7 @@ impl Client {
         params: &GetPromptRequestParams,
         opts: CallOptions,
     ) -> Result<GetPromptResult, ErrorObject> {
-        self.typed(methods::PROMPTS_GET, to_params(params)?, opts)
-            .await
+        self.typed::<rpc::GetPrompt>(to_params(params)?, opts).await
     }
 
     /// `completion/complete`.
@@ -173,8 +152,7 @@ impl Client {
         params: &CompleteRequestParams,
         opts: CallOptions,
     ) -> Result<CompleteResult, ErrorObject> {
-        self.typed(methods::COMPLETION_COMPLETE, to_params(params)?, opts)
-            .await
+        self.typed::<rpc::Complete>(to_params(params)?, opts).await
     }
 
     /// `logging/setLevel`.
@@ -183,17 +161,12 @@ impl Client {
         level: LoggingLevel,
         opts: CallOptions,
     ) -> Result<EmptyResult, ErrorObject> {
-        self.typed(
-            methods::LOGGING_SET_LEVEL,
-            to_params(&SetLevelRequestParams::new(level))?,
-            opts,
-        )
-        .await
+        self.typed::<rpc::SetLevel>(to_params(&SetLevelRequestParams::new(level))?, opts)
+            .await
     }
 
     /// `notifications/roots/list_changed`.
     pub async fn roots_list_changed(&self) -> Result<(), ErrorObject> {
-        self.notify(methods::NOTIFICATIONS_ROOTS_LIST_CHANGED, None)
-            .await
+        self.notify(rpc::RootsListChanged::METHOD, None).await
     }
 }

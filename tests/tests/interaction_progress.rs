@@ -298,3 +298,36 @@ interaction_test!(
         c.close().await;
     }
 );
+
+interaction_test!(
+    progress_without_a_number_is_dropped_and_counted,
+    |h| async move {
+        // A raw `notifications/progress` with a string `progress` for the call's own token: the
+        // client session drops it as invalid (as the reference does after a warning), and the
+        // client counts it instead of losing it silently.
+        let server = ServerBuilder::new("p", "1")
+            .tool(
+                json!({"name": "bad", "inputSchema": {"type": "object"}}),
+                |ctx: RequestContext, _args| async move {
+                    let token = ctx.progress_token().cloned().unwrap_or(Value::Null);
+                    let params = json!({"progressToken": token, "progress": "half"});
+                    ctx.notify("notifications/progress", params.as_object().cloned())
+                        .await;
+                    ctx.progress(1.0, None, None).await;
+                    Ok(text("done"))
+                },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        assert_eq!(c.client.invalid_messages(), 0);
+        let (cb, seen) = recorder();
+        let r = c
+            .client
+            .request("tools/call", obj(json!({"name": "bad"})), with_progress(cb))
+            .await;
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(seen.get(), vec![(1.0, None, None)]);
+        assert_eq!(c.client.invalid_messages(), 1);
+        c.close().await;
+    }
+);

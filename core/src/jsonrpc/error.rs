@@ -78,6 +78,28 @@ impl ErrorObject {
         Self::new(codes::INVALID_PARAMS, "Invalid request parameters").with_data(Value::from(""))
     }
 
+    /// `-32602` with the given message and optional `data` (e.g. `Invalid cursor` with the
+    /// cursor, `Unknown prompt: x` without).
+    pub fn invalid_params_with(message: impl Into<String>, data: Option<Value>) -> Self {
+        let e = Self::new(codes::INVALID_PARAMS, message);
+        match data {
+            Some(d) => e.with_data(d),
+            None => e,
+        }
+    }
+
+    /// `-32603 Server shutting down`: what a request still in flight when the server shuts down
+    /// is answered (DIVERGENCE 6).
+    pub fn server_shutting_down() -> Self {
+        Self::internal_error("Server shutting down")
+    }
+
+    /// `-32603` for a handler that panicked, with the panic's message when it had one
+    /// (DIVERGENCE 7: the reference answers code 0).
+    pub fn handler_panicked(message: Option<String>) -> Self {
+        Self::internal_error(message.unwrap_or_else(|| "handler panicked".to_string()))
+    }
+
     /// `-32603` with the given message.
     pub fn internal_error(message: impl Into<String>) -> Self {
         Self::new(codes::INTERNAL_ERROR, message)

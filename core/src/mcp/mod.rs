@@ -36,6 +36,7 @@ pub mod notifications;
 pub mod prompts;
 pub mod resources;
 pub mod roots;
+pub mod rpc;
 pub mod sampling;
 pub mod tools;
 

@@ -41,7 +41,9 @@ pub use client::{
     ClientConfig, ClientEvent, ClientSession, InitializeError, RequestOptions, ServerRequestKind,
     LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS,
 };
-pub use server::{LogLevel, ServerConfig, ServerEvent, ServerFeatures, ServerSession};
+pub use server::{
+    LogLevel, ServerConfig, ServerEvent, ServerFeatures, ServerNotification, ServerSession,
+};
 
 /// What a driver takes out of either session machine after every call into it: the messages to
 /// send, in order, and the events to act on. Lets one piece of driver code serve both sides.

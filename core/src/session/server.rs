@@ -151,6 +151,125 @@ impl Default for ServerConfig {
     }
 }
 
+/// A notification the server application sends to its client: the session builds its method and
+/// params, so callers never spell either.
+///
+/// ```
+/// use mcp_sse_core::session::{ServerConfig, ServerNotification, ServerSession};
+/// let mut s = ServerSession::new(ServerConfig::default());
+/// let progress = ServerNotification::Progress {
+///     token: "t".into(),
+///     progress: 1.0,
+///     total: Some(2.5),
+///     message: None,
+/// };
+/// assert_eq!(s.send_notification(progress), Ok(true));
+/// assert_eq!(
+///     s.poll_transmit().unwrap().to_vec(),
+///     br#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"t","progress":1,"total":2.5}}"#
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServerNotification {
+    /// `notifications/message`: a log entry, filtered by the client's `logging/setLevel`.
+    Log {
+        /// The RFC 5424 level name (`"info"`, `"error"`, …).
+        level: String,
+        /// The logger's name, if any.
+        logger: Option<String>,
+        /// The entry.
+        data: Value,
+    },
+    /// `notifications/progress` for the request whose `_meta.progressToken` is `token`.
+    Progress {
+        /// The request's progress token, with its JSON type.
+        token: Value,
+        /// Progress so far (written as an integer when integral, as the reference does).
+        progress: f64,
+        /// The total, if known.
+        total: Option<f64>,
+        /// A human-readable message.
+        message: Option<String>,
+    },
+    /// `notifications/tools/list_changed`.
+    ToolsListChanged,
+    /// `notifications/resources/list_changed`.
+    ResourcesListChanged,
+    /// `notifications/prompts/list_changed`.
+    PromptsListChanged,
+    /// `notifications/resources/updated` for `uri`.
+    ResourceUpdated {
+        /// The resource that changed.
+        uri: String,
+    },
+}
+
+impl ServerNotification {
+    /// The notification's JSON-RPC method.
+    pub fn method(&self) -> &'static str {
+        match self {
+            ServerNotification::Log { .. } => methods::NOTIFICATIONS_MESSAGE,
+            ServerNotification::Progress { .. } => methods::NOTIFICATIONS_PROGRESS,
+            ServerNotification::ToolsListChanged => methods::NOTIFICATIONS_TOOLS_LIST_CHANGED,
+            ServerNotification::ResourcesListChanged => {
+                methods::NOTIFICATIONS_RESOURCES_LIST_CHANGED
+            }
+            ServerNotification::PromptsListChanged => methods::NOTIFICATIONS_PROMPTS_LIST_CHANGED,
+            ServerNotification::ResourceUpdated { .. } => methods::NOTIFICATIONS_RESOURCES_UPDATED,
+        }
+    }
+
+    /// The notification's params, keys in the reference's order.
+    pub fn into_params(self) -> Option<Map<String, Value>> {
+        let mut p = Map::new();
+        match self {
+            ServerNotification::Log {
+                level,
+                logger,
+                data,
+            } => {
+                p.insert("level".into(), Value::String(level));
+                if let Some(l) = logger {
+                    p.insert("logger".into(), Value::String(l));
+                }
+                p.insert("data".into(), data);
+            }
+            ServerNotification::Progress {
+                token,
+                progress,
+                total,
+                message,
+            } => {
+                p.insert("progressToken".into(), token);
+                p.insert("progress".into(), json_number(progress));
+                if let Some(t) = total {
+                    p.insert("total".into(), json_number(t));
+                }
+                if let Some(m) = message {
+                    p.insert("message".into(), Value::String(m));
+                }
+            }
+            ServerNotification::ResourceUpdated { uri } => {
+                p.insert("uri".into(), Value::String(uri));
+            }
+            ServerNotification::ToolsListChanged
+            | ServerNotification::ResourcesListChanged
+            | ServerNotification::PromptsListChanged => return None,
+        }
+        Some(p)
+    }
+}
+
+/// An integral float as a JSON integer (as the reference serializes progress), else a float
+/// (`null` for a non-finite one, which JSON cannot carry).
+fn json_number(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        Value::from(x as i64)
+    } else {
+        serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+    }
+}
+
 /// RFC 5424 log levels, least to most severe: the MCP type, under the session's name.
 pub use crate::mcp::LoggingLevel as LogLevel;
 
@@ -489,6 +608,31 @@ impl ServerSession {
             params,
         }));
         Ok(true)
+    }
+
+    /// Sends `notification` (see [`ServerSession::notify`] for the log-level filter).
+    pub fn send_notification(
+        &mut self,
+        notification: ServerNotification,
+    ) -> Result<bool, SessionError> {
+        let method = notification.method();
+        self.notify(method, notification.into_params())
+    }
+
+    /// The server is shutting down: every client request still in flight is answered
+    /// `-32603 Server shutting down` (DIVERGENCE 6) and reported as
+    /// [`ServerEvent::RequestCancelled`] so its handler is stopped (one not polled yet is
+    /// withdrawn: no handler starts for it). Later answers to them are dropped; the session
+    /// stays open so the answers and what was queued before them are delivered.
+    pub fn shutdown(&mut self) {
+        if self.closed {
+            return;
+        }
+        for id in super::take_in_order(&mut self.in_flight) {
+            self.outbound
+                .push_back(reply(id.clone(), Err(ErrorObject::server_shutting_down())));
+            self.stop_request(id);
+        }
     }
 
     /// Sends a server→client request (`sampling/createMessage`, `roots/list`,

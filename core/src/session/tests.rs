@@ -1544,3 +1544,90 @@ fn server_connection_lost_cancels_handled_requests_in_the_same_order_every_run()
         .collect();
     assert_eq!(cancelled, [r#""x""#, "10", "2", "7"]);
 }
+
+#[test]
+fn server_shutdown_answers_in_flight_requests_and_withdraws_unseen_ones() {
+    let now = Instant::now();
+    let mut s = ready_server(all_features(), now);
+    s.handle_message(
+        msg(r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"a"}}"#),
+        now,
+    );
+    // Request 7's event is polled (its handler runs); request 8's is not.
+    assert!(matches!(
+        server_events(&mut s).as_slice(),
+        [ServerEvent::Request { .. }]
+    ));
+    s.handle_message(
+        msg(r#"{"jsonrpc":"2.0","id":8,"method":"tools/list"}"#),
+        now,
+    );
+    s.shutdown();
+    let out = server_out(&mut s);
+    let shutting = r#""error":{"code":-32603,"message":"Server shutting down"}}"#;
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert!(out[0].starts_with(r#"{"jsonrpc":"2.0","id":7,"#) && out[0].ends_with(shutting));
+    assert!(out[1].starts_with(r#"{"jsonrpc":"2.0","id":8,"#) && out[1].ends_with(shutting));
+    assert_eq!(
+        server_events(&mut s),
+        vec![ServerEvent::RequestCancelled { id: 7.into() }],
+        "the handler running for 7 is stopped; none starts for 8"
+    );
+    assert!(
+        !s.respond(7.into(), Ok(json!({}))),
+        "a late answer is dropped"
+    );
+    assert!(server_out(&mut s).is_empty());
+    // Still open: what the application sends next is delivered.
+    assert_eq!(
+        s.send_notification(ServerNotification::ToolsListChanged),
+        Ok(true)
+    );
+    assert_eq!(
+        server_out(&mut s),
+        [r#"{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"#]
+    );
+}
+
+#[test]
+fn server_notifications_are_built_in_the_session() {
+    let now = Instant::now();
+    let mut s = ready_server(all_features(), now);
+    let log = |level: &str| ServerNotification::Log {
+        level: level.into(),
+        logger: Some("l".into()),
+        data: json!({"a": 1}),
+    };
+    assert_eq!(s.send_notification(log("info")), Ok(true));
+    s.handle_message(
+        msg(r#"{"jsonrpc":"2.0","id":2,"method":"logging/setLevel","params":{"level":"error"}}"#),
+        now,
+    );
+    assert_eq!(
+        s.send_notification(log("info")),
+        Ok(false),
+        "below the level"
+    );
+    let uri = ServerNotification::ResourceUpdated {
+        uri: "a://b".into(),
+    };
+    assert_eq!(s.send_notification(uri), Ok(true));
+    assert_eq!(
+        server_out(&mut s),
+        [
+            r#"{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","logger":"l","data":{"a":1}}}"#,
+            r#"{"jsonrpc":"2.0","id":2,"result":{}}"#,
+            r#"{"jsonrpc":"2.0","method":"notifications/resources/updated","params":{"uri":"a://b"}}"#,
+        ]
+    );
+    let odd = ServerNotification::Progress {
+        token: json!(3),
+        progress: 0.5,
+        total: Some(f64::NAN),
+        message: Some("m".into()),
+    };
+    assert_eq!(
+        Value::Object(odd.into_params().unwrap()),
+        json!({"progressToken": 3, "progress": 0.5, "total": null, "message": "m"})
+    );
+}
