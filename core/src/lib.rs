@@ -10,12 +10,14 @@
 //! - [`jsonrpc`]: JSON-RPC 2.0 message parsing, validation and byte-exact encoding.
 //! - [`mcp`]: typed MCP 2025-11-25 params and results.
 //! - [`session`]: sans-IO MCP client and server session state machines.
+//! - [`endpoint`]: the composed MCP server: the transport and one session machine per stream.
 //! - [`router`]: the MCP server application's routing of requests to registered tools,
 //!   resources, templates and prompts, pagination, and the capabilities they imply.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod decimal;
+pub mod endpoint;
 pub mod http;
 pub mod jsonrpc;
 pub mod mcp;
