@@ -83,14 +83,25 @@ fn run(exec: Exec) {
             }
         };
         let script = async move {
-            let send = |t: &str| in_tx.try_send(Inbound::Message(msg(t), None)).expect("room");
-            send(r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#);
+            let send = |t: &str| {
+                in_tx
+                    .try_send(Inbound::Message(msg(t), None))
+                    .expect("room")
+            };
+            send(
+                r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#,
+            );
             assert!(next_text(&mut out_rx).await.contains(r#""id":0,"result""#));
             send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
             send(r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"x"}}"#);
             send(r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"again"}}"#);
-            send(r#"{"jsonrpc":"2.0","id":6,"method":"logging/setLevel","params":{"level":"warning"}}"#);
-            assert_eq!(next_text(&mut out_rx).await, r#"{"jsonrpc":"2.0","id":6,"result":{}}"#);
+            send(
+                r#"{"jsonrpc":"2.0","id":6,"method":"logging/setLevel","params":{"level":"warning"}}"#,
+            );
+            assert_eq!(
+                next_text(&mut out_rx).await,
+                r#"{"jsonrpc":"2.0","id":6,"result":{}}"#
+            );
             send(r#"{"jsonrpc":"2.0","id":7,"method":"prompts/list"}"#);
             assert_eq!(
                 next_text(&mut out_rx).await,
@@ -110,12 +121,18 @@ fn run(exec: Exec) {
         futures_lite::future::zip(session, script).await;
     };
     let bounded = async move {
-        futures_lite::future::or(async move { Some(body.await) }, async {
-            smol::Timer::after(Duration::from_secs(20)).await;
-            None
-        })
-        .await
-        .expect("the test took longer than 20 s")
+        let finished = futures_lite::future::or(
+            async move {
+                body.await;
+                true
+            },
+            async {
+                smol::Timer::after(Duration::from_secs(20)).await;
+                false
+            },
+        )
+        .await;
+        assert!(finished, "the test took longer than 20 s");
     };
     match exec {
         Exec::Smol => smol::block_on(bounded),
