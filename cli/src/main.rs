@@ -1,89 +1,240 @@
 //! The `mcp-sse` command line.
+//!
+//! Exit codes: 0 success (also when stdout was closed early, as in `mcp-sse probe URL | head -1`),
+//! 1 the server answered with an error (or a tool returned `isError`) or a demo step failed,
+//! 2 bad usage, 3 the server could not be reached or the connection failed.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
+use clap::{Parser, Subcommand, ValueEnum};
 use mcp_sse::{demo, transcript};
 use mcp_sse_core::transport::{self, Security, SecuritySettings};
-use mcp_sse_glue::{CallOptions, Client, ClientOptions, ConnectError};
+use mcp_sse_glue::{CallOptions, Client, ClientOptions};
 use serde_json::{json, Value};
 
-const USAGE: &str = "usage:
-  mcp-sse demo [--runtime smol|tokio] [--trace]
-  mcp-sse serve [--bind 127.0.0.1:8000] [--prefix P] [--ping-interval S] [--allow-host H]... [--allow-origin O]... [--no-dns-protection]
-  mcp-sse probe URL [-H 'Name: value']...
-  mcp-sse call URL TOOL [JSON-ARGS] [-H 'Name: value']...
-  mcp-sse sse-decode   (reads an event stream on stdin, writes one JSON object per event)";
+/// The legacy MCP HTTP+SSE transport: an in-process demo, a demo server, and a client.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcp-sse",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Exit codes: 0 success (also when stdout is closed early); 1 the server answered \
+                  with an error or a tool with isError; 2 bad usage; 3 could not connect."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs a client against the demo server over real HTTP+SSE bytes through in-memory pipes.
+    Demo {
+        /// The executor to run on.
+        #[arg(long, value_enum, default_value_t = Runtime::Smol)]
+        runtime: Runtime,
+        /// Also prints every HTTP and SSE byte crossing the pipe.
+        #[arg(long)]
+        trace: bool,
+    },
+    /// Serves the demo server over TCP until SIGINT or SIGTERM.
+    Serve {
+        /// Address to listen on (port 0 picks a free one; the URL is printed).
+        #[arg(long, default_value = "127.0.0.1:8000")]
+        bind: String,
+        /// Mount prefix (the SSE URL becomes PREFIX/sse).
+        #[arg(long, default_value = "")]
+        prefix: String,
+        /// Seconds between keep-alive comments on each stream (0: none).
+        #[arg(long, default_value_t = 15.0)]
+        ping_interval: f64,
+        /// Also allows this Host header (repeatable; turns DNS-rebinding protection on).
+        #[arg(long = "allow-host", value_name = "HOST")]
+        allow_hosts: Vec<String>,
+        /// Also allows this Origin header (repeatable; turns DNS-rebinding protection on).
+        #[arg(long = "allow-origin", value_name = "ORIGIN")]
+        allow_origins: Vec<String>,
+        /// Turns DNS-rebinding protection off (it is on when binding a loopback address).
+        #[arg(long)]
+        no_dns_protection: bool,
+        /// Seconds a shutdown waits for sessions to finish before cutting them; a second
+        /// signal cuts them at once.
+        #[arg(long, default_value_t = 10.0)]
+        shutdown_grace: f64,
+    },
+    /// Connects to a legacy SSE server and lists what it offers.
+    Probe {
+        /// The server's SSE URL (`http://host:port/sse`).
+        url: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Calls one tool and prints its result.
+    Call {
+        /// The server's SSE URL (`http://host:port/sse`).
+        url: String,
+        /// The tool's name.
+        tool: String,
+        /// The tool's arguments, a JSON object.
+        #[arg(default_value = "{}")]
+        args: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Reads an event stream on stdin and writes one JSON object per dispatched event.
+    SseDecode,
+}
+
+/// What `probe` and `call` share.
+#[derive(Debug, clap::Args)]
+struct ClientArgs {
+    /// Adds a header to every request (`'Name: value'`, repeatable).
+    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// Seconds each request may take.
+    #[arg(long, default_value_t = 30.0)]
+    timeout: f64,
+    /// Prints one JSON document instead of text, for scripts.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Runtime {
+    Smol,
+    Tokio,
+}
+
+fn parse_header(h: &str) -> Result<(String, String), String> {
+    let (k, v) = h
+        .split_once(':')
+        .ok_or_else(|| format!("header {h:?} is not 'Name: value'"))?;
+    Ok((k.trim().to_string(), v.trim().to_string()))
+}
+
+fn seconds(s: f64, what: &str) -> Result<Duration, Failure> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| Failure::Usage(format!("{what} takes a number of seconds, not {s}")))
+}
+
+/// Why a command failed, and so its exit code.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// The arguments were wrong (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The server could not be reached or the connection broke (exit 3).
+    #[error("{0}")]
+    Connect(String),
+    /// The server answered with an error, a tool with `isError`, or a step failed (exit 1).
+    #[error("{0}")]
+    Failed(String),
+    /// Stdout was closed by its reader: not an error (exit 0, nothing printed).
+    #[error("stdout closed")]
+    StdoutClosed,
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::StdoutClosed => 0,
+            Failure::Failed(_) => 1,
+            Failure::Usage(_) => 2,
+            Failure::Connect(_) => 3,
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::StdoutClosed
+        } else {
+            Failure::Failed(e.to_string())
+        }
+    }
+}
+
+/// Writes one line to stdout; a closed stdout is [`Failure::StdoutClosed`], never a panic.
+fn say(text: impl std::fmt::Display) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()?;
+    Ok(())
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(cmd) = args.first() else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
-    };
-    let rest = &args[1..];
-    let result = match cmd.as_str() {
-        "demo" => cmd_demo(rest),
-        "serve" => cmd_serve(rest),
-        "probe" => cmd_probe(rest),
-        "call" => cmd_call(rest),
-        "sse-decode" => cmd_sse_decode(rest),
-        "-h" | "--help" | "help" => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        other => Err(format!("unknown command {other:?}\n{USAGE}")),
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo { runtime, trace } => cmd_demo(runtime, trace),
+        Command::Serve {
+            bind,
+            prefix,
+            ping_interval,
+            allow_hosts,
+            allow_origins,
+            no_dns_protection,
+            shutdown_grace,
+        } => cmd_serve(ServeArgs {
+            bind,
+            prefix,
+            ping_interval,
+            allow_hosts,
+            allow_origins,
+            no_dns_protection,
+            shutdown_grace,
+        }),
+        Command::Probe { url, client } => cmd_probe(&url, client),
+        Command::Call {
+            url,
+            tool,
+            args,
+            client,
+        } => cmd_call(&url, &tool, &args, client),
+        Command::SseDecode => mcp_sse::sse_decode::run().map_err(Failure::from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
-            eprintln!("mcp-sse: {msg}");
-            ExitCode::FAILURE
+        Err(f) => {
+            if !matches!(f, Failure::StdoutClosed) {
+                eprintln!("mcp-sse: {f}");
+            }
+            ExitCode::from(f.exit_code())
         }
     }
 }
 
-fn flag_value<'a>(args: &'a [String], i: &mut usize, name: &str) -> Result<&'a str, String> {
-    *i += 1;
-    args.get(*i)
-        .map(String::as_str)
-        .ok_or_else(|| format!("{name} needs a value"))
-}
-
-fn cmd_demo(args: &[String]) -> Result<(), String> {
-    let mut runtime = "smol".to_string();
-    let mut trace = false;
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--runtime" => runtime = flag_value(args, &mut i, "--runtime")?.to_string(),
-            "--trace" => trace = true,
-            other => return Err(format!("unknown demo option {other:?}")),
-        }
-        i += 1;
-    }
+fn cmd_demo(runtime: Runtime, trace: bool) -> Result<(), Failure> {
     let mut options = demo::client_options();
     options.logging_callback = Some(Arc::new(|params: Value| {
         Box::pin(async move {
-            println!(
+            let _ = say(format!(
                 "   log {}: {}",
                 params["level"].as_str().unwrap_or("?"),
                 params["data"]
-            );
+            ));
         })
     }));
     let tracer: Option<mcp_sse_glue::io::TraceFn> = trace.then(|| {
         Arc::new(|dir: &str, bytes: &bytes::Bytes| {
             let text = String::from_utf8_lossy(bytes);
             for l in text.split_inclusive('\n') {
-                println!("   {dir} {}", l.escape_debug());
+                let _ = say(format!("   {dir} {}", l.escape_debug()));
             }
         }) as mcp_sse_glue::io::TraceFn
     });
-    println!(
-        "mcp-sse demo: client ↔ demo server over HTTP+SSE through in-memory pipes ({runtime})"
-    );
-    let run = async move |rt: mcp_sse_glue::Rt| -> Result<usize, String> {
+    let name = match runtime {
+        Runtime::Smol => "smol",
+        Runtime::Tokio => "tokio",
+    };
+    say(format!(
+        "mcp-sse demo: client ↔ demo server over HTTP+SSE through in-memory pipes ({name})"
+    ))?;
+    let run = async move |rt: mcp_sse_glue::Rt| -> Result<usize, Failure> {
         let server = mcp_sse_glue::SseServer::new(
             rt.clone(),
             demo::server(),
@@ -92,94 +243,109 @@ fn cmd_demo(args: &[String]) -> Result<(), String> {
         );
         let client = mcp_sse_glue::connect_over_sse_traced(rt, server.clone(), options, tracer)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Failure::Connect(e.to_string()))?;
         let mut stdout = std::io::stdout();
         let failures = transcript::run(&client, &mut stdout).await;
         client.close().await;
-        println!("closed; server sessions left: {}", server.session_count());
+        say(format!(
+            "closed; server sessions left: {}",
+            server.session_count()
+        ))?;
         Ok(failures)
     };
-    let failures = match runtime.as_str() {
-        "smol" => smol::block_on(run(mcp_sse_smol::runtime())),
-        "tokio" => tokio_runtime()?.block_on(async { run(mcp_sse_tokio::runtime()).await }),
-        other => return Err(format!("unknown runtime {other:?} (smol or tokio)")),
+    let failures = match runtime {
+        Runtime::Smol => smol::block_on(run(mcp_sse_smol::runtime())),
+        Runtime::Tokio => tokio_runtime()?.block_on(async { run(mcp_sse_tokio::runtime()).await }),
     }?;
     if failures > 0 {
-        return Err(format!("{failures} demo step(s) failed"));
+        return Err(Failure::Failed(format!("{failures} demo step(s) failed")));
     }
     Ok(())
 }
 
-fn tokio_runtime() -> Result<tokio::runtime::Runtime, String> {
+fn tokio_runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(|e| Failure::Failed(format!("cannot start the tokio runtime: {e}")))
 }
 
-fn cmd_serve(args: &[String]) -> Result<(), String> {
-    let mut bind = "127.0.0.1:8000".to_string();
-    let mut config = transport::ServerConfig::default();
-    let mut hosts = Vec::new();
-    let mut origins = Vec::new();
-    let mut protection: Option<bool> = None;
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--bind" => bind = flag_value(args, &mut i, "--bind")?.to_string(),
-            "--prefix" => config.root_path = flag_value(args, &mut i, "--prefix")?.to_string(),
-            "--ping-interval" => {
-                let s: f64 = flag_value(args, &mut i, "--ping-interval")?
-                    .parse()
-                    .map_err(|_| "--ping-interval takes seconds")?;
-                config.ping_interval = (s > 0.0).then(|| std::time::Duration::from_secs_f64(s));
-            }
-            "--allow-host" => hosts.push(flag_value(args, &mut i, "--allow-host")?.to_string()),
-            "--allow-origin" => {
-                origins.push(flag_value(args, &mut i, "--allow-origin")?.to_string())
-            }
-            "--no-dns-protection" => protection = Some(false),
-            other => return Err(format!("unknown serve option {other:?}")),
-        }
-        i += 1;
-    }
-    let host = bind
-        .rsplit_once(':')
-        .map(|(h, _)| h)
-        .unwrap_or(&bind)
-        .to_string();
-    let mut security = SecuritySettings::for_bind_host(&host);
-    if !hosts.is_empty() || !origins.is_empty() {
-        security.dns_rebinding_protection = true;
-        security.allowed_hosts.extend(hosts);
-        security.allowed_origins.extend(origins);
-    }
-    if protection == Some(false) {
-        security.dns_rebinding_protection = false;
-    }
-    config.security = Security::Explicit(security);
-    let rt = tokio_runtime()?;
-    rt.block_on(async move {
+struct ServeArgs {
+    bind: String,
+    prefix: String,
+    ping_interval: f64,
+    allow_hosts: Vec<String>,
+    allow_origins: Vec<String>,
+    no_dns_protection: bool,
+    shutdown_grace: f64,
+}
+
+fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
+    let ping = seconds(args.ping_interval, "--ping-interval")?;
+    let grace = seconds(args.shutdown_grace, "--shutdown-grace")?;
+    let security = Security::Explicit(security_for(&args));
+    let config = transport::ServerConfig {
+        root_path: args.prefix,
+        ping_interval: (!ping.is_zero()).then_some(ping),
+        security,
+        ..transport::ServerConfig::default()
+    };
+    let bind = args.bind;
+    tokio_runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&bind)
             .await
-            .map_err(|e| format!("bind {bind}: {e}"))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            .map_err(|e| Failure::Connect(format!("cannot listen on {bind}: {e}")))?;
+        let addr = listener.local_addr()?;
         let prefix = config.root_path.trim_end_matches('/').to_string();
         let serving = mcp_sse_tokio::serve(
             listener,
             demo::server(),
             mcp_sse_tokio::ServerOptions { transport: config },
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         // Handlers first: a SIGTERM sent as soon as the line below is read must not meet the
         // default action (which kills the process without the clean shutdown).
-        let stop = StopSignals::install()?;
-        println!("mcp-sse: serving the demo server on http://{addr}{prefix}/sse");
+        let mut stop = StopSignals::install()?;
+        say(format!(
+            "mcp-sse: serving the demo server on http://{addr}{prefix}/sse"
+        ))?;
         stop.wait().await;
-        eprintln!("mcp-sse: shutting down");
-        serving.shutdown().await;
-        Ok::<(), String>(())
+        eprintln!(
+            "mcp-sse: shutting down (at most {} s; a second signal cuts the sessions now)",
+            grace.as_secs_f64()
+        );
+        tokio::select! {
+            _ = serving.shutdown() => {}
+            _ = tokio::time::sleep(grace) => {
+                eprintln!("mcp-sse: the grace period ended; cutting the remaining sessions");
+            }
+            _ = stop.wait() => eprintln!("mcp-sse: second signal; cutting the sessions"),
+        }
+        // Returning drops the runtime, which closes every connection still open.
+        Ok(())
     })
+}
+
+/// The Host/Origin checks of `serve`: the reference's default for the bind host, widened by
+/// `--allow-host`/`--allow-origin`, off with `--no-dns-protection`.
+fn security_for(args: &ServeArgs) -> SecuritySettings {
+    let host = args
+        .bind
+        .rsplit_once(':')
+        .map_or(args.bind.as_str(), |(h, _)| h);
+    let mut security = SecuritySettings::for_bind_host(host);
+    if !args.allow_hosts.is_empty() || !args.allow_origins.is_empty() {
+        security.dns_rebinding_protection = true;
+        security
+            .allowed_hosts
+            .extend(args.allow_hosts.iter().cloned());
+        security
+            .allowed_origins
+            .extend(args.allow_origins.iter().cloned());
+    }
+    if args.no_dns_protection {
+        security.dns_rebinding_protection = false;
+    }
+    security
 }
 
 /// SIGTERM and SIGINT (Ctrl-C) handlers, installed when created.
@@ -193,14 +359,16 @@ struct StopSignals {
 impl StopSignals {
     /// Installs both handlers; a failure is an error (a server that could not be stopped
     /// cleanly, or that stopped at once, would be worse).
-    fn install() -> Result<Self, String> {
+    fn install() -> Result<Self, Failure> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
+            let install = |kind, name| {
+                signal(kind).map_err(|e| Failure::Failed(format!("{name} handler: {e}")))
+            };
             Ok(StopSignals {
-                term: signal(SignalKind::terminate())
-                    .map_err(|e| format!("SIGTERM handler: {e}"))?,
-                int: signal(SignalKind::interrupt()).map_err(|e| format!("SIGINT handler: {e}"))?,
+                term: install(SignalKind::terminate(), "SIGTERM")?,
+                int: install(SignalKind::interrupt(), "SIGINT")?,
             })
         }
         #[cfg(not(unix))]
@@ -209,8 +377,8 @@ impl StopSignals {
         }
     }
 
-    /// Completes at the first SIGTERM or SIGINT.
-    async fn wait(mut self) {
+    /// Completes at the next SIGTERM or SIGINT.
+    async fn wait(&mut self) {
         #[cfg(unix)]
         tokio::select! {
             _ = self.term.recv() => {}
@@ -223,137 +391,136 @@ impl StopSignals {
     }
 }
 
-/// Positional arguments and `-H` headers.
-type Parsed = (Vec<String>, Vec<(String, String)>);
-
-fn parse_headers(args: &[String]) -> Result<Parsed, String> {
-    let mut positional = Vec::new();
-    let mut headers = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        if args[i] == "-H" || args[i] == "--header" {
-            let h = flag_value(args, &mut i, "-H")?;
-            let (k, v) = h
-                .split_once(':')
-                .ok_or_else(|| format!("header {h:?} is not 'Name: value'"))?;
-            headers.push((k.trim().to_string(), v.trim().to_string()));
-        } else {
-            positional.push(args[i].clone());
-        }
-        i += 1;
-    }
-    Ok((positional, headers))
-}
-
-async fn connect_tcp(url: &str, headers: Vec<(String, String)>) -> Result<Client, String> {
+async fn connect_tcp(url: &str, args: &ClientArgs) -> Result<Client, Failure> {
     let config = transport::ClientConfig {
-        headers,
+        headers: args.headers.clone(),
         ..Default::default()
     };
     let options = ClientOptions {
-        read_timeout: Some(std::time::Duration::from_secs(30)),
+        read_timeout: Some(seconds(args.timeout, "--timeout")?),
         ..ClientOptions::default()
     };
     mcp_sse_tokio::connect_with(url, options, config)
         .await
-        .map_err(|e: ConnectError| format!("cannot connect to {url}: {e}"))
+        .map_err(|e| Failure::Connect(format!("cannot connect to {url}: {e}")))
 }
 
-fn cmd_probe(args: &[String]) -> Result<(), String> {
-    let (pos, headers) = parse_headers(args)?;
-    let [url] = pos.as_slice() else {
-        return Err("usage: mcp-sse probe URL [-H 'Name: value']...".into());
-    };
+/// A JSON-RPC error as its wire object.
+fn error_json(e: &mcp_sse_core::jsonrpc::ErrorObject) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert("code".into(), Value::from(e.code));
+    m.insert("message".into(), Value::from(e.message.clone()));
+    if let Some(d) = &e.data {
+        m.insert("data".into(), d.clone());
+    }
+    Value::Object(m)
+}
+
+/// A list `probe` shows: the capability that announces it, its method and result key.
+const PROBED_LISTS: [(&str, &str, &str); 3] = [
+    ("tools", "tools/list", "tools"),
+    ("resources", "resources/list", "resources"),
+    ("prompts", "prompts/list", "prompts"),
+];
+
+fn cmd_probe(url: &str, args: ClientArgs) -> Result<(), Failure> {
     tokio_runtime()?.block_on(async move {
-        let client = connect_tcp(url, headers).await?;
+        let client = connect_tcp(url, &args).await?;
         let init = client.initialize_result().unwrap_or(Value::Null);
-        println!("server:       {}", init["serverInfo"]);
-        println!("protocol:     {}", init["protocolVersion"]);
-        println!("capabilities: {}", init["capabilities"]);
-        if let Some(i) = init.get("instructions") {
-            println!("instructions: {i}");
-        }
-        let caps = &init["capabilities"];
-        for (cap, method, key) in [
-            ("tools", "tools/list", "tools"),
-            ("resources", "resources/list", "resources"),
-            ("prompts", "prompts/list", "prompts"),
-        ] {
+        let caps = init["capabilities"].clone();
+        let mut lists = serde_json::Map::new();
+        for (cap, method, key) in PROBED_LISTS {
             if caps.get(cap).is_none() {
                 continue;
             }
-            match client.request(method, None, CallOptions::default()).await {
-                Ok(v) => {
-                    println!("{key}:");
-                    for item in v[key].as_array().into_iter().flatten() {
-                        let name = item
-                            .get("name")
-                            .or_else(|| item.get("uri"))
-                            .cloned()
-                            .unwrap_or(Value::Null);
-                        let desc = item
-                            .get("description")
-                            .and_then(Value::as_str)
-                            .unwrap_or("");
-                        println!(
-                            "  - {} {}",
-                            name.as_str()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| name.to_string()),
-                            desc
-                        );
-                    }
-                }
-                Err(e) => println!("{key}: error {} {}", e.code, e.message),
-            }
+            let listed = client.request(method, None, CallOptions::default()).await;
+            lists.insert(
+                key.to_string(),
+                match listed {
+                    Ok(v) => v[key].clone(),
+                    Err(e) => json!({ "error": error_json(&e) }),
+                },
+            );
         }
         client.close().await;
+        if args.json {
+            let mut doc = json!({ "initialize": init });
+            if let Value::Object(m) = &mut doc {
+                m.extend(lists);
+            }
+            return say(&doc);
+        }
+        say(format!("server:       {}", init["serverInfo"]))?;
+        say(format!("protocol:     {}", init["protocolVersion"]))?;
+        say(format!("capabilities: {caps}"))?;
+        if let Some(i) = init.get("instructions") {
+            say(format!("instructions: {i}"))?;
+        }
+        for (key, items) in lists {
+            if let Some(e) = items.get("error") {
+                say(format!("{key}: error {} {}", e["code"], e["message"]))?;
+                continue;
+            }
+            say(format!("{key}:"))?;
+            for item in items.as_array().into_iter().flatten() {
+                let name = item
+                    .get("name")
+                    .or_else(|| item.get("uri"))
+                    .map(|n| n.as_str().map_or_else(|| n.to_string(), str::to_string))
+                    .unwrap_or_default();
+                let desc = item
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                say(format!("  - {name} {desc}"))?;
+            }
+        }
         Ok(())
     })
 }
 
-fn cmd_call(args: &[String]) -> Result<(), String> {
-    let (pos, headers) = parse_headers(args)?;
-    let (url, tool, json_args) = match pos.as_slice() {
-        [u, t] => (u, t, json!({})),
-        [u, t, a] => (
-            u,
-            t,
-            serde_json::from_str::<Value>(a).map_err(|e| format!("JSON-ARGS: {e}"))?,
-        ),
-        _ => return Err("usage: mcp-sse call URL TOOL [JSON-ARGS]".into()),
+fn cmd_call(url: &str, tool: &str, json_args: &str, args: ClientArgs) -> Result<(), Failure> {
+    let arguments = match serde_json::from_str::<Value>(json_args) {
+        Ok(Value::Object(m)) => m,
+        Ok(other) => {
+            return Err(Failure::Usage(format!(
+                "ARGS must be a JSON object, not {other}"
+            )))
+        }
+        Err(e) => return Err(Failure::Usage(format!("ARGS is not JSON: {e}"))),
     };
     tokio_runtime()?.block_on(async move {
-        let client = connect_tcp(url, headers).await?;
-        let params = json!({"name": tool, "arguments": json_args});
-        let Value::Object(params) = params else {
-            return Err("bad params".into());
-        };
+        let client = connect_tcp(url, &args).await?;
+        let mut params = serde_json::Map::new();
+        params.insert("name".into(), Value::from(tool));
+        params.insert("arguments".into(), Value::Object(arguments));
         let result = client
             .request("tools/call", Some(params), CallOptions::default())
             .await;
         client.close().await;
         match result {
             Ok(v) => {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+                if args.json {
+                    say(&v)?;
+                } else {
+                    say(serde_json::to_string_pretty(&v).unwrap_or_default())?;
+                }
                 if v["isError"] == json!(true) {
-                    return Err(format!("tool {tool} returned isError"));
+                    return Err(Failure::Failed(format!("tool {tool} returned isError")));
                 }
                 Ok(())
             }
-            Err(e) => Err(format!(
-                "error {}: {}{}",
-                e.code,
-                e.message,
-                e.data.map(|d| format!(" ({d})")).unwrap_or_default()
-            )),
+            Err(e) => {
+                if args.json {
+                    say(json!({ "error": error_json(&e) }))?;
+                }
+                Err(Failure::Failed(format!(
+                    "error {}: {}{}",
+                    e.code,
+                    e.message,
+                    e.data.map(|d| format!(" ({d})")).unwrap_or_default()
+                )))
+            }
         }
     })
-}
-
-fn cmd_sse_decode(args: &[String]) -> Result<(), String> {
-    if !args.is_empty() {
-        return Err("sse-decode takes no arguments".into());
-    }
-    mcp_sse::sse_decode::run().map_err(|e| e.to_string())
 }

@@ -1,0 +1,144 @@
+//! The command line as a user meets it (issue 16): help and version without side effects,
+//! usage errors with exit 2, scriptable `--json` output, exit codes for each outcome, and a
+//! closed stdout (`mcp-sse probe URL | head -1`) that ends quietly with exit 0 instead of a
+//! panic. Against `mcp-sse serve` on 127.0.0.1; no Python or Node needed.
+#![cfg(unix)]
+
+mod interop_common;
+
+use std::io::Read;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use interop_common::start_our_server;
+use serde_json::Value;
+
+/// Bound on one command's run.
+const RUN_DEADLINE: Duration = Duration::from_secs(60);
+
+fn mcp_sse(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-sse"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mcp-sse");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > RUN_DEADLINE {
+            let _ = child.kill();
+            panic!("mcp-sse {args:?} did not finish in {RUN_DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_and_version_do_not_connect_anywhere() {
+    for sub in ["probe", "call", "serve", "demo", "sse-decode"] {
+        let out = mcp_sse(&[sub, "--help"]);
+        assert!(out.status.success(), "{sub} --help: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("Usage: mcp-sse "), "{sub}");
+    }
+    let out = mcp_sse(&["probe", "--help"]);
+    assert!(text(&out.stdout).contains("--timeout <TIMEOUT>"));
+    assert!(text(&out.stdout).contains("[default: 30]"));
+    let out = mcp_sse(&["--version"]);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout).trim(),
+        concat!("mcp-sse ", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["probe"][..],
+        &["frobnicate"],
+        &["serve", "--ping-interval", "soon"],
+        &["call", "http://127.0.0.1:1/sse", "add", "[1]"],
+        &["call", "http://127.0.0.1:1/sse", "add", "{"],
+        &["probe", "http://127.0.0.1:1/sse", "--timeout", "-1"],
+    ] {
+        let out = mcp_sse(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!text(&out.stderr).contains("panicked"), "{args:?}");
+    }
+}
+
+#[test]
+fn a_server_that_is_not_there_exits_3_naming_the_url() {
+    // Port 1 on loopback: nothing listens there.
+    let out = mcp_sse(&["probe", "http://127.0.0.1:1/sse"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("http://127.0.0.1:1/sse"));
+}
+
+#[test]
+fn probe_and_call_print_json_and_exit_by_outcome() {
+    let (_server, url) = start_our_server();
+    let out = mcp_sse(&["probe", &url, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).expect("probe --json is one JSON document");
+    assert_eq!(doc["initialize"]["serverInfo"]["name"], "mcp-sse-demo");
+    assert!(doc["tools"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|t| t["name"] == "add")));
+
+    let out = mcp_sse(&["call", &url, "add", r#"{"a":1,"b":2}"#, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: Value = serde_json::from_slice(&out.stdout).expect("call --json");
+    assert_eq!(result["structuredContent"]["result"], 3);
+
+    // A tool's failure: its result is printed, and the exit code says it failed.
+    let out = mcp_sse(&["call", &url, "nope", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let result: Value = serde_json::from_slice(&out.stdout).expect("call --json");
+    assert_eq!(result["isError"], true);
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let (_server, url) = start_our_server();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-sse"))
+        .args(["probe", &url])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Read nothing and close the pipe, as `| head -0` would: the first line meets EPIPE.
+    drop(child.stdout.take());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(start.elapsed() < RUN_DEADLINE, "probe did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("read stderr");
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "nothing on stderr either: {err}");
+}
