@@ -1,10 +1,15 @@
 """Drives a legacy HTTP+SSE MCP server with the official Python SDK client and checks every
 demo tool of `cli/src/demo.rs` exactly.
 
-usage: python client_check.py URL MODE      (MODE: legacy | auto)
+usage: python client_check.py URL MODE [SCOPE]   (MODE: legacy | auto; SCOPE: full | basic)
 
 Uses `sse_client(URL)` + `Client(..., mode=MODE)` with sampling, roots, elicitation and logging
 callbacks. Exits 0 and prints one line of JSON on success; exits 1 naming the failing check.
+
+SCOPE `full` (the default) checks every demo tool, the resource template and the prompt.
+SCOPE `basic` is for servers that serve only the demo's `echo` and `add` tools (the core's
+`blocking_server` example): the handshake, ping, that both tools are listed, and their exact
+results.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ def texts(result) -> list[str]:
     return [c.text for c in result.content if isinstance(c, TextContent)]
 
 
-async def run(url: str, mode: str) -> dict:
+async def run(url: str, mode: str, scope: str = "full") -> dict:
     seen: dict[str, list] = {"sampling": [], "roots": 0, "elicitation": [], "logs": []}
     probe: list = []
 
@@ -108,17 +113,31 @@ async def run(url: str, mode: str) -> dict:
             check("server name starts with mcp-sse-demo", name.startswith("mcp-sse-demo"), True)
             check("has tools capability", client.server_capabilities.tools is not None, True)
             summary["server"] = client.server_info.name
+            summary["scope"] = scope
 
             await client.send_ping()
 
             tools = await client.list_tools()
-            check("tool names", sorted(t.name for t in tools.tools), sorted(TOOLS))
+            names = sorted(t.name for t in tools.tools)
+            if scope == "basic":
+                check("echo and add are listed", {"echo", "add"} <= set(names), True)
+            else:
+                check("tool names", names, sorted(TOOLS))
 
             r = await client.call_tool("echo", {"text": "hello, SSE é"})
             check("echo", (texts(r), r.is_error), (["hello, SSE é"], False))
 
             r = await client.call_tool("add", {"a": 20, "b": 22})
             check("add", (texts(r), r.structured_content, r.is_error), (["42"], {"result": 42}, False))
+
+            if scope == "basic":
+                r = await client.call_tool("nope", {})
+                check("unknown tool", (texts(r), r.is_error), (["Unknown tool: nope"], True))
+                r = await client.call_tool("echo", {"text": "still here"})
+                check("echo after an unknown tool", texts(r), ["still here"])
+                summary["tools"] = len(names)
+                summary["ok"] = True
+                return summary
 
             progress: list = []
 
@@ -180,11 +199,15 @@ async def run(url: str, mode: str) -> dict:
 
 
 def main() -> int:
-    if len(sys.argv) != 3 or sys.argv[2] not in ("legacy", "auto"):
-        print("usage: client_check.py URL legacy|auto", file=sys.stderr)
+    if len(sys.argv) not in (3, 4) or sys.argv[2] not in ("legacy", "auto"):
+        print("usage: client_check.py URL legacy|auto [full|basic]", file=sys.stderr)
+        return 2
+    scope = sys.argv[3] if len(sys.argv) == 4 else "full"
+    if scope not in ("full", "basic"):
+        print("usage: client_check.py URL legacy|auto [full|basic]", file=sys.stderr)
         return 2
     try:
-        summary = anyio.run(run, sys.argv[1], sys.argv[2])
+        summary = anyio.run(run, sys.argv[1], sys.argv[2], scope)
     except CheckFailed as e:
         print(f"CHECK FAILED: {e}", file=sys.stderr)
         return 1
