@@ -98,6 +98,9 @@ struct ClientArgs {
     /// Seconds each request may take.
     #[arg(long, default_value_t = 30.0)]
     timeout: f64,
+    /// Seconds connecting may take, until the server answers the GET.
+    #[arg(long, default_value_t = 10.0)]
+    connect_timeout: f64,
     /// Prints one JSON document instead of text, for scripts.
     #[arg(long)]
     json: bool,
@@ -394,6 +397,7 @@ impl StopSignals {
 async fn connect_tcp(url: &str, args: &ClientArgs) -> Result<Client, Failure> {
     let config = transport::ClientConfig {
         headers: args.headers.clone(),
+        connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
         ..Default::default()
     };
     let options = ClientOptions {
@@ -514,12 +518,7 @@ fn cmd_call(url: &str, tool: &str, json_args: &str, args: ClientArgs) -> Result<
                 if args.json {
                     say(json!({ "error": error_json(&e) }))?;
                 }
-                Err(Failure::Failed(format!(
-                    "error {}: {}{}",
-                    e.code,
-                    e.message,
-                    e.data.map(|d| format!(" ({d})")).unwrap_or_default()
-                )))
+                Err(Failure::Failed(format!("error {e}")))
             }
         }
     })

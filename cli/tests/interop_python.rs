@@ -41,10 +41,16 @@ fn python_client_auto_mode_falls_back_at_once_against_our_server() {
 }
 
 fn start_python_server() -> (ChildGuard, String) {
+    start_python_server_as("sse")
+}
+
+/// The Python twin of the demo server, over `transport` (`sse`, or `streamable` for the newer
+/// Streamable HTTP transport at `/mcp`).
+fn start_python_server_as(transport: &str) -> (ChildGuard, String) {
     let peers = peers();
     let mut cmd = Command::new(&peers.python);
     cmd.arg(repo_root().join("interop/python/demo_server.py"))
-        .arg("0");
+        .args(["0", transport]);
     let server = ChildGuard::spawn("demo_server.py", cmd);
     let url = wait_ready(&server);
     (server, url)
@@ -79,4 +85,26 @@ fn our_tokio_client_against_python_server() {
         check_full_demo(&client, &rec, "mcp-sse-demo-py").await;
         client.close().await;
     });
+}
+
+/// Pointed at a Streamable HTTP server (the most common mistake now), our client says what it
+/// found and what to do instead (issue 16), rather than `HTTP 400: … Missing session ID`.
+#[test]
+fn our_client_explains_a_streamable_http_server() {
+    let (server, url) = start_python_server_as("streamable");
+    assert!(url.ends_with("/mcp"), "{url}");
+    let err = smol::block_on(mcp_sse_smol::connect_with(
+        &url,
+        Default::default(),
+        ClientConfig::default(),
+    ))
+    .map(|_| ())
+    .expect_err("a legacy client cannot use a Streamable HTTP endpoint");
+    let text = err.to_string();
+    assert!(
+        text.contains("Streamable HTTP") && text.contains("legacy HTTP+SSE"),
+        "{text}\n{}",
+        server.output()
+    );
+    assert!(text.contains("Missing session ID"), "{text}");
 }

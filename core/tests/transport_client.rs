@@ -458,7 +458,7 @@ fn a_post_connection_failure_fails_only_its_message() {
     assert!(
         evs.contains(&ClientEvent::SendFailed(
             t,
-            ClientError::Connection("refused".into())
+            ClientError::Connection("h:80: refused".into())
         )),
         "{evs:?}"
     );
@@ -575,4 +575,116 @@ fn notifications_are_ordering_barriers() {
     let sent: Vec<String> = conns.iter().map(|c| body(&mut r, *c)).collect();
     let third = conns[sent.iter().position(|s| s.contains("\"id\":3")).unwrap()];
     assert_eq!(r.feed(third, ok), vec![ClientEvent::Sent(t3)]);
+}
+
+/// Issue 16, "errors that say what to do": each failure a new user meets when connecting names
+/// its cause and the fix.
+#[test]
+fn connect_failures_say_what_to_do() {
+    // A Streamable HTTP endpoint answers a GET without a session with a JSON-RPC error.
+    let mut r = Run::new("http://h:9/mcp", ClientConfig::default());
+    let body = r#"{"jsonrpc":"2.0","id":"server-error","error":{"code":-32600,"message":"Bad Request: Missing session ID"}}"#;
+    let evs = r.feed(
+        Client::STREAM,
+        &format!(
+            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let Some(Some(e)) = closed_with(&evs) else {
+        panic!("{evs:?}")
+    };
+    assert!(matches!(
+        e,
+        ClientError::StreamableHttpEndpoint { status: 400, .. }
+    ));
+    let text = e.to_string();
+    assert!(text.contains("Streamable HTTP"), "{text}");
+    assert!(text.contains("legacy HTTP+SSE"), "{text}");
+    assert!(text.contains("Missing session ID"), "{text}");
+
+    // A wrong path: the hint names /sse on the same origin.
+    let mut r = Run::new("http://h:9/nope?x=1", ClientConfig::default());
+    let evs = r.feed(
+        Client::STREAM,
+        "HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\n\r\nNot Found",
+    );
+    let Some(Some(e)) = closed_with(&evs) else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(
+        e.to_string(),
+        "HTTP 404 Not Found at http://h:9/nope?x=1: no SSE endpoint there; legacy MCP SSE servers usually serve it at /sse (e.g. http://h:9/sse)"
+    );
+
+    // A web page as an error: its title, not its markup.
+    let page = "<!DOCTYPE html>\n<html>\n<head>\n<title>502 Bad Gateway</title>\n</head>\n<body>\n<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n";
+    let mut r = Run::new("http://h:9/sse", ClientConfig::default());
+    let evs = r.feed(
+        Client::STREAM,
+        &format!(
+            "HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n{page}",
+            page.len()
+        ),
+    );
+    let Some(Some(e)) = closed_with(&evs) else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(
+        e.to_string(),
+        "HTTP 502: an HTML page titled \"502 Bad Gateway\", not an MCP SSE endpoint"
+    );
+
+    // A web page as a success.
+    let mut r = Run::new("http://h:9/", ClientConfig::default());
+    let evs = r.feed(
+        Client::STREAM,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: 6\r\n\r\n<html>",
+    );
+    let Some(Some(e)) = closed_with(&evs) else {
+        panic!("{evs:?}")
+    };
+    assert!(e.to_string().contains("usually ends in /sse"), "{e}");
+
+    // A refused connection names the address.
+    let now = Instant::now();
+    let mut c = Client::new("http://h:9/sse", ClientConfig::default(), now).unwrap();
+    c.handle_connect_failed(Client::STREAM, "Connection refused (os error 111)");
+    let evs: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert_eq!(
+        closed_with(&evs),
+        Some(Some(ClientError::Connection(
+            "h:9: Connection refused (os error 111)".into()
+        )))
+    );
+}
+
+/// Connecting has its own bound: a server that accepts and never answers fails after
+/// `connect_timeout`, not after the endpoint or read timeouts; a head that arrives in time
+/// hands over to `endpoint_timeout`.
+#[test]
+fn connecting_is_bounded_by_connect_timeout() {
+    let config = ClientConfig {
+        connect_timeout: Duration::from_secs(2),
+        endpoint_timeout: Duration::from_secs(5),
+        ..ClientConfig::default()
+    };
+    let mut r = Run::new("http://h/sse", config.clone());
+    assert_eq!(r.c.poll_timeout(), Some(r.now + Duration::from_secs(2)));
+    r.c.handle_timeout(r.now + Duration::from_secs(2));
+    assert_eq!(
+        closed_with(&r.events()),
+        Some(Some(ClientError::ConnectTimeout {
+            address: "h:80".into(),
+            after: Duration::from_secs(2)
+        }))
+    );
+    let mut r = Run::new("http://h/sse", config);
+    r.feed(Client::STREAM, OK_HEAD);
+    assert_eq!(r.c.poll_timeout(), Some(r.now + Duration::from_secs(5)));
+    r.c.handle_timeout(r.now + Duration::from_secs(5));
+    assert_eq!(
+        closed_with(&r.events()),
+        Some(Some(ClientError::EndpointTimeout(Duration::from_secs(5))))
+    );
 }

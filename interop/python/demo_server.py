@@ -117,7 +117,13 @@ async def main() -> None:
     sock.listen(128)
     sock.setblocking(False)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(mcp.sse_app(host="127.0.0.1"), log_level="warning", lifespan="off")
+    # `streamable` serves the same server over the newer Streamable HTTP transport instead (at
+    # /mcp), for the tests of what our legacy client says when pointed at one.
+    streamable = len(sys.argv) > 2 and sys.argv[2] == "streamable"
+    if streamable:
+        config = uvicorn.Config(mcp.streamable_http_app(), log_level="warning", lifespan="on")
+    else:
+        config = uvicorn.Config(mcp.sse_app(host="127.0.0.1"), log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
@@ -125,7 +131,8 @@ async def main() -> None:
             await serving  # re-raises the startup failure
             raise SystemExit("uvicorn stopped before it started")
         await asyncio.sleep(0.01)
-    print(f"READY http://127.0.0.1:{port}/sse", flush=True)
+    path = "/mcp" if streamable else "/sse"
+    print(f"READY http://127.0.0.1:{port}{path}", flush=True)
     await serving
 
 

@@ -301,3 +301,52 @@ fault_tests! {
     endless_line: Fault::EndlessLine, "longer than 262144 bytes";
     never_answers: Fault::NeverAnswer, "";
 }
+
+/// A server that accepts the connection and never answers the GET (issue 16): connecting fails
+/// after `ClientConfig::connect_timeout` with a typed error naming the address, instead of
+/// waiting for the endpoint timeout.
+fn silent_server_fails_connect(exec: Exec) {
+    mcp_sse_tests::run_for(exec, Transport::SseTcp, Duration::from_secs(60), |h| {
+        async move {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            // Accept one connection and hold it, silent, until the test ends.
+            let holder = std::thread::spawn(move || {
+                let (conn, _) = listener.accept().expect("accept");
+                conn.set_read_timeout(Some(Duration::from_secs(10))).ok();
+                let mut buf = [0u8; 1024];
+                let _ = (&conn).read(&mut buf);
+                let _ = (&conn).read(&mut buf); // until the client gives up (EOF) or 10 s
+            });
+            let config = mcp_sse_core::transport::ClientConfig {
+                connect_timeout: Duration::from_millis(300),
+                ..Default::default()
+            };
+            let url = format!("http://{addr}/sse");
+            let started = std::time::Instant::now();
+            let r = mcp_sse_glue::connect_url(h.rt(), &url, ClientOptions::default(), config).await;
+            match r {
+                Err(ConnectError::Transport(ClientError::ConnectTimeout { address, after })) => {
+                    assert_eq!(address, addr.to_string());
+                    assert_eq!(after, Duration::from_millis(300));
+                }
+                other => panic!("expected ConnectTimeout, got {other:?}"),
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "bounded by connect_timeout"
+            );
+            mcp_sse_tests::on_thread(move || holder.join().expect("holder")).await;
+        }
+    });
+}
+
+#[test]
+fn silent_server_fails_connect_smol() {
+    silent_server_fails_connect(Exec::Smol);
+}
+
+#[test]
+fn silent_server_fails_connect_tokio() {
+    silent_server_fails_connect(Exec::Tokio);
+}

@@ -119,9 +119,32 @@ impl ErrorObject {
     }
 }
 
+/// `code: message`, followed by `data` when it is a non-empty string (so `-32601 Method not
+/// found` names the method), a short JSON value otherwise.
+///
+/// ```
+/// use mcp_sse_core::jsonrpc::ErrorObject;
+/// assert_eq!(
+///     ErrorObject::method_not_found("tools/frobnicate").to_string(),
+///     "-32601: Method not found: tools/frobnicate"
+/// );
+/// assert_eq!(ErrorObject::invalid_params().to_string(), "-32602: Invalid request parameters");
+/// ```
 impl std::fmt::Display for ErrorObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        write!(f, "{}: {}", self.code, self.message)?;
+        match &self.data {
+            Some(Value::String(s)) if !s.is_empty() => write!(f, ": {s}"),
+            Some(Value::String(_)) | Some(Value::Null) | None => Ok(()),
+            Some(other) => {
+                let text = other.to_string();
+                if text.len() <= 200 {
+                    write!(f, " ({text})")
+                } else {
+                    Ok(())
+                }
+            }
+        }
     }
 }
 

@@ -27,6 +27,9 @@ use crate::sse::{self, DecodeError, Item};
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default bound on waiting for the `endpoint` event after connecting.
 pub const DEFAULT_ENDPOINT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default bound on connecting: from [`Client::new`] until the head of the GET's response
+/// arrives (a server that accepts the connection and never answers fails this fast).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default number of POSTs in flight at once (each on its own keep-alive connection).
 pub const DEFAULT_MAX_IN_FLIGHT_POSTS: usize = 8;
 /// Default bound on messages waiting for a free POST connection.
@@ -43,6 +46,10 @@ pub struct ClientConfig {
     pub read_timeout: Duration,
     /// Connecting fails if no `endpoint` event arrives within this time.
     pub endpoint_timeout: Duration,
+    /// Connecting fails with [`ClientError::ConnectTimeout`] if the GET's response head has not
+    /// arrived within this time (TCP connect included). The earlier of this and
+    /// `endpoint_timeout` applies.
+    pub connect_timeout: Duration,
     /// POSTs in flight at once.
     pub max_in_flight_posts: usize,
     /// Messages waiting for a POST slot; beyond it [`Client::send`] fails with
@@ -62,6 +69,7 @@ impl Default for ClientConfig {
             headers: Vec::new(),
             read_timeout: DEFAULT_READ_TIMEOUT,
             endpoint_timeout: DEFAULT_ENDPOINT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             max_in_flight_posts: DEFAULT_MAX_IN_FLIGHT_POSTS,
             max_queued_posts: DEFAULT_MAX_QUEUED_POSTS,
             http_limits: http::Limits::default(),
@@ -82,19 +90,46 @@ pub enum ClientError {
         /// Why.
         reason: String,
     },
-    /// A connection could not be opened or failed.
+    /// A connection could not be opened or failed (the message names the address).
     #[error("connection failed: {0}")]
     Connection(String),
+    /// The GET's response head did not arrive within [`ClientConfig::connect_timeout`].
+    #[error("{address} accepted no request or sent no answer within {after:?} (ClientConfig::connect_timeout); is a server listening there, and is it an HTTP one?")]
+    ConnectTimeout {
+        /// The `host:port` tried.
+        address: String,
+        /// The timeout.
+        after: Duration,
+    },
     /// The server answered with a non-2xx status.
-    #[error("HTTP {status}: {body}")]
+    #[error("HTTP {status}: {}", summarize_body(body))]
     HttpStatus {
         /// The status code.
         status: u16,
         /// The response body (lossy UTF-8, bounded).
         body: String,
     },
+    /// The GET got `404`: nothing at that path.
+    #[error("HTTP 404 Not Found at {url}: no SSE endpoint there; legacy MCP SSE servers usually serve it at /sse (e.g. {suggestion})")]
+    SseNotFound {
+        /// The SSE URL tried.
+        url: String,
+        /// The same origin with the path `/sse`.
+        suggestion: String,
+    },
+    /// The GET was answered with a JSON-RPC error, as a Streamable HTTP MCP endpoint answers a
+    /// GET without a session (`400 Missing session ID`, `405`, `406`).
+    #[error("{url} looks like a Streamable HTTP MCP endpoint (the GET got HTTP {status} with a JSON-RPC error: {message}); this client speaks the legacy HTTP+SSE transport: give it the server's SSE URL (often ending in /sse), or use a Streamable HTTP client for this one")]
+    StreamableHttpEndpoint {
+        /// The URL tried.
+        url: String,
+        /// The status of the answer.
+        status: u16,
+        /// The JSON-RPC error's message.
+        message: String,
+    },
     /// The GET response is not an event stream.
-    #[error("Expected response with content type 'text/event-stream', got '{0}'")]
+    #[error("Expected response with content type 'text/event-stream', got '{0}'{hint}", hint = not_event_stream_hint(.0))]
     NotEventStream(String),
     /// HTTP framing error on a connection.
     #[error("HTTP framing error: {0}")]
@@ -161,6 +196,65 @@ impl ClientError {
         )
         .with_data(data)
     }
+}
+
+/// A bounded, one-line account of an error body: an HTML page by its title, not its markup.
+fn summarize_body(body: &str) -> String {
+    let trimmed = body.trim_start();
+    let lower = trimmed
+        .get(..trimmed.len().min(512))
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if lower.starts_with("<!doctype html") || lower.starts_with("<html") {
+        let title = html_title(trimmed);
+        return match title {
+            Some(t) => format!("an HTML page titled {t:?}, not an MCP SSE endpoint"),
+            None => "an HTML page, not an MCP SSE endpoint".to_string(),
+        };
+    }
+    const MAX: usize = 300;
+    let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.len() <= MAX {
+        return one_line;
+    }
+    let mut end = MAX;
+    while !one_line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &one_line[..end])
+}
+
+/// The text of an HTML page's `<title>`, if it has one near the start.
+fn html_title(html: &str) -> Option<String> {
+    let head = html.get(..html.len().min(4096)).unwrap_or(html);
+    let lower = head.to_ascii_lowercase();
+    let open = lower.find("<title")?;
+    let start = open + lower[open..].find('>')? + 1;
+    let end = start + lower[start..].find("</title")?;
+    let t: String = head
+        .get(start..end)?
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!t.is_empty()).then_some(t)
+}
+
+fn not_event_stream_hint(content_type: &str) -> &'static str {
+    if content_type.to_ascii_lowercase().starts_with("text/html") {
+        " (a web page: is this the server's SSE URL? it usually ends in /sse)"
+    } else {
+        ""
+    }
+}
+
+/// The `message` of a JSON-RPC error response, if `body` is one.
+fn jsonrpc_error_message(body: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    if v.get("jsonrpc")? != "2.0" {
+        return None;
+    }
+    let message = v.get("error")?.get("message")?.as_str().unwrap_or("");
+    Some(message.to_string())
 }
 
 impl From<ParseError> for ClientError {
@@ -272,6 +366,8 @@ pub struct Client {
     config: ClientConfig,
     sse_url: url::Url,
     target: Target,
+    /// When the `endpoint` event must have arrived by.
+    endpoint_deadline: Instant,
     endpoint: Option<(url::Url, String)>,
     phase: StreamPhase,
     stream_decoder: ResponseDecoder,
@@ -326,7 +422,8 @@ impl Client {
         });
         let sse = sse::Decoder::with_limits(config.sse_limits);
         Ok(Client {
-            stream_deadline: Some(now + config.endpoint_timeout),
+            stream_deadline: Some(now + config.connect_timeout.min(config.endpoint_timeout)),
+            endpoint_deadline: now + config.endpoint_timeout,
             config,
             sse_url,
             target: Target {
@@ -454,11 +551,41 @@ impl Client {
 
     /// The driver could not open `conn`.
     pub fn handle_connect_failed(&mut self, conn: ClientConnectionId, reason: &str) {
+        let err = ClientError::Connection(format!("{}: {reason}", self.address()));
         if conn == Self::STREAM {
-            self.finish(Some(ClientError::Connection(reason.to_string())));
+            self.finish(Some(err));
             return;
         }
-        self.post_conn_failed(conn, ClientError::Connection(reason.to_string()));
+        self.post_conn_failed(conn, err);
+    }
+
+    /// The `host:port` the client connects to (the port the URL names, or its scheme's).
+    pub fn address(&self) -> String {
+        let host = self.sse_url.host_str().unwrap_or_default();
+        let port = self.sse_url.port_or_known_default().unwrap_or(80);
+        format!("{host}:{port}")
+    }
+
+    /// The error for a non-2xx answer to the GET: a Streamable HTTP endpoint and a wrong path
+    /// are told apart from other failures, with what to do instead.
+    fn diagnose_get_status(&self, status: u16, body: String) -> ClientError {
+        if let Some(message) = jsonrpc_error_message(&body) {
+            return ClientError::StreamableHttpEndpoint {
+                url: self.sse_url.to_string(),
+                status,
+                message,
+            };
+        }
+        if status == 404 {
+            let mut suggestion = self.sse_url.clone();
+            suggestion.set_path("/sse");
+            suggestion.set_query(None);
+            return ClientError::SseNotFound {
+                url: self.sse_url.to_string(),
+                suggestion: suggestion.to_string(),
+            };
+        }
+        ClientError::HttpStatus { status, body }
     }
 
     /// Bytes read from `conn`.
@@ -528,7 +655,16 @@ impl Client {
     pub fn handle_timeout(&mut self, now: Instant) {
         if let Some(d) = self.stream_deadline {
             if now >= d && !self.closed {
-                let err = if self.endpoint.is_none() {
+                let head_missing = matches!(
+                    self.phase,
+                    StreamPhase::Connecting | StreamPhase::AwaitingHead
+                );
+                let err = if head_missing && now < self.endpoint_deadline {
+                    ClientError::ConnectTimeout {
+                        address: self.address(),
+                        after: self.config.connect_timeout,
+                    }
+                } else if self.endpoint.is_none() {
                     ClientError::EndpointTimeout(self.config.endpoint_timeout)
                 } else {
                     ClientError::ReadTimeout(self.config.read_timeout)
@@ -587,6 +723,10 @@ impl Client {
             };
             match ev {
                 ResponseEvent::Head(head) => {
+                    // Connected: the endpoint's own deadline applies from here.
+                    if self.endpoint.is_none() {
+                        self.stream_deadline = Some(self.endpoint_deadline);
+                    }
                     if !(200..300).contains(&head.status) {
                         self.phase = StreamPhase::ErrorBody {
                             status: head.status,
@@ -617,7 +757,7 @@ impl Client {
                     match std::mem::replace(&mut self.phase, StreamPhase::Done) {
                         StreamPhase::ErrorBody { status, body } => {
                             let body = String::from_utf8_lossy(&body).into_owned();
-                            self.finish(Some(ClientError::HttpStatus { status, body }));
+                            self.finish(Some(self.diagnose_get_status(status, body)));
                         }
                         _ => {
                             self.sse.handle_eof();

@@ -17,8 +17,8 @@ mod wall_clock;
 
 pub use client::{
     Client, ClientConfig, ClientConnectionId, ClientError, ClientEvent, SendToken,
-    DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_MAX_ERROR_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT_POSTS,
-    DEFAULT_MAX_QUEUED_POSTS, DEFAULT_READ_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_MAX_ERROR_BODY_BYTES,
+    DEFAULT_MAX_IN_FLIGHT_POSTS, DEFAULT_MAX_QUEUED_POSTS, DEFAULT_READ_TIMEOUT,
 };
 pub use endpoint::{percent_decode_path, EndpointError, MessagePath};
 pub use query::{form_decode, query_param, quote_path};
