@@ -615,6 +615,56 @@ fn a_slow_reader_holds_back_its_session_and_nothing_is_lost() {
     assert_eq!(p.server.session(session).unwrap().dropped_outbound(), 0);
 }
 
+/// (backpressure) ping:client-to-server: at the parking bound the oldest parked message goes
+/// to the session machine; every ping is still answered exactly once, none dropped.
+#[test]
+fn parked_messages_beyond_their_bound_keep_their_order_and_are_all_answered() {
+    let mut config = server_config();
+    config.transport.max_session_queue_bytes = 512;
+    config.max_parked_messages = 2;
+    let mut p = Pair::new(
+        config,
+        session::ClientConfig::default(),
+        transport::ClientConfig::default(),
+    );
+    let session = p.connect_and_initialize();
+    p.hold(Client::STREAM, Dir::ToClient);
+    for i in 0..12 {
+        let params = json!({"level": "info", "data": format!("{i:03}{}", "p".repeat(60))});
+        p.server
+            .notify(
+                session,
+                "notifications/message",
+                params.as_object().cloned(),
+            )
+            .unwrap();
+    }
+    assert!(p.server.is_held_back(session));
+    let pings: Vec<RequestId> = (0..6)
+        .map(|_| {
+            p.session
+                .send_request("ping", None, RequestOptions::default(), p.now)
+                .unwrap()
+        })
+        .collect();
+    p.run();
+    for id in &pings {
+        assert!(p.take_responses(id).is_empty(), "held back behind the logs");
+    }
+    p.release(Client::STREAM, Dir::ToClient);
+    for id in &pings {
+        assert_eq!(p.take_responses(id), vec![Ok(json!({}))], "ping {id}");
+    }
+    assert_eq!(
+        count(&p.client_events, |e| matches!(
+            e,
+            ClientEvent::LogMessage(_)
+        )),
+        12
+    );
+    assert_eq!(p.server.session(session).unwrap().dropped_outbound(), 0);
+}
+
 /// (DIVERGENCE 6) protocol:error:internal-error shape for shutdown
 #[test]
 fn shutdown_answers_in_flight_requests_flushes_and_ends_the_stream_with_the_final_chunk() {
@@ -708,11 +758,28 @@ fn shutdown_with_a_stalled_reader_flushes_when_it_reads_or_ends_at_the_grace() {
             Some(start + Duration::from_secs(3))
         );
         if reads {
+            // A request arriving while the server drains is answered by the endpoint itself.
+            let late = p.request(
+                "tools/call",
+                json!({"name": "late"}),
+                RequestOptions::default(),
+            );
             p.release(Client::STREAM, Dir::ToClient);
             let logs = count(&p.client_events, |e| {
                 matches!(e, ClientEvent::LogMessage(_))
             });
             assert_eq!(logs, 40, "everything queued was flushed");
+            assert_eq!(
+                p.take_responses(&late),
+                vec![Err(ErrorObject::new(
+                    codes::INTERNAL_ERROR,
+                    "Server shutting down"
+                ))]
+            );
+            assert!(
+                p.take_request().is_none(),
+                "no new work is announced while shutting down"
+            );
         } else {
             p.advance_to_next_deadline();
             assert!(!p.server.has_session(session), "the grace ended it");

@@ -89,8 +89,9 @@ pub struct EndpointConfig {
     /// Every session's MCP configuration (server info, instructions, features, and its bounds,
     /// among them `max_outbound`: how many messages a held-back session keeps).
     pub session: session::ServerConfig,
-    /// Bound on client messages parked for one session while its stream is held back. Beyond
-    /// it messages go to the session machine at once, whose own bounds then apply (it drops
+    /// Bound on client messages parked for one session while its stream is held back. At the
+    /// bound the oldest goes to the session machine (order is kept), whose own bounds then
+    /// apply (it drops
     /// automatic replies beyond its `max_outbound` and counts them in
     /// [`ServerSession::dropped_outbound`](crate::session::ServerSession::dropped_outbound)).
     /// A client within the connection limits reaches it only by writing on many connections
@@ -142,10 +143,13 @@ pub enum CancelReason {
 
 /// A protocol event for the application.
 ///
-/// Every event of the inner machines comes out as one of these, except two documented
-/// internal ones: a transport `Transmit` becomes an [`IoEvent`], and during
-/// [`ServerEndpoint::shutdown`] a new client request is answered -32603 `Server shutting down`
-/// by the endpoint itself instead of being announced.
+/// Every event of the inner machines comes out as one of these, except these documented
+/// internal ones: a transport `Transmit` becomes an [`IoEvent`]; a transport `Writable` makes
+/// the endpoint move the held-back session's output on (and deliver its parked messages);
+/// during [`ServerEndpoint::shutdown`] a new client request is answered -32603
+/// `Server shutting down` by the endpoint itself instead of being announced; a session
+/// `RequestCancelled` for a request the shutdown already answered is dropped (its
+/// [`EndpointEvent::RequestCancelled`] with [`CancelReason::Shutdown`] came first).
 #[derive(Debug, Clone, PartialEq)]
 pub enum EndpointEvent {
     /// A `GET` opened a session (its `endpoint` event is already queued).

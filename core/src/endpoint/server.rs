@@ -249,8 +249,10 @@ impl ServerEndpoint {
         self.transport.handle_close(connection);
         self.held.remove(&connection);
         self.throttled.remove(&connection);
-        let now = self.now.unwrap_or_else(Instant::now);
-        self.pump(None, now);
+        // Without a time seen, no connection was ever opened: there is nothing to pump.
+        if let Some(now) = self.now {
+            self.pump(None, now);
+        }
     }
 
     /// Takes the next bytes to write on `connection`. Taking them can resume work (a stream
@@ -564,18 +566,29 @@ impl ServerEndpoint {
             return;
         };
         let must_wait = slot.held_back() || !slot.parked.is_empty();
-        if must_wait && slot.parked.len() < limit {
-            slot.parked.push_back(Parked {
-                message,
-                headers,
-                connection: source,
-            });
-            if let Some(conn) = source {
-                *self.held.entry(conn).or_insert(0) += 1;
-            }
+        if !must_wait {
+            self.deliver(session, message, headers, now);
             return;
         }
-        self.deliver(session, message, headers, now);
+        // At the bound the oldest parked message goes to the machine now (in order; the
+        // machine's own bounds apply to what it produces).
+        let oldest = if slot.parked.len() >= limit {
+            slot.parked.pop_front()
+        } else {
+            None
+        };
+        slot.parked.push_back(Parked {
+            message,
+            headers,
+            connection: source,
+        });
+        if let Some(conn) = source {
+            *self.held.entry(conn).or_insert(0) += 1;
+        }
+        if let Some(p) = oldest {
+            self.release(p.connection);
+            self.deliver(session, p.message, p.headers, now);
+        }
     }
 
     /// Feeds one client message to its session and moves what it produced on.
@@ -628,10 +641,13 @@ impl ServerEndpoint {
         self.take_session_events(session, None, None);
         self.flush(session);
         self.rearm(session);
-        self.finish_shutdown_if_flushed();
-        // The transport's events of the output just queued (its `Transmit`s).
-        let now = self.now.unwrap_or_else(Instant::now);
-        self.pump(None, now);
+        // Sessions exist only once a connection was opened, with a time.
+        if let Some(now) = self.now {
+            self.deliver_parked(session, now);
+            self.finish_shutdown_if_flushed();
+            // The transport's events of the output just queued (its `Transmit`s).
+            self.pump(None, now);
+        }
     }
 
     /// Moves `session`'s output into the transport while it accepts it.
