@@ -36,6 +36,9 @@ const READ_BUFFER_BYTES: usize = 64 * 1024;
 /// woken by the event it waits for).
 const MAX_WAIT: Duration = Duration::from_secs(1);
 
+/// Pause after a failed `accept`.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
 /// The demo tools this example serves, in registration order (the router's indices).
 const ECHO: usize = 0;
 const ADD: usize = 1;
@@ -300,7 +303,11 @@ fn accept_loop(shared: &Arc<Shared>, listener: TcpListener) {
         if shared.stopping.load(Ordering::SeqCst) {
             return;
         }
-        let Ok(stream) = stream else { continue };
+        let Ok(stream) = stream else {
+            // E.g. out of file descriptors: back off instead of spinning.
+            thread::sleep(ACCEPT_BACKOFF);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let Ok(writer) = stream.try_clone() else {
             continue;
