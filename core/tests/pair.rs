@@ -1000,3 +1000,254 @@ fn a_lagging_application_stops_the_reading_of_connections() {
     assert_eq!(readable, vec![conns[4]]);
     assert!(server.wants_read(conns[5]));
 }
+
+/// Random interleavings (fixed seeds): holds and releases of any direction, cut POST
+/// connections, cancellations both ways, timeouts both ways, a slow reader, then the end of
+/// the stream (cut, or shutdown). Invariants: every client request resolves exactly once
+/// unless the client cancelled it; every request the application was given ends exactly once
+/// (answered, or cancelled) and an answer to a request the application still holds is never
+/// refused; every server→client request resolves exactly once unless the server cancelled
+/// it; at the end no session is left.
+/// protocol:error:connection-closed, protocol:timeout:basic, protocol:cancel:in-flight,
+/// protocol:cancel:server-to-client
+#[test]
+fn random_interleavings_resolve_every_request_exactly_once() {
+    use std::collections::{BTreeMap, BTreeSet};
+    for seed in 1..=48u64 {
+        let mut rng = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let mut config = server_config();
+        config.transport.max_session_queue_bytes = 1024;
+        config.transport.ping_interval = Some(Duration::from_secs(1));
+        config.max_parked_messages = 3;
+        config.session.max_outbound = 32;
+        let mut p = Pair::new(
+            config,
+            session::ClientConfig {
+                handles_roots: true,
+                ..session::ClientConfig::default()
+            },
+            transport::ClientConfig::default(),
+        );
+        let session = p.connect_and_initialize();
+        // Client side: resolutions per request; requests the client cancelled.
+        let mut client_sent: BTreeMap<String, usize> = BTreeMap::new();
+        let mut client_cancelled: BTreeSet<String> = BTreeSet::new();
+        // Server side: requests the application holds; server→client resolutions.
+        let mut open: BTreeSet<String> = BTreeSet::new();
+        let mut ended: BTreeSet<String> = BTreeSet::new();
+        let mut server_sent: BTreeMap<String, usize> = BTreeMap::new();
+        let mut server_cancelled: BTreeSet<String> = BTreeSet::new();
+        let mut client_asked: Vec<RequestId> = Vec::new();
+        let mut ids: BTreeMap<String, RequestId> = BTreeMap::new();
+
+        let settle = |p: &mut Pair,
+                      open: &mut BTreeSet<String>,
+                      ended: &mut BTreeSet<String>,
+                      client_sent: &mut BTreeMap<String, usize>,
+                      server_sent: &mut BTreeMap<String, usize>,
+                      client_asked: &mut Vec<RequestId>,
+                      ids: &mut BTreeMap<String, RequestId>| {
+            while let Some(ev) = p.server_events.pop_front() {
+                match ev {
+                    EndpointEvent::Request { id, .. } => {
+                        let k = id.to_string();
+                        assert!(!ended.contains(&k), "seed {seed}: {k} announced twice");
+                        assert!(open.insert(k.clone()), "seed {seed}: {k} announced twice");
+                        ids.insert(k, id);
+                    }
+                    EndpointEvent::RequestCancelled { id, .. } => {
+                        let k = id.to_string();
+                        assert!(open.remove(&k), "seed {seed}: cancel of {k} not held");
+                        ended.insert(k);
+                    }
+                    EndpointEvent::Response { id, .. } => {
+                        *server_sent.entry(id.to_string()).or_insert(0) += 1;
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(ev) = p.client_events.pop_front() {
+                match ev {
+                    ClientEvent::Response { id, .. } => {
+                        *client_sent.entry(id.to_string()).or_insert(0) += 1;
+                    }
+                    ClientEvent::ServerRequest { id, .. } => client_asked.push(id),
+                    ClientEvent::ServerRequestCancelled { id } => client_asked.retain(|x| *x != id),
+                    _ => {}
+                }
+            }
+        };
+        let mut client_ids: Vec<RequestId> = Vec::new();
+        for _step in 0..250 {
+            match next(16) {
+                0..=2 => {
+                    let timeout = (next(3) == 0).then(|| Duration::from_millis(300 + next(3000)));
+                    let method = if next(4) == 0 { "ping" } else { "tools/call" };
+                    if let Ok(id) = p.session.send_request(
+                        method,
+                        json!({"name": "t"}).as_object().cloned(),
+                        RequestOptions {
+                            timeout,
+                            ..RequestOptions::default()
+                        },
+                        p.now,
+                    ) {
+                        client_sent.entry(id.to_string()).or_insert(0);
+                        client_ids.push(id);
+                    }
+                }
+                3 => {
+                    if !client_ids.is_empty() {
+                        let id = client_ids[next(client_ids.len() as u64) as usize].clone();
+                        if p.session.cancel(&id, "caller cancelled") {
+                            client_cancelled.insert(id.to_string());
+                        }
+                    }
+                }
+                4..=5 => {
+                    if let Some(k) = open.iter().nth(next(open.len().max(1) as u64) as usize) {
+                        let k = k.clone();
+                        let id = ids[&k].clone();
+                        assert_eq!(
+                            p.server.respond(session, id, Ok(text_result("r"))),
+                            Ok(()),
+                            "seed {seed}: an answer to a held request is accepted"
+                        );
+                        open.remove(&k);
+                        ended.insert(k);
+                    }
+                }
+                6 => {
+                    let params = json!({"level": "info", "data": "x".repeat(40)});
+                    let _ = p.server.notify(
+                        session,
+                        "notifications/message",
+                        params.as_object().cloned(),
+                    );
+                }
+                7 => {
+                    let timeout = (next(2) == 0).then(|| Duration::from_millis(200 + next(2000)));
+                    if let Ok(id) =
+                        p.server
+                            .send_request(session, "roots/list", None, timeout, p.now)
+                    {
+                        server_sent.entry(id.to_string()).or_insert(0);
+                        if next(4) == 0
+                            && p.server.cancel_request(session, &id, "caller cancelled") == Ok(true)
+                        {
+                            server_cancelled.insert(id.to_string());
+                        }
+                    }
+                }
+                8 => {
+                    if !client_asked.is_empty() {
+                        let id = client_asked.remove(next(client_asked.len() as u64) as usize);
+                        p.session.respond(id, Ok(json!({"roots": []})));
+                    }
+                }
+                9 => {
+                    if next(2) == 0 {
+                        p.hold(Client::STREAM, Dir::ToClient);
+                    } else {
+                        p.release(Client::STREAM, Dir::ToClient);
+                    }
+                }
+                10 => {
+                    let posts = p.post_connections();
+                    if !posts.is_empty() {
+                        let c = posts[next(posts.len() as u64) as usize];
+                        match next(3) {
+                            0 => p.hold(c, Dir::ToClient),
+                            1 => p.hold(c, Dir::ToServer),
+                            _ => {
+                                p.release(c, Dir::ToClient);
+                                p.release(c, Dir::ToServer);
+                            }
+                        }
+                    }
+                }
+                11 => {
+                    let posts = p.post_connections();
+                    if next(3) == 0 && !posts.is_empty() {
+                        p.cut(posts[next(posts.len() as u64) as usize]);
+                    }
+                }
+                12 => {
+                    p.advance_to_next_deadline();
+                }
+                _ => p.advance(Duration::from_millis(next(400))),
+            }
+            p.run();
+            settle(
+                &mut p,
+                &mut open,
+                &mut ended,
+                &mut client_sent,
+                &mut server_sent,
+                &mut client_asked,
+                &mut ids,
+            );
+        }
+        // The end: every hold released, then the stream cut or the server shut down.
+        for c in p.post_connections() {
+            p.release(c, Dir::ToServer);
+            p.release(c, Dir::ToClient);
+        }
+        p.release(Client::STREAM, Dir::ToClient);
+        if seed % 2 == 0 {
+            p.cut(Client::STREAM);
+        } else {
+            p.server.shutdown(p.now);
+            p.run();
+        }
+        for _ in 0..20 {
+            settle(
+                &mut p,
+                &mut open,
+                &mut ended,
+                &mut client_sent,
+                &mut server_sent,
+                &mut client_asked,
+                &mut ids,
+            );
+            if p.advance_to_next_deadline().is_none() {
+                break;
+            }
+        }
+        settle(
+            &mut p,
+            &mut open,
+            &mut ended,
+            &mut client_sent,
+            &mut server_sent,
+            &mut client_asked,
+            &mut ids,
+        );
+        assert!(open.is_empty(), "seed {seed}: requests left held: {open:?}");
+        assert_eq!(p.server.session_count(), 0, "seed {seed}");
+        for (k, n) in &client_sent {
+            let want = usize::from(!client_cancelled.contains(k));
+            assert_eq!(
+                *n, want,
+                "seed {seed}: client request {k} resolved {n} times"
+            );
+        }
+        for (k, n) in &server_sent {
+            let want = usize::from(!server_cancelled.contains(k));
+            assert_eq!(
+                *n, want,
+                "seed {seed}: server request {k} resolved {n} times"
+            );
+        }
+        assert!(
+            !client_sent.is_empty() && !ended.is_empty(),
+            "seed {seed}: the run did something"
+        );
+    }
+}
