@@ -259,8 +259,3 @@ pub enum EndpointError {
     #[error("the server is shutting down")]
     ShuttingDown,
 }
-
-/// The error a request still being handled at shutdown is answered with (DIVERGENCE 6).
-pub fn shutting_down_error() -> ErrorObject {
-    ErrorObject::internal_error("Server shutting down")
-}

@@ -8,9 +8,7 @@ use bytes::Bytes;
 use foldhash::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
-use super::{
-    shutting_down_error, CancelReason, EndpointConfig, EndpointError, EndpointEvent, IoEvent,
-};
+use super::{CancelReason, EndpointConfig, EndpointError, EndpointEvent, IoEvent};
 use crate::http::Headers;
 use crate::jsonrpc::{ErrorObject, Message, RequestId};
 use crate::session::{ServerEvent as SessionEvent, ServerSession};
@@ -399,7 +397,10 @@ impl ServerEndpoint {
             let mut open: Vec<RequestId> = slot.open_requests.drain().collect();
             open.sort_by_cached_key(|id| id.to_string());
             for id in open {
-                if slot.machine.respond(id.clone(), Err(shutting_down_error())) {
+                if slot
+                    .machine
+                    .respond(id.clone(), Err(ErrorObject::server_shutting_down()))
+                {
                     self.events.push_back(EndpointEvent::RequestCancelled {
                         session,
                         id,
@@ -708,7 +709,8 @@ impl ServerEndpoint {
                 SessionEvent::Request { id, method, params } => {
                     if draining {
                         // Internal: no new work during shutdown.
-                        slot.machine.respond(id, Err(shutting_down_error()));
+                        slot.machine
+                            .respond(id, Err(ErrorObject::server_shutting_down()));
                         continue;
                     }
                     slot.open_requests.insert(id.clone());
