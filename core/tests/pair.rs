@@ -120,7 +120,14 @@ fn the_request_event_carries_the_headers_of_its_post() {
     );
     let session = p.connect();
     let opened = p.server_events.iter().find_map(|e| match e {
-        EndpointEvent::SessionOpened { request, .. } => Some(request.clone()),
+        EndpointEvent::SessionOpened {
+            request,
+            connection,
+            ..
+        } => {
+            assert_eq!(Some(*connection), p.server_conn(Client::STREAM));
+            Some(request.clone())
+        }
         _ => None,
     });
     assert_eq!(

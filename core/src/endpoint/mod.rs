@@ -156,6 +156,8 @@ pub enum EndpointEvent {
     SessionOpened {
         /// The new session.
         session: SessionId,
+        /// The connection carrying its stream (its end ends the session).
+        connection: ConnectionId,
         /// The GET request's head (its headers, e.g. `Authorization`).
         request: Box<RequestHead>,
     },

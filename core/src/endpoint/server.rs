@@ -522,7 +522,9 @@ impl ServerEndpoint {
                     self.io.push_back(IoEvent::Transmit(connection))
                 }
                 ServerEvent::SessionOpened {
-                    session, request, ..
+                    session,
+                    connection,
+                    request,
                 } => {
                     self.sessions.insert(
                         session,
@@ -534,8 +536,11 @@ impl ServerEndpoint {
                             armed: None,
                         },
                     );
-                    self.events
-                        .push_back(EndpointEvent::SessionOpened { session, request });
+                    self.events.push_back(EndpointEvent::SessionOpened {
+                        session,
+                        connection,
+                        request,
+                    });
                 }
                 ServerEvent::Message {
                     session,
