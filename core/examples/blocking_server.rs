@@ -180,6 +180,8 @@ impl Shared {
                             s.kick_read();
                         }
                     }
+                    // This server opens no direct (in-memory) session.
+                    IoEvent::Direct(_) => {}
                 }
             }
             while let Some(ev) = st.endpoint.poll_event() {

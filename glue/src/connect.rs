@@ -10,9 +10,9 @@ use crate::client::{Client, ClientOptions, Link, LinkItem};
 use crate::io::{duplex, traced, Connection, TraceFn};
 use crate::queue;
 use crate::rt::Rt;
-use crate::server::{Inbound, McpServer, Outbound, SessionHandle};
+use crate::server::McpServer;
 use crate::sse_client::{connect_sse, Connector, LINK_CAPACITY};
-use crate::sse_server::SseServer;
+use crate::sse_server::{DirectSink, SseServer};
 
 /// Why connecting failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -41,50 +41,21 @@ pub fn os_random() -> [u8; 16] {
 }
 
 /// Connects a client to `server` through in-memory message channels: no HTTP, no SSE, the same
-/// [`Client`].
+/// [`Client`], and the same server composition (a direct session of the server's endpoint,
+/// see [`serve_in_memory`]).
 pub async fn connect_in_memory(
     rt: Rt,
     server: McpServer,
     options: ClientOptions,
 ) -> Result<Client, ConnectError> {
     // Client → server is unbounded for the same reason as in the SSE link (see `connect_sse`).
-    let (c_out_tx, mut c_out_rx) = queue::unbounded::<Message>();
-    let (s_in_tx, s_in_rx) = queue::bounded::<Inbound>(LINK_CAPACITY);
-    let (s_out_tx, mut s_out_rx) = queue::bounded::<Outbound>(LINK_CAPACITY);
+    let (c_out_tx, c_out_rx) = queue::unbounded::<Message>();
     let (c_in_tx, c_in_rx) = queue::bounded::<LinkItem>(LINK_CAPACITY);
-    let (done_tx, done_rx) = async_channel::bounded::<()>(1);
-    rt.spawn(Box::pin(async move {
-        while let Ok(m) = c_out_rx.recv().await {
-            if s_in_tx.send(Inbound::Message(m, None)).await.is_err() {
-                break;
-            }
-        }
-    }));
-    rt.spawn(Box::pin(async move {
-        while let Ok(item) = s_out_rx.recv().await {
-            match item {
-                Outbound::Message(m) => {
-                    if c_in_tx.send(LinkItem::Message(m)).await.is_err() {
-                        break;
-                    }
-                }
-                Outbound::Flush(ack) => {
-                    let _ = ack.try_send(());
-                }
-            }
-        }
-    }));
-    let srt = rt.clone();
-    rt.spawn(Box::pin(async move {
-        server
-            .run_session(srt, SessionHandle::default(), s_in_rx, s_out_tx)
-            .await;
-        drop(done_tx);
-    }));
+    let sse = in_memory_server(&rt, server);
+    let session = sse.open_direct(c_out_rx, DirectSink::Link(c_in_tx));
     let closer = Box::new(move || {
-        Box::pin(async move {
-            let _ = done_rx.recv().await;
-        }) as crate::rt::BoxFuture<'static, ()>
+        Box::pin(async move { sse.wait_session_closed(session).await })
+            as crate::rt::BoxFuture<'static, ()>
     });
     Client::start(
         rt,
@@ -97,6 +68,31 @@ pub async fn connect_in_memory(
     )
     .await
     .map_err(ConnectError::Initialize)
+}
+
+/// Serves one in-memory session of `server` (no HTTP): it reads the client's messages from
+/// `from_client` and sends the server's to `to_client`, in order, waiting while `to_client` is
+/// full. The session ends when `from_client` closes (every running handler is cancelled); the
+/// returned future completes once it has ended and its handlers have finished.
+pub fn serve_in_memory(
+    rt: Rt,
+    server: McpServer,
+    from_client: queue::Receiver<Message>,
+    to_client: queue::Sender<Message>,
+) -> crate::rt::BoxFuture<'static, ()> {
+    let sse = in_memory_server(&rt, server);
+    let session = sse.open_direct(from_client, DirectSink::Messages(to_client));
+    Box::pin(async move { sse.wait_session_closed(session).await })
+}
+
+/// The endpoint driver behind an in-memory session (its transport serves no connection).
+fn in_memory_server(rt: &Rt, server: McpServer) -> Arc<SseServer> {
+    SseServer::new(
+        rt.clone(),
+        server,
+        transport::ServerConfig::default(),
+        Box::new(os_random),
+    )
 }
 
 /// The SSE URL the in-process connection uses (nothing listens there).

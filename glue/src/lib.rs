@@ -32,14 +32,13 @@ pub use client::{
 };
 pub use connect::{
     connect_in_memory, connect_over_sse, connect_over_sse_to, connect_over_sse_traced,
-    connect_over_sse_wrapped, connect_url, os_random, ConnectError, ConnectionWrap, IN_PROCESS_URL,
+    connect_over_sse_wrapped, connect_url, os_random, serve_in_memory, ConnectError,
+    ConnectionWrap, IN_PROCESS_URL,
 };
 /// The sans-IO core this layer drives.
 pub use mcp_sse_core as core;
 pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
 pub use serve::{serve_with, ServerOptions, Serving, ACCEPT_BACKOFF, SHUTDOWN_FLUSH_TIMEOUT};
-pub use server::{
-    ClientInfo, Handler, Inbound, McpServer, Outbound, Params, RequestContext, SessionHandle,
-};
+pub use server::{ClientInfo, Handler, McpServer, Params, RequestContext};
 pub use sse_client::{connect_sse, Connector, SseLinkHandle, LINK_CAPACITY};
-pub use sse_server::{SseServer, SESSION_OUTBOUND_MESSAGES, TIMER_MAX_SLEEP};
+pub use sse_server::SseServer;

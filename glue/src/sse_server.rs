@@ -1,5 +1,11 @@
-//! Runs the core's [`transport::Server`] over byte connections: one reader and one writer task
-//! per connection, a timer task, and one MCP session per SSE stream.
+//! Drives the core's [`ServerEndpoint`] over byte connections (and over in-memory message
+//! links): one lock for the machine, a reader and a writer task per connection woken by the
+//! endpoint's [`IoEvent`]s, one timer task armed for exactly
+//! [`ServerEndpoint::poll_timeout`], and the application dispatch that turns
+//! [`EndpointEvent`]s into [`Handler`](crate::Handler) futures, started outside the lock.
+//!
+//! Every decision (routing, sessions, backpressure, timeouts, shutdown, the protocol's answers)
+//! is the endpoint's; this module only moves bytes and messages and runs handlers.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -7,57 +13,110 @@ use std::time::{Duration, Instant, SystemTime};
 
 use event_listener::Event;
 use foldhash::HashMap;
-use mcp_sse_core::transport::{self, ConnectionId, SendError, ServerEvent, SessionId};
+use mcp_sse_core::endpoint::{
+    EndpointConfig, EndpointError, EndpointEvent, IoEvent, ServerEndpoint, DIRECT_QUEUE_MESSAGES,
+};
+use mcp_sse_core::http::Headers;
+use mcp_sse_core::jsonrpc::{ErrorObject, Message, Notification, RequestId};
+use mcp_sse_core::session::LogLevel;
+use mcp_sse_core::transport::{self, ConnectionId, SessionId};
+use serde_json::Value;
 
+use crate::cancel::CancelFlag;
+use crate::client::LinkItem;
 use crate::io::{ByteWrite, Connection};
 use crate::queue;
 use crate::rt::Rt;
-use crate::server::{Inbound, McpServer, Outbound, SessionHandle};
+use crate::server::{guard_panics, ClientInfo, McpServer, Params, RequestContext};
 
-/// Longest the timer task sleeps. A deadline that appears while it sleeps and falls after its
-/// wake-up needs no kick: a keep-alive connection whose deadline moves between "idle, in 60 s"
-/// and "reading a head, in 10 s" on every request would otherwise wake it on every request.
-pub const TIMER_MAX_SLEEP: Duration = Duration::from_secs(1);
-
-/// Bound, in messages, of one session's queue between its MCP session and the transport (and of
-/// its inbound queue). The queues' storage grows with what they hold, up to this bound, and is
-/// released when they drain (an idle session holds no slots); the transport's per-session byte
-/// bound (`max_session_queue_bytes`) is the real limit behind it.
-pub const SESSION_OUTBOUND_MESSAGES: usize = 16;
+/// The reason the client is given when a handler drops its wait for a server→client request.
+const ABANDONED: &str = "caller cancelled";
 
 struct ConnSignal {
+    /// The endpoint has output for this connection (`IoEvent::Transmit`), or it closed.
     wake: Event,
-    /// Notified when the writer has taken output (the reader may resume, see
-    /// `transport::Server::wants_read`) or the connection closed.
-    drained: Event,
+    /// Reading may resume (`IoEvent::Readable`, output taken), or it closed.
+    readable: Event,
+}
+
+/// What the driver keeps per live session: the handlers it runs and the requests it awaits.
+struct SessionState {
+    /// The session id as the client sees it (SSE sessions only).
+    session_id: Option<Arc<str>>,
+    client: Option<ClientInfo>,
+    /// Running handlers, by client request id.
+    running: HashMap<RequestId, Arc<CancelFlag>>,
+    /// Handlers awaiting the answer to a server→client request.
+    waiters: HashMap<RequestId, async_channel::Sender<Result<Value, ErrorObject>>>,
+    /// Notified on `EndpointEvent::Writable`, on direct output being taken, and on close.
+    writable: Arc<Event>,
+    /// A direct session's output signal (`IoEvent::Direct`), for its writer task.
+    direct: Option<Arc<Event>>,
+    /// The endpoint closed it; it leaves the table once its handlers have finished.
+    closed: bool,
+}
+
+impl SessionState {
+    fn new(session_id: Option<Arc<str>>, direct: bool) -> Self {
+        SessionState {
+            session_id,
+            client: None,
+            running: HashMap::default(),
+            waiters: HashMap::default(),
+            writable: Arc::new(Event::new()),
+            direct: direct.then(|| Arc::new(Event::new())),
+            closed: false,
+        }
+    }
 }
 
 struct State {
-    machine: transport::Server,
+    endpoint: ServerEndpoint,
     conns: HashMap<ConnectionId, Arc<ConnSignal>>,
-    sessions: HashMap<SessionId, SessionSlot>,
-    /// What the timer task sleeps until (`None` before it first sleeps).
+    sessions: HashMap<SessionId, SessionState>,
+    /// What the timer task sleeps until (`None` while it has nothing to wait for).
     timer_armed: Option<Instant>,
-    /// Wakes the timer task: a deadline earlier than `timer_armed` appeared, or the server is
-    /// being dropped.
-    timer_kick: Arc<Event>,
-    /// Queues of sessions whose `SessionOpened` was drained but not yet dispatched (their tasks
-    /// are not spawned yet). The session's slot is in `sessions` from the moment its event is
-    /// drained, so a message for it that another task dispatches first is queued, not lost.
-    opening: HashMap<SessionId, SessionQueues>,
 }
 
-/// The far ends of a new session's queues, for its two tasks.
-struct SessionQueues {
-    inbound: queue::Receiver<Inbound>,
-    outbound_tx: queue::Sender<Outbound>,
-    outbound_rx: queue::Receiver<Outbound>,
-    writable: Arc<Event>,
+/// Application work the endpoint's events asked for, started once the lock is released (user
+/// code never runs under it).
+enum Work {
+    Request {
+        session: SessionId,
+        session_id: Option<Arc<str>>,
+        id: RequestId,
+        method: String,
+        params: Params,
+        headers: Headers,
+        flag: Arc<CancelFlag>,
+    },
+    Notification {
+        session: SessionId,
+        session_id: Option<Arc<str>>,
+        notification: Notification,
+        headers: Headers,
+    },
+    Invalid {
+        reason: &'static str,
+        message: Message,
+    },
 }
 
-struct SessionSlot {
-    inbound: queue::Sender<Inbound>,
-    writable: Arc<Event>,
+/// Where a direct session's messages go.
+pub(crate) enum DirectSink {
+    /// A [`Client`](crate::Client)'s link.
+    Link(queue::Sender<LinkItem>),
+    /// Bare messages.
+    Messages(queue::Sender<Message>),
+}
+
+impl DirectSink {
+    async fn send(&self, m: Message) -> bool {
+        match self {
+            DirectSink::Link(tx) => tx.send(LinkItem::Message(m)).await.is_ok(),
+            DirectSink::Messages(tx) => tx.send(m).await.is_ok(),
+        }
+    }
 }
 
 /// A legacy HTTP+SSE MCP server: feed it connections with [`SseServer::serve_connection`].
@@ -65,19 +124,20 @@ pub struct SseServer {
     rt: Rt,
     mcp: McpServer,
     state: Mutex<State>,
+    /// Wakes the timer task: a deadline earlier than `timer_armed` appeared, or the server is
+    /// being dropped.
+    timer_kick: Arc<Event>,
     /// Notified whenever a session ends.
     session_ended: Event,
     /// Notified whenever a connection is closed.
     connection_closed: Event,
-    shutting_down: AtomicBool,
     timer_started: AtomicBool,
 }
 
 impl Drop for SseServer {
     fn drop(&mut self) {
         // The timer task may be waiting for a kick with no deadline: let it see the server go.
-        let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
-        st.timer_kick.notify(usize::MAX);
+        self.timer_kick.notify(usize::MAX);
     }
 }
 
@@ -96,20 +156,23 @@ impl SseServer {
         config: transport::ServerConfig,
         random: Box<dyn FnMut() -> [u8; 16] + Send>,
     ) -> Arc<Self> {
+        let config = EndpointConfig {
+            transport: config,
+            session: mcp.config().clone(),
+            ..EndpointConfig::default()
+        };
         Arc::new(SseServer {
             rt,
             mcp,
             state: Mutex::new(State {
-                machine: transport::Server::new(config, random),
+                endpoint: ServerEndpoint::new(config, random),
                 conns: HashMap::default(),
                 sessions: HashMap::default(),
                 timer_armed: None,
-                timer_kick: Arc::new(Event::new()),
-                opening: HashMap::default(),
             }),
+            timer_kick: Arc::new(Event::new()),
             session_ended: Event::new(),
             connection_closed: Event::new(),
-            shutting_down: AtomicBool::new(false),
             timer_started: AtomicBool::new(false),
         })
     }
@@ -118,34 +181,38 @@ impl SseServer {
         crate::locked::relock(&self.state)
     }
 
+    pub(crate) fn rt(&self) -> &Rt {
+        &self.rt
+    }
+
     /// The Host/Origin checks in force (resolved from the transport configuration's
     /// [`Security`](transport::Security) and listening address).
     pub fn security(&self) -> transport::SecuritySettings {
-        self.lock().machine.security().clone()
+        self.lock().endpoint.transport().security().clone()
     }
 
-    /// Live sessions in the transport's table.
+    /// Live sessions.
     pub fn session_count(&self) -> usize {
-        self.lock().machine.session_count()
+        self.lock().endpoint.session_count()
     }
 
     /// Open connections.
     pub fn connection_count(&self) -> usize {
-        self.lock().machine.connection_count()
+        self.lock().endpoint.connection_count()
     }
 
     /// Whether `session` is live.
     pub fn has_session(&self, session: SessionId) -> bool {
-        self.lock().machine.has_session(session)
+        self.lock().endpoint.has_session(session)
     }
 
-    /// Waits until `session` is no longer in the table, and its MCP session has finished.
+    /// Waits until `session` is no longer live, and its handlers have finished.
     pub async fn wait_session_closed(&self, session: SessionId) {
         loop {
             event_listener::listener!(self.session_ended => listener);
             {
                 let st = self.lock();
-                if !st.machine.has_session(session) && !st.sessions.contains_key(&session) {
+                if !st.endpoint.has_session(session) && !st.sessions.contains_key(&session) {
                     return;
                 }
             }
@@ -153,13 +220,13 @@ impl SseServer {
         }
     }
 
-    /// Waits until no session is left.
+    /// Waits until no session is left (and every handler has finished).
     pub async fn wait_idle(&self) {
         loop {
             event_listener::listener!(self.session_ended => listener);
             {
                 let st = self.lock();
-                if st.machine.session_count() == 0 && st.sessions.is_empty() {
+                if st.endpoint.session_count() == 0 && st.sessions.is_empty() {
                     return;
                 }
             }
@@ -193,33 +260,17 @@ impl SseServer {
         }
     }
 
-    /// Ends every stream cleanly (queued messages flushed, then the final chunk) and refuses
-    /// new requests. In-flight requests are answered with a JSON-RPC error first.
+    /// Ends every stream cleanly (in-flight requests answered with a JSON-RPC error, queued
+    /// messages flushed, then the final chunk) and refuses new requests
+    /// ([`ServerEndpoint::shutdown`]).
     pub async fn shutdown(self: &Arc<Self>) {
-        self.shutting_down.store(true, Ordering::SeqCst);
-        let sessions: Vec<(SessionId, queue::Sender<Inbound>)> = self
-            .lock()
-            .sessions
-            .iter()
-            .map(|(k, v)| (*k, v.inbound.clone()))
-            .collect();
-        // Ask each MCP session to fail its in-flight requests and flush.
-        let mut acks = Vec::new();
-        for (_, tx) in &sessions {
-            let (ack_tx, ack_rx) = async_channel::bounded(1);
-            if tx.send(Inbound::Shutdown(ack_tx)).await.is_ok() {
-                acks.push(ack_rx);
-            }
-        }
-        for ack in acks {
-            let _ = ack.recv().await;
-        }
-        let events = {
+        self.ensure_timer();
+        let work = {
             let mut st = self.lock();
-            st.machine.shutdown();
-            drain(&mut st)
+            st.endpoint.shutdown(Instant::now());
+            self.pump(&mut st)
         };
-        self.dispatch(events).deliver().await;
+        self.run(work);
     }
 
     /// Serves one connection until it closes.
@@ -228,55 +279,57 @@ impl SseServer {
         self.ensure_timer();
         let signal = Arc::new(ConnSignal {
             wake: Event::new(),
-            drained: Event::new(),
+            readable: Event::new(),
         });
-        let id = {
+        let (id, work) = {
             let mut st = self.lock();
-            let id = st.machine.open_connection(Instant::now());
+            let id = st.endpoint.open_connection(Instant::now());
             st.conns.insert(id, signal.clone());
-            id
+            (id, self.pump(&mut st))
         };
+        self.run(work);
         let this = self.clone();
         let wsignal = signal.clone();
         self.rt.spawn(Box::pin(async move {
             this.write_loop(id, wsignal, writer).await
         }));
         loop {
-            // Backpressure: while the peer does not read its answers, do not read its requests.
+            // Backpressure: the endpoint says when this connection may be read.
             loop {
-                event_listener::listener!(signal.drained => listener);
+                event_listener::listener!(signal.readable => listener);
                 let (readable, open) = {
                     let st = self.lock();
-                    (st.machine.wants_read(id), st.conns.contains_key(&id))
+                    (st.endpoint.wants_read(id), st.conns.contains_key(&id))
                 };
-                if readable || !open {
+                if !open {
+                    return;
+                }
+                if readable {
                     break;
                 }
                 listener.await;
             }
             match reader.read().await {
                 Ok(Some(bytes)) => {
-                    let events = {
+                    let work = {
                         let mut st = self.lock();
                         if !st.conns.contains_key(&id) {
                             break;
                         }
-                        st.machine.handle_bytes(id, bytes, Instant::now());
+                        st.endpoint.handle_bytes(id, bytes, Instant::now());
                         wake_if_closing(&st, id);
-                        drain(&mut st)
+                        self.pump(&mut st)
                     };
-                    // Backpressure: no more is read from this connection until its messages
-                    // are in their sessions' queues.
-                    self.dispatch(events).deliver().await;
+                    self.run(work);
                 }
                 Ok(None) => {
-                    let events = {
+                    let work = {
                         let mut st = self.lock();
-                        st.machine.handle_eof(id, Instant::now());
+                        st.endpoint.handle_eof(id, Instant::now());
                         wake_if_closing(&st, id);
-                        drain(&mut st)
+                        self.pump(&mut st)
                     };
-                    self.dispatch(events).deliver().await;
+                    self.run(work);
                     break;
                 }
                 Err(_) => {
@@ -285,21 +338,20 @@ impl SseServer {
                 }
             }
         }
-        drop(reader);
     }
 
     fn close_conn(self: &Arc<Self>, id: ConnectionId) {
-        let events = {
+        let work = {
             let mut st = self.lock();
-            st.machine.handle_close(id);
+            st.endpoint.handle_close(id);
             if let Some(sig) = st.conns.remove(&id) {
                 sig.wake.notify(usize::MAX);
-                sig.drained.notify(usize::MAX);
+                sig.readable.notify(usize::MAX);
             }
-            drain(&mut st)
+            self.pump(&mut st)
         };
         self.connection_closed.notify(usize::MAX);
-        self.dispatch_detached(events);
+        self.run(work);
     }
 
     async fn write_loop(
@@ -310,28 +362,27 @@ impl SseServer {
     ) {
         loop {
             event_listener::listener!(signal.wake => listener);
-            let (bufs, close, gone, undelivered) = {
+            let (bufs, close, gone, work) = {
                 let mut st = self.lock();
                 let gone = !st.conns.contains_key(&id);
                 let mut bufs = Vec::new();
                 let now = Instant::now();
-                while let Some(b) = st.machine.poll_transmit(id, now) {
+                while let Some(b) = st.endpoint.poll_transmit(id, now) {
                     bufs.push(b);
                 }
-                let close = st.machine.wants_close(id);
-                let events = drain(&mut st);
-                drop(st);
-                // Requests this take resumed (see `poll_transmit`) may have produced messages.
-                (bufs, close, gone, self.dispatch(events))
+                let close = st.endpoint.wants_close(id);
+                // Taking output can resume held-back work (see `poll_transmit`).
+                (bufs, close, gone, self.pump(&mut st))
             };
+            self.run(work);
             if !bufs.is_empty() {
                 if writer.write(bufs).await.is_err() {
                     self.close_conn(id);
                     return;
                 }
-                signal.drained.notify(usize::MAX);
+                // The endpoint may read this connection again now that its replies are taken.
+                signal.readable.notify(usize::MAX);
             }
-            undelivered.deliver().await;
             if close || gone {
                 let _ = writer.close().await;
                 self.close_conn(id);
@@ -341,16 +392,110 @@ impl SseServer {
         }
     }
 
-    /// Starts the timer task once: it sleeps until the machine's next deadline or for
-    /// [`TIMER_MAX_SLEEP`], whichever comes first (`drain` kicks it when an earlier deadline
-    /// appears, so none fires late), runs `handle_timeout`, and ends once the server is dropped.
-    /// It holds only a weak reference while it sleeps.
+    /// Opens a session with no HTTP stream: client messages come from `inbound` (the session
+    /// ends when it closes), what the server sends goes to `outbound`. Returns the session.
+    pub(crate) fn open_direct(
+        self: &Arc<Self>,
+        mut inbound: queue::Receiver<Message>,
+        outbound: DirectSink,
+    ) -> SessionId {
+        self.ensure_timer();
+        let (session, signal, writable) = {
+            let mut st = self.lock();
+            let session = st.endpoint.open_direct_session(Instant::now());
+            let state = SessionState::new(None, true);
+            let signal = state.direct.clone().unwrap_or_default();
+            let writable = state.writable.clone();
+            st.sessions.insert(session, state);
+            (session, signal, writable)
+        };
+        // Reader: client messages into the endpoint, while the session can take them.
+        let this = self.clone();
+        let rwritable = writable.clone();
+        self.rt.spawn(Box::pin(async move {
+            loop {
+                let message = match inbound.recv().await {
+                    Ok(m) => m,
+                    Err(_) => break,
+                };
+                loop {
+                    event_listener::listener!(rwritable => listener);
+                    if !this.lock().endpoint.is_held_back(session) {
+                        break;
+                    }
+                    listener.await;
+                }
+                let work = {
+                    let mut st = this.lock();
+                    if st
+                        .endpoint
+                        .handle_direct_message(session, message, Instant::now())
+                        .is_err()
+                    {
+                        break;
+                    }
+                    this.pump(&mut st)
+                };
+                this.run(work);
+            }
+            let work = {
+                let mut st = this.lock();
+                st.endpoint.close_direct_session(session);
+                this.pump(&mut st)
+            };
+            this.run(work);
+        }));
+        // Writer: the session's messages out, in order, at most a queue's worth at a time.
+        let this = self.clone();
+        self.rt.spawn(Box::pin(async move {
+            loop {
+                event_listener::listener!(signal => listener);
+                let (msgs, gone, work) = {
+                    let mut st = this.lock();
+                    let mut msgs = Vec::new();
+                    while msgs.len() < DIRECT_QUEUE_MESSAGES {
+                        match st.endpoint.poll_direct(session) {
+                            Some(m) => msgs.push(m),
+                            None => break,
+                        }
+                    }
+                    let gone = st.sessions.get(&session).is_none_or(|s| s.closed);
+                    (msgs, gone, this.pump(&mut st))
+                };
+                this.run(work);
+                let full = msgs.len() == DIRECT_QUEUE_MESSAGES;
+                let any = !msgs.is_empty();
+                for m in msgs {
+                    if !outbound.send(m).await {
+                        // The client is gone: its reader ends the session.
+                        return;
+                    }
+                }
+                if any {
+                    // The reader may feed the session again.
+                    writable.notify(usize::MAX);
+                }
+                if full {
+                    continue;
+                }
+                if gone {
+                    return;
+                }
+                listener.await;
+            }
+        }));
+        session
+    }
+
+    /// Starts the timer task once: it sleeps until [`ServerEndpoint::poll_timeout`] (or a
+    /// kick, when a call moved the deadline earlier), runs `handle_timeout`, and ends once the
+    /// server is dropped. It holds only a weak reference while it sleeps.
     fn ensure_timer(self: &Arc<Self>) {
         if self.timer_started.swap(true, Ordering::SeqCst) {
             return;
         }
         let weak = Arc::downgrade(self);
-        let kick = self.lock().timer_kick.clone();
+        let kick = self.timer_kick.clone();
         let rt = self.rt.clone();
         self.rt.spawn(Box::pin(async move {
             loop {
@@ -358,228 +503,395 @@ impl SseServer {
                 let wake = {
                     let Some(this) = weak.upgrade() else { return };
                     let mut st = this.lock();
-                    let horizon = Instant::now() + TIMER_MAX_SLEEP;
-                    let wake = st
-                        .machine
-                        .poll_timeout()
-                        .map_or(horizon, |d| d.min(horizon));
-                    st.timer_armed = Some(wake);
+                    let wake = st.endpoint.poll_timeout();
+                    st.timer_armed = wake;
                     wake
                 };
-                futures_lite::future::or(rt.sleep_until(wake), kicked).await;
+                match wake {
+                    Some(at) => futures_lite::future::or(rt.sleep_until(at), kicked).await,
+                    None => kicked.await,
+                }
                 let Some(this) = weak.upgrade() else { return };
-                let events = {
+                let work = {
                     let mut st = this.lock();
-                    st.machine.handle_timeout(Instant::now(), SystemTime::now());
-                    drain(&mut st)
+                    let now = Instant::now();
+                    if st.endpoint.poll_timeout().is_some_and(|at| at <= now) {
+                        st.endpoint.handle_timeout(now, SystemTime::now());
+                    }
+                    this.pump(&mut st)
                 };
-                this.dispatch_detached(events);
+                this.run(work);
             }
         }));
     }
 
-    /// Acts on the machine's events. A client message whose session queue is full is not
-    /// queued anywhere else: it comes back in [`Undelivered`], with every message after it (so
-    /// that none overtakes it), for the caller to deliver before it reads more from the
-    /// connection the messages came from.
-    fn dispatch(self: &Arc<Self>, events: Vec<ServerEvent>) -> Undelivered {
-        let mut undelivered = Undelivered::default();
-        for ev in events {
-            match ev {
-                ServerEvent::Transmit { connection } => {
-                    let st = self.lock();
-                    if let Some(sig) = st.conns.get(&connection) {
-                        sig.wake.notify(1);
+    /// Acts on everything the endpoint has to say, under the lock: I/O instructions wake the
+    /// connections' tasks, protocol events update the session table (cancel flags, answers to
+    /// waiting handlers) and become [`Work`] to start once the lock is released. Called after
+    /// every call into the endpoint.
+    fn pump(&self, st: &mut State) -> Vec<Work> {
+        let mut work = Vec::new();
+        loop {
+            while let Some(io) = st.endpoint.poll_io() {
+                match io {
+                    IoEvent::Transmit(c) => {
+                        if let Some(sig) = st.conns.get(&c) {
+                            sig.wake.notify(1);
+                        }
                     }
-                }
-                ServerEvent::SessionOpened {
-                    session, request, ..
-                } => {
-                    // `drain` registered the session and made its queues.
-                    let Some(q) = self.lock().opening.remove(&session) else {
-                        continue;
-                    };
-                    let handle = SessionHandle {
-                        session_id: Some(session.to_string()),
-                        request_headers: Some(request.headers),
-                    };
-                    let this = self.clone();
-                    let rt = self.rt.clone();
-                    let (inbound, outbound_tx) = (q.inbound, q.outbound_tx);
-                    self.rt.spawn(Box::pin(async move {
-                        this.mcp.run_session(rt, handle, inbound, outbound_tx).await;
-                        let mut st = this.lock();
-                        st.sessions.remove(&session);
-                        drop(st);
-                        this.session_ended.notify(usize::MAX);
-                    }));
-                    let this = self.clone();
-                    let (outbound_rx, writable) = (q.outbound_rx, q.writable);
-                    self.rt.spawn(Box::pin(async move {
-                        this.session_writer(session, outbound_rx, writable).await
-                    }));
-                }
-                ServerEvent::Message {
-                    session,
-                    message,
-                    headers,
-                } => {
-                    let tx = self
-                        .lock()
-                        .sessions
-                        .get(&session)
-                        .map(|s| s.inbound.clone());
-                    if let Some(tx) = tx {
-                        // The queue is bounded; a full session makes the connection wait (the 202
-                        // has already been queued, as in the reference).
-                        let item = Inbound::Message(message, Some(headers));
-                        if !undelivered.0.is_empty() {
-                            undelivered.0.push((tx, item));
-                        } else if let Err(async_channel::TrySendError::Full(item)) =
-                            tx.try_send(item)
-                        {
-                            undelivered.0.push((tx, item));
+                    IoEvent::Readable(c) => {
+                        if let Some(sig) = st.conns.get(&c) {
+                            sig.readable.notify(usize::MAX);
+                        }
+                    }
+                    IoEvent::Direct(s) => {
+                        if let Some(sig) = st.sessions.get(&s).and_then(|s| s.direct.as_ref()) {
+                            sig.notify(1);
                         }
                     }
                 }
-                ServerEvent::SessionClosed { session } => {
-                    let slot = self
-                        .lock()
-                        .sessions
-                        .get(&session)
-                        .map(|s| (s.inbound.clone(), s.writable.clone()));
-                    if let Some((tx, writable)) = slot {
-                        tx.close();
-                        writable.notify(usize::MAX);
-                    }
-                    self.session_ended.notify(usize::MAX);
-                }
-                ServerEvent::Writable { session } => {
-                    if let Some(s) = self.lock().sessions.get(&session) {
-                        s.writable.notify(usize::MAX);
-                    }
-                }
             }
-        }
-        undelivered
-    }
-
-    /// [`SseServer::dispatch`] for callers that read no connection (the timer, a closed
-    /// connection, a session's writer, which must not wait for its own session). Their events
-    /// carry no client message; one that came anyway would be delivered by a task of its own
-    /// rather than dropped.
-    fn dispatch_detached(self: &Arc<Self>, events: Vec<ServerEvent>) {
-        let undelivered = self.dispatch(events);
-        if !undelivered.0.is_empty() {
-            self.rt.spawn(Box::pin(undelivered.deliver()));
-        }
-    }
-
-    async fn session_writer(
-        self: Arc<Self>,
-        session: SessionId,
-        mut out: queue::Receiver<Outbound>,
-        writable: Arc<Event>,
-    ) {
-        // Allocated by the first message, not by an idle session; then reused (releasing it after
-        // each large message made sequential 1 MiB echoes ~35% slower).
-        let mut json = Vec::new();
-        loop {
-            // The message is serialized and dropped within this statement: it is not kept in
-            // this future while it waits.
-            let message = match out.recv().await {
-                Err(_) => return,
-                Ok(Outbound::Flush(ack)) => {
-                    let _ = ack.try_send(());
-                    false
-                }
-                Ok(Outbound::Message(msg)) => {
-                    json.clear();
-                    msg.write_to(&mut json);
-                    true
-                }
+            let Some(ev) = st.endpoint.poll_event() else {
+                break;
             };
-            if !message {
-                continue;
+            self.on_event(st, ev, &mut work);
+        }
+        // A deadline earlier than the one the timer sleeps until: wake it to re-arm.
+        if let Some(at) = st.endpoint.poll_timeout() {
+            if st.timer_armed.is_none_or(|armed| at < armed) {
+                st.timer_armed = Some(at);
+                self.timer_kick.notify(1);
             }
-            loop {
-                event_listener::listener!(writable => listener);
-                let (res, events) = {
-                    let mut st = self.lock();
-                    let r = st.machine.send_json(session, &json);
-                    (r, drain(&mut st))
+        }
+        work
+    }
+
+    fn on_event(&self, st: &mut State, ev: EndpointEvent, work: &mut Vec<Work>) {
+        match ev {
+            EndpointEvent::SessionOpened { session, .. } => {
+                let id: Arc<str> = Arc::from(session.to_string());
+                st.sessions
+                    .insert(session, SessionState::new(Some(id), false));
+            }
+            EndpointEvent::Initialized {
+                session,
+                protocol_version,
+                client_info,
+                client_capabilities,
+            } => {
+                if let Some(s) = st.sessions.get_mut(&session) {
+                    s.client = Some(ClientInfo {
+                        protocol_version,
+                        client_info,
+                        capabilities: client_capabilities,
+                    });
+                }
+            }
+            EndpointEvent::Request {
+                session,
+                id,
+                method,
+                params,
+                headers,
+            } => {
+                let Some(s) = st.sessions.get_mut(&session) else {
+                    return;
                 };
-                self.dispatch_detached(events);
-                match res {
-                    Ok(()) => break,
-                    Err(SendError::UnknownSession) => {
-                        // The stream is gone: drop what is left (the client cannot get it).
-                        out.close();
-                        return;
+                // Registered under the lock: a cancellation drained by another task finds it.
+                let flag = Arc::new(CancelFlag::new());
+                s.running.insert(id.clone(), flag.clone());
+                work.push(Work::Request {
+                    session,
+                    session_id: s.session_id.clone(),
+                    id,
+                    method,
+                    params,
+                    headers,
+                    flag,
+                });
+            }
+            EndpointEvent::RequestCancelled { session, id, .. } => {
+                if let Some(flag) = st.sessions.get(&session).and_then(|s| s.running.get(&id)) {
+                    flag.cancel();
+                }
+            }
+            EndpointEvent::Notification {
+                session,
+                notification,
+                headers,
+            } => {
+                let session_id = st.sessions.get(&session).and_then(|s| s.session_id.clone());
+                work.push(Work::Notification {
+                    session,
+                    session_id,
+                    notification,
+                    headers,
+                });
+            }
+            EndpointEvent::Response {
+                session,
+                id,
+                result,
+            } => {
+                if let Some(tx) = st
+                    .sessions
+                    .get_mut(&session)
+                    .and_then(|s| s.waiters.remove(&id))
+                {
+                    let _ = tx.try_send(result);
+                }
+            }
+            // Internal: the endpoint filters logging by it, and handlers read it through
+            // `RequestContext::log_level`.
+            EndpointEvent::LogLevelChanged { .. } => {}
+            EndpointEvent::InvalidMessage {
+                reason, message, ..
+            } => work.push(Work::Invalid { reason, message }),
+            EndpointEvent::Writable { session } => {
+                if let Some(s) = st.sessions.get(&session) {
+                    s.writable.notify(usize::MAX);
+                }
+            }
+            EndpointEvent::SessionClosed { session } => {
+                if let Some(s) = st.sessions.get_mut(&session) {
+                    s.closed = true;
+                    // Their `Response`s came first; a late waiter sees the channel close.
+                    s.waiters.clear();
+                    s.writable.notify(usize::MAX);
+                    if let Some(d) = &s.direct {
+                        d.notify(usize::MAX);
                     }
-                    Err(SendError::QueueFull { .. }) => listener.await,
+                    if s.running.is_empty() {
+                        st.sessions.remove(&session);
+                    }
+                }
+                self.session_ended.notify(usize::MAX);
+            }
+        }
+    }
+
+    /// Starts the work the endpoint's events asked for (outside the lock).
+    fn run(self: &Arc<Self>, work: Vec<Work>) {
+        for w in work {
+            match w {
+                Work::Request {
+                    session,
+                    session_id,
+                    id,
+                    method,
+                    params,
+                    headers,
+                    flag,
+                } => {
+                    let headers = (!headers.is_empty()).then(|| Arc::new(headers));
+                    let ctx = RequestContext::new(
+                        self.clone(),
+                        session,
+                        session_id,
+                        Some(id.clone()),
+                        &params,
+                        headers,
+                    );
+                    let fut = guard_panics(&**self.mcp.handler(), ctx, method, params);
+                    let this = self.clone();
+                    crate::rt::run_or_spawn(
+                        &self.rt,
+                        Box::pin(async move {
+                            let outcome = flag.run(fut).await;
+                            let result = outcome.filter(|_| !flag.is_cancelled());
+                            this.complete(session, id, result);
+                        }),
+                    );
+                }
+                Work::Notification {
+                    session,
+                    session_id,
+                    notification,
+                    headers,
+                } => {
+                    let headers = (!headers.is_empty()).then(|| Arc::new(headers));
+                    let ctx = RequestContext::new(
+                        self.clone(),
+                        session,
+                        session_id,
+                        None,
+                        &notification.params,
+                        headers,
+                    );
+                    let fut = self.mcp.handler().handle_notification(
+                        ctx,
+                        notification.method,
+                        notification.params,
+                    );
+                    crate::rt::run_or_spawn(&self.rt, fut);
+                }
+                Work::Invalid { reason, message } => {
+                    self.mcp.handler().handle_invalid_message(reason, message);
                 }
             }
         }
     }
-}
 
-/// Client messages that their sessions' full queues could not take yet, in order (see
-/// [`SseServer::dispatch`]).
-#[derive(Default)]
-#[must_use = "deliver them, or the messages are lost"]
-struct Undelivered(Vec<(queue::Sender<Inbound>, Inbound)>);
-
-impl Undelivered {
-    /// Queues each message, waiting for room; a session that ended meanwhile drops its own.
-    async fn deliver(self) {
-        for (tx, item) in self.0 {
-            let _ = tx.send(item).await;
+    /// A handler finished: its answer (unless it was cancelled) goes to the endpoint, and a
+    /// closed session whose last handler this was leaves the table. One lock.
+    fn complete(
+        self: &Arc<Self>,
+        session: SessionId,
+        id: RequestId,
+        result: Option<Result<Value, ErrorObject>>,
+    ) {
+        let mut ended = false;
+        let work = {
+            let mut st = self.lock();
+            if let Some(result) = result {
+                // `NotInFlight`: cancelled or answered by the shutdown meanwhile.
+                let _ = st.endpoint.respond(session, id.clone(), result);
+            }
+            if let Some(s) = st.sessions.get_mut(&session) {
+                s.running.remove(&id);
+                if s.closed && s.running.is_empty() {
+                    st.sessions.remove(&session);
+                    ended = true;
+                }
+            }
+            self.pump(&mut st)
+        };
+        if ended {
+            self.session_ended.notify(usize::MAX);
         }
+        self.run(work);
+    }
+
+    pub(crate) fn client_info(&self, session: SessionId) -> Option<ClientInfo> {
+        self.lock()
+            .sessions
+            .get(&session)
+            .and_then(|s| s.client.clone())
+    }
+
+    pub(crate) fn log_level(&self, session: SessionId) -> Option<LogLevel> {
+        self.lock()
+            .endpoint
+            .session(session)
+            .and_then(|s| s.log_level())
+    }
+
+    /// Runs `call` on the endpoint; while it is refused because the session's outbound queue
+    /// is full, waits for the endpoint's `Writable` and tries again (backpressure on the
+    /// handler, nothing lost). Gives up silently once the session is gone.
+    pub(crate) async fn notify_waiting(
+        self: &Arc<Self>,
+        session: SessionId,
+        mut call: impl FnMut(&mut ServerEndpoint, SessionId) -> Result<bool, EndpointError>,
+    ) {
+        loop {
+            let listener = {
+                let mut st = self.lock();
+                let refused = call(&mut st.endpoint, session).is_err_and(|e| e.is_outbound_full());
+                // Registered under the lock: the `Writable` cannot come in between.
+                let listener = if refused {
+                    st.sessions.get(&session).map(|s| s.writable.listen())
+                } else {
+                    None
+                };
+                let work = self.pump(&mut st);
+                drop(st);
+                self.run(work);
+                listener
+            };
+            match listener {
+                Some(listener) => listener.await,
+                None => return,
+            }
+        }
+    }
+
+    /// A server→client request on `session`; the endpoint resolves it exactly once
+    /// (`EndpointEvent::Response`, its timeout fired by the timer task).
+    pub(crate) async fn request(
+        self: &Arc<Self>,
+        session: SessionId,
+        method: &str,
+        params: Params,
+        timeout: Option<Duration>,
+    ) -> Result<Value, ErrorObject> {
+        let (tx, rx) = async_channel::bounded(1);
+        let id = loop {
+            let (outcome, listener) = {
+                let mut st = self.lock();
+                let outcome = st.endpoint.send_request(
+                    session,
+                    method,
+                    params.clone(),
+                    timeout,
+                    Instant::now(),
+                );
+                let listener = match &outcome {
+                    Ok(id) => {
+                        if let Some(s) = st.sessions.get_mut(&session) {
+                            s.waiters.insert(id.clone(), tx.clone());
+                        }
+                        None
+                    }
+                    // Registered under the lock: the `Writable` cannot come in between.
+                    Err(e) if e.is_outbound_full() => {
+                        st.sessions.get(&session).map(|s| s.writable.listen())
+                    }
+                    Err(_) => None,
+                };
+                let work = self.pump(&mut st);
+                drop(st);
+                self.run(work);
+                (outcome, listener)
+            };
+            match (outcome, listener) {
+                (Ok(id), _) => break id,
+                (Err(_), Some(listener)) => listener.await,
+                (Err(e), None) => return Err(e.to_error_object()),
+            }
+        };
+        drop(tx);
+        // Dropping this future abandons the request: the client is told to cancel its callback.
+        let mut guard = AbandonOnDrop {
+            server: self.clone(),
+            session,
+            id: Some(id),
+        };
+        let result = rx.recv().await;
+        guard.id = None;
+        result.unwrap_or_else(|_| Err(ErrorObject::connection_closed()))
+    }
+
+    fn abandon(self: &Arc<Self>, session: SessionId, id: RequestId) {
+        let work = {
+            let mut st = self.lock();
+            if let Some(s) = st.sessions.get_mut(&session) {
+                s.waiters.remove(&id);
+            }
+            let _ = st.endpoint.cancel_request(session, &id, ABANDONED);
+            self.pump(&mut st)
+        };
+        self.run(work);
     }
 }
 
-/// Takes the machine's events (to dispatch once the lock is released). A new session is
-/// registered here, under the lock, so that it exists for every event drained after it.
-fn drain(st: &mut State) -> Vec<ServerEvent> {
-    let mut v = Vec::new();
-    while let Some(e) = st.machine.poll_event() {
-        if let ServerEvent::SessionOpened { session, .. } = &e {
-            let (tx, rx) = queue::bounded(SESSION_OUTBOUND_MESSAGES);
-            let (outbound_tx, outbound_rx) = queue::bounded::<Outbound>(SESSION_OUTBOUND_MESSAGES);
-            let writable = Arc::new(Event::new());
-            st.sessions.insert(
-                *session,
-                SessionSlot {
-                    inbound: tx,
-                    writable: writable.clone(),
-                },
-            );
-            st.opening.insert(
-                *session,
-                SessionQueues {
-                    inbound: rx,
-                    outbound_tx,
-                    outbound_rx,
-                    writable,
-                },
-            );
-        }
-        v.push(e);
-    }
-    // A deadline earlier than the one the timer sleeps until (a new connection, a new head):
-    // wake the timer so that it re-arms.
-    if let Some(d) = st.machine.poll_timeout() {
-        if st.timer_armed.is_none_or(|armed| d < armed) {
-            st.timer_armed = Some(d);
-            st.timer_kick.notify(1);
+/// Abandons a pending server→client request when the future awaiting it is dropped.
+struct AbandonOnDrop {
+    server: Arc<SseServer>,
+    session: SessionId,
+    id: Option<RequestId>,
+}
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            self.server.abandon(self.session, id);
         }
     }
-    v
 }
 
 fn wake_if_closing(st: &State, id: ConnectionId) {
-    if st.machine.wants_close(id) || st.machine.queued_bytes(id) > 0 {
+    if st.endpoint.wants_close(id) || st.endpoint.transport().queued_bytes(id) > 0 {
         if let Some(sig) = st.conns.get(&id) {
             sig.wake.notify(1);
         }
@@ -610,10 +922,10 @@ mod tests {
     }
 
     #[test]
-    fn a_message_dispatched_before_its_session_opened_event_is_queued_not_lost() {
-        // Task A drains the GET's events (SessionOpened among them) and, before it dispatches
-        // them, task B drains and dispatches a POST for that session. The message must wait in
-        // the session's queue, not be dropped after its 202.
+    fn a_message_pumped_by_another_task_before_its_session_opened_is_not_lost() {
+        // Task A feeds the GET and, before it pumps the endpoint's events, task B feeds and
+        // pumps a POST for that session. B's pump must register the session before it
+        // handles the message's work, and the answer must reach the stream.
         let server = SseServer::new(
             Arc::new(Inert),
             crate::ServerBuilder::new("t", "1").build(),
@@ -621,42 +933,36 @@ mod tests {
             Box::new(|| [3; 16]),
         );
         let now = Instant::now();
-        let (events_a, events_b) = {
-            let mut st = server.lock();
-            let a = st.machine.open_connection(now);
-            let get = b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n";
-            st.machine.handle_bytes(a, Bytes::from_static(get), now);
-            let events_a = drain(&mut st);
-            let session = events_a
-                .iter()
-                .find_map(|e| match e {
-                    ServerEvent::SessionOpened { session, .. } => Some(*session),
-                    _ => None,
-                })
-                .expect("the GET opened a session");
-            let b = st.machine.open_connection(now);
-            let body = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
-            let post = format!(
-                "POST /messages/?session_id={session} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\
-                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            );
-            st.machine.handle_bytes(b, Bytes::from(post), now);
-            (events_a, drain(&mut st))
-        };
-        assert!(events_b
-            .iter()
-            .any(|e| matches!(e, ServerEvent::Message { .. })));
-        assert!(server.dispatch(events_b).0.is_empty(), "the queue had room");
-        {
-            let st = server.lock();
-            let queued: usize = st.opening.values().map(|q| q.inbound.len()).sum();
-            assert_eq!(queued, 1, "the message waits for its session's task");
-        }
-        assert!(server.dispatch(events_a).0.is_empty());
+        let mut st = server.lock();
+        let a = st.endpoint.open_connection(now);
+        let get = b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n";
+        st.endpoint.handle_bytes(a, Bytes::from_static(get), now);
+        let session = SessionId::from_random_bytes([3; 16]);
         assert!(
-            server.lock().opening.is_empty(),
-            "the session's tasks were started"
+            st.endpoint.has_session(session),
+            "the GET opened the session"
         );
+        let b = st.endpoint.open_connection(now);
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+        let post = format!(
+            "POST /messages/?session_id={session} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        st.endpoint.handle_bytes(b, Bytes::from(post), now);
+        let work = server.pump(&mut st);
+        assert!(work.is_empty(), "ping is answered by the session machine");
+        assert!(st.sessions.contains_key(&session), "B's pump registered it");
+        let mut stream = Vec::new();
+        while let Some(bytes) = st.endpoint.poll_transmit(a, now) {
+            stream.extend_from_slice(&bytes);
+        }
+        let stream = String::from_utf8_lossy(&stream);
+        assert!(
+            stream.contains(r#"data: {"jsonrpc":"2.0","id":1,"result":{}}"#),
+            "the answer reached the stream: {stream}"
+        );
+        // A's pump finds nothing left to do.
+        assert!(server.pump(&mut st).is_empty());
     }
 }

@@ -1,8 +1,8 @@
 //! Every event of the server session machine reaches the application or is documented as
 //! internal (issue 14): a request reusing an in-flight id reaches `Handler::handle_invalid_message`,
 //! and the level set by `logging/setLevel` is visible to handlers through
-//! `RequestContext::log_level`. Driven through `McpServer::run_session` with its queues, on both
-//! executors.
+//! `RequestContext::log_level`. Driven through `serve_in_memory` (a direct session of the server
+//! endpoint) with its queues, on both executors.
 //!
 //! Requirement ids: none of `sse-2025-11-25.csv` (these pin our API, not the wire).
 
@@ -10,9 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mcp_sse_core::jsonrpc::{ErrorObject, Message};
-use mcp_sse_glue::{
-    queue, BoxFuture, Handler, Inbound, McpServer, Outbound, Params, RequestContext, SessionHandle,
-};
+use mcp_sse_glue::{queue, serve_in_memory, BoxFuture, Handler, McpServer, Params, RequestContext};
 use mcp_sse_tests::{driver_rt, Exec};
 use serde_json::Value;
 
@@ -51,11 +49,9 @@ fn msg(text: &str) -> Message {
     Message::from_slice(text.as_bytes()).expect("test message")
 }
 
-async fn next_text(out: &mut queue::Receiver<Outbound>) -> String {
-    match out.recv().await.expect("the session ended") {
-        Outbound::Message(m) => String::from_utf8_lossy(&m.to_vec()).into_owned(),
-        Outbound::Flush(_) => panic!("unexpected flush"),
-    }
+async fn next_text(out: &mut queue::Receiver<Message>) -> String {
+    let m = out.recv().await.expect("the session ended");
+    String::from_utf8_lossy(&m.to_vec()).into_owned()
 }
 
 fn run(exec: Exec) {
@@ -74,20 +70,9 @@ fn run(exec: Exec) {
         let (in_tx, in_rx) = queue::bounded(16);
         let (out_tx, mut out_rx) = queue::bounded(16);
         let rt = driver_rt(exec);
-        let session = {
-            let rt = rt.clone();
-            async move {
-                server
-                    .run_session(rt, SessionHandle::default(), in_rx, out_tx)
-                    .await
-            }
-        };
+        let session = serve_in_memory(rt.clone(), server, in_rx, out_tx);
         let script = async move {
-            let send = |t: &str| {
-                in_tx
-                    .try_send(Inbound::Message(msg(t), None))
-                    .expect("room")
-            };
+            let send = |t: &str| in_tx.try_send(msg(t)).expect("room");
             send(
                 r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#,
             );

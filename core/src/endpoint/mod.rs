@@ -54,6 +54,18 @@
 //! 5. **Shutdown.** [`ServerEndpoint::shutdown`], then keep driving (steps 2–4) until
 //!    [`ServerEndpoint::connection_count`] is zero.
 //!
+//! # Direct sessions
+//!
+//! A session with no HTTP stream (an in-memory link, a test) is opened with
+//! [`ServerEndpoint::open_direct_session`]: the same session machine, timers, backpressure and
+//! shutdown, with messages instead of bytes. Feed client messages with
+//! [`ServerEndpoint::handle_direct_message`] (while [`ServerEndpoint::is_held_back`] is
+//! `false`; otherwise they are parked, as for a stream), take what the session sends with
+//! [`ServerEndpoint::poll_direct`] when [`IoEvent::Direct`] names it (at most
+//! [`DIRECT_QUEUE_MESSAGES`] wait there; the rest wait in the session machine), and end it
+//! with [`ServerEndpoint::close_direct_session`]. No [`EndpointEvent::SessionOpened`] is
+//! announced for it (its id is returned); its [`EndpointEvent::SessionClosed`] is.
+//!
 //! Nothing is lost by calling in another order; output simply waits in the queues (each with
 //! its bound) until it is polled.
 
@@ -76,6 +88,11 @@ pub const DEFAULT_MAX_PARKED_MESSAGES: usize = 256;
 /// Default bound on protocol events waiting in [`ServerEndpoint::poll_event`]
 /// ([`EndpointConfig::max_queued_events`]).
 pub const DEFAULT_MAX_QUEUED_EVENTS: usize = 4096;
+/// Bound on messages a direct session holds for the driver ([`ServerEndpoint::poll_direct`]).
+/// At the bound the session is held back, like a stream whose reader is slow: its further
+/// output waits in the session machine (bounded by its `max_outbound`) and client messages
+/// for it are parked.
+pub const DIRECT_QUEUE_MESSAGES: usize = 16;
 /// Default time [`ServerEndpoint::shutdown`] waits for held-back sessions to flush before it
 /// ends the streams anyway ([`EndpointConfig::shutdown_grace`]).
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -128,6 +145,9 @@ pub enum IoEvent {
     /// The endpoint no longer holds back reading this connection (its parked messages were
     /// delivered, or the event queue went down): check [`ServerEndpoint::wants_read`].
     Readable(ConnectionId),
+    /// A direct session has messages for its client: call [`ServerEndpoint::poll_direct`]
+    /// until `None` (see [Direct sessions](self#direct-sessions)).
+    Direct(SessionId),
 }
 
 /// Why a request the application was handling will not be answered.
@@ -235,6 +255,14 @@ pub enum EndpointEvent {
         /// The offending message.
         message: Message,
     },
+    /// An application call on `session` ([`ServerEndpoint::notify`],
+    /// [`ServerEndpoint::send_request`]) was refused with
+    /// [`SessionError::OutboundFull`](crate::session::SessionError::OutboundFull); its
+    /// outbound queue has room again: retry. At most one per refusal.
+    Writable {
+        /// The session.
+        session: SessionId,
+    },
     /// The session ended (its stream disconnected, or the server shut down). Its cancellations
     /// and resolutions came before this event; nothing more comes for it.
     SessionClosed {
@@ -261,3 +289,31 @@ pub enum EndpointError {
     #[error("the server is shutting down")]
     ShuttingDown,
 }
+
+impl EndpointError {
+    /// The JSON-RPC error an application call that awaited this call's outcome resolves with:
+    /// -32000 `Connection closed` for a session that is gone, -32603 `Server shutting down`,
+    /// and the session machine's own mapping otherwise.
+    pub fn to_error_object(&self) -> ErrorObject {
+        match self {
+            EndpointError::UnknownSession(_) => ErrorObject::connection_closed(),
+            EndpointError::NotInFlight(id) => {
+                ErrorObject::internal_error(format!("request {id} is not in flight"))
+            }
+            EndpointError::Session(e) => e.to_error_object(),
+            EndpointError::ShuttingDown => ErrorObject::server_shutting_down(),
+        }
+    }
+
+    /// Whether the call was refused only because the session's outbound queue is full (an
+    /// [`EndpointEvent::Writable`] follows when it has room).
+    pub fn is_outbound_full(&self) -> bool {
+        matches!(
+            self,
+            EndpointError::Session(SessionError::OutboundFull { .. })
+        )
+    }
+}
+
+#[cfg(test)]
+mod direct_tests;

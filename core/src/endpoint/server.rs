@@ -8,10 +8,12 @@ use bytes::Bytes;
 use foldhash::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
-use super::{CancelReason, EndpointConfig, EndpointError, EndpointEvent, IoEvent};
+use super::{
+    CancelReason, EndpointConfig, EndpointError, EndpointEvent, IoEvent, DIRECT_QUEUE_MESSAGES,
+};
 use crate::http::Headers;
 use crate::jsonrpc::{ErrorObject, Message, RequestId};
-use crate::session::{ServerEvent as SessionEvent, ServerSession};
+use crate::session::{ServerEvent as SessionEvent, ServerSession, SessionError};
 use crate::transport::{self, ConnectionId, SendError, ServerEvent, SessionId};
 
 /// A client message waiting for its held-back session.
@@ -37,11 +39,33 @@ struct Slot {
     open_requests: HashSet<RequestId>,
     /// The deadline of this session's newest entry in the timer heap, while it is there.
     armed: Option<Instant>,
+    /// An application call was refused `OutboundFull`: announce [`EndpointEvent::Writable`]
+    /// once the machine's queue shrinks.
+    starved: bool,
+    /// A direct session's messages for the driver (at most [`DIRECT_QUEUE_MESSAGES`]); `None`
+    /// for a session on an SSE stream.
+    direct: Option<VecDeque<Message>>,
 }
 
 impl Slot {
+    fn new(machine: ServerSession, direct: bool) -> Self {
+        Slot {
+            machine,
+            refused: None,
+            parked: VecDeque::new(),
+            open_requests: HashSet::default(),
+            armed: None,
+            starved: false,
+            direct: direct.then(VecDeque::new),
+        }
+    }
+
     fn held_back(&self) -> bool {
         self.refused.is_some()
+            || self
+                .direct
+                .as_ref()
+                .is_some_and(|q| q.len() >= DIRECT_QUEUE_MESSAGES)
     }
 }
 
@@ -135,6 +159,9 @@ pub struct ServerEndpoint {
     now: Option<Instant>,
     /// Reused serialization buffer.
     scratch: Vec<u8>,
+    /// The last direct session id handed out (direct ids are below 2^64, so never a version-4
+    /// UUID the transport makes).
+    direct_ids: u64,
 }
 
 impl std::fmt::Debug for ServerEndpoint {
@@ -164,6 +191,7 @@ impl ServerEndpoint {
             shutdown: Shutdown::No,
             now: None,
             scratch: Vec::new(),
+            direct_ids: 0,
         }
     }
 
@@ -328,7 +356,11 @@ impl ServerEndpoint {
             .sessions
             .get_mut(&session)
             .ok_or(EndpointError::UnknownSession(session))?;
-        let sent = slot.machine.notify(method, params)?;
+        let sent = slot.machine.notify(method, params);
+        if matches!(sent, Err(SessionError::OutboundFull { .. })) {
+            slot.starved = true;
+        }
+        let sent = sent?;
         self.after_call(session);
         Ok(sent)
     }
@@ -353,7 +385,11 @@ impl ServerEndpoint {
             .sessions
             .get_mut(&session)
             .ok_or(EndpointError::UnknownSession(session))?;
-        let id = slot.machine.send_request(method, params, timeout, now)?;
+        let id = slot.machine.send_request(method, params, timeout, now);
+        if matches!(id, Err(SessionError::OutboundFull { .. })) {
+            slot.starved = true;
+        }
+        let id = id?;
         self.after_call(session);
         Ok(id)
     }
@@ -412,6 +448,74 @@ impl ServerEndpoint {
         }
         self.finish_shutdown_if_flushed();
         self.pump(None, now);
+    }
+
+    // ---------------------------------------------------------------- direct sessions
+
+    /// Opens a session with no HTTP stream (see [Direct sessions](super#direct-sessions)).
+    /// No [`EndpointEvent::SessionOpened`] is announced: the id is returned. The transport's
+    /// `max_sessions` does not count it.
+    pub fn open_direct_session(&mut self, now: Instant) -> SessionId {
+        self.saw(now);
+        self.direct_ids += 1;
+        let session = SessionId::from_u128(u128::from(self.direct_ids));
+        self.sessions.insert(
+            session,
+            Slot::new(ServerSession::new(self.config.session.clone()), true),
+        );
+        session
+    }
+
+    fn is_direct(&self, session: SessionId) -> bool {
+        self.sessions
+            .get(&session)
+            .is_some_and(|s| s.direct.is_some())
+    }
+
+    /// Feeds one client message to direct session `session` (parked while it is held back,
+    /// as a POST's message would be). `Err` if `session` is not a live direct session.
+    pub fn handle_direct_message(
+        &mut self,
+        session: SessionId,
+        message: Message,
+        now: Instant,
+    ) -> Result<(), EndpointError> {
+        self.saw(now);
+        if !self.is_direct(session) {
+            return Err(EndpointError::UnknownSession(session));
+        }
+        self.on_message(session, message, Headers::default(), None, now);
+        self.pump(None, now);
+        Ok(())
+    }
+
+    /// Takes the next message direct session `session` sends to its client. Taking one makes
+    /// room: held-back output and parked client messages move on (drain
+    /// [`ServerEndpoint::poll_event`] afterwards).
+    pub fn poll_direct(&mut self, session: SessionId) -> Option<Message> {
+        let slot = self.sessions.get_mut(&session)?;
+        let msg = slot.direct.as_mut()?.pop_front()?;
+        self.flush(session);
+        // Direct sessions exist only once a time was seen.
+        if let Some(now) = self.now {
+            self.deliver_parked(session, now);
+            self.finish_shutdown_if_flushed();
+            self.pump(None, now);
+        }
+        Some(msg)
+    }
+
+    /// Ends direct session `session` (its client went away): as a stream's end, every request
+    /// being handled is reported [`EndpointEvent::RequestCancelled`]
+    /// ([`CancelReason::ConnectionLost`]), every server→client request resolves -32000, then
+    /// [`EndpointEvent::SessionClosed`]. `false` if it was not a live direct session.
+    pub fn close_direct_session(&mut self, session: SessionId) -> bool {
+        if !self.is_direct(session) {
+            return false;
+        }
+        self.on_session_closed(session);
+        self.finish_shutdown_if_flushed();
+        true
     }
 
     // ---------------------------------------------------------------- time
@@ -528,13 +632,7 @@ impl ServerEndpoint {
                 } => {
                     self.sessions.insert(
                         session,
-                        Slot {
-                            machine: ServerSession::new(self.config.session.clone()),
-                            refused: None,
-                            parked: VecDeque::new(),
-                            open_requests: HashSet::default(),
-                            armed: None,
-                        },
+                        Slot::new(ServerSession::new(self.config.session.clone()), false),
                     );
                     self.events.push_back(EndpointEvent::SessionOpened {
                         session,
@@ -656,34 +754,64 @@ impl ServerEndpoint {
         }
     }
 
-    /// Moves `session`'s output into the transport while it accepts it.
+    /// Moves `session`'s output into the transport (or a direct session's queue) while it
+    /// accepts it; announces [`EndpointEvent::Writable`] to a starved session once something
+    /// left its machine.
     fn flush(&mut self, session: SessionId) {
+        let moved = self.move_output(session);
         let Some(slot) = self.sessions.get_mut(&session) else {
             return;
         };
+        if moved && slot.starved {
+            slot.starved = false;
+            self.events.push_back(EndpointEvent::Writable { session });
+        }
+    }
+
+    /// [`ServerEndpoint::flush`]'s moving part: whether a message left the machine.
+    fn move_output(&mut self, session: SessionId) -> bool {
+        let Some(slot) = self.sessions.get_mut(&session) else {
+            return false;
+        };
+        let mut moved = false;
+        if let Some(queue) = &mut slot.direct {
+            while queue.len() < DIRECT_QUEUE_MESSAGES {
+                let Some(msg) = slot.machine.poll_transmit() else {
+                    break;
+                };
+                queue.push_back(msg);
+                moved = true;
+            }
+            if moved {
+                self.io.push_back(IoEvent::Direct(session));
+            }
+            return moved;
+        }
         if let Some(json) = slot.refused.take() {
             match self.transport.send_json(session, &json) {
                 Ok(()) => {}
                 Err(SendError::QueueFull { .. }) => {
                     slot.refused = Some(json);
-                    return;
+                    return false;
                 }
                 // The stream is gone; its SessionClosed follows and discards the rest.
-                Err(SendError::UnknownSession) => return,
+                Err(SendError::UnknownSession) => return false,
             }
         }
         while let Some(msg) = slot.machine.poll_transmit() {
+            moved = true;
             self.scratch.clear();
             msg.write_to(&mut self.scratch);
             match self.transport.send_json(session, &self.scratch) {
                 Ok(()) => {}
                 Err(SendError::QueueFull { .. }) => {
                     slot.refused = Some(std::mem::take(&mut self.scratch));
-                    return;
+                    break;
                 }
-                Err(SendError::UnknownSession) => return,
+                Err(SendError::UnknownSession) => break,
             }
         }
+        moved
     }
 
     /// Moves the session machine's events to the application. `headers` are those of the

@@ -453,6 +453,8 @@ impl Pair {
                 IoEvent::Readable(s) => {
                     self.read_paused.remove(&s);
                 }
+                // The pair opens no direct session.
+                IoEvent::Direct(_) => {}
             }
         }
         // Server → client bytes, on connections that are not held.

@@ -9,9 +9,8 @@ use std::sync::Arc;
 use async_channel::{Receiver, Sender};
 use mcp_sse_core::jsonrpc::{ErrorObject, Message};
 use mcp_sse_glue::{
-    BoxFuture, CallOptions, Client, ClientOptions, Connector, Inbound, IncomingMessage, Link,
-    LinkItem, LoggingCallback, McpServer, MessageHandler, Outbound, RequestCallback, SessionHandle,
-    SseServer,
+    BoxFuture, CallOptions, Client, ClientOptions, Connector, IncomingMessage, Link, LinkItem,
+    LoggingCallback, McpServer, MessageHandler, RequestCallback, SseServer,
 };
 use mcp_sse_tests::{Harness, Transport};
 use serde_json::{json, Map, Value};
@@ -148,44 +147,18 @@ impl RawPeer {
         let rt = h.rt();
         match h.transport {
             Transport::InMemory => {
-                let (in_tx, in_rx) = mcp_sse_glue::queue::bounded::<Inbound>(64);
                 let (out_tx, out_rx) = async_channel::bounded::<Message>(64);
-                let (o_tx, mut o_rx) = mcp_sse_glue::queue::bounded::<Outbound>(64);
+                let (o_tx, mut o_rx) = mcp_sse_glue::queue::bounded::<Message>(64);
                 rt.spawn(Box::pin(async move {
-                    while let Ok(item) = o_rx.recv().await {
-                        match item {
-                            Outbound::Message(m) => {
-                                if out_tx.send(m).await.is_err() {
-                                    break;
-                                }
-                            }
-                            Outbound::Flush(ack) => {
-                                let _ = ack.try_send(());
-                            }
-                        }
-                    }
-                }));
-                let (tx, mut mrx) = mcp_sse_glue::queue::bounded::<Message>(64);
-                rt.spawn(Box::pin(async move {
-                    while let Ok(m) = mrx.recv().await {
-                        if in_tx.send(Inbound::Message(m, None)).await.is_err() {
+                    while let Ok(m) = o_rx.recv().await {
+                        if out_tx.send(m).await.is_err() {
                             break;
                         }
                     }
                 }));
-                let (done_tx, done_rx) = async_channel::bounded::<()>(1);
-                let srt = rt.clone();
-                rt.spawn(Box::pin(async move {
-                    server
-                        .run_session(srt, SessionHandle::default(), in_rx, o_tx)
-                        .await;
-                    drop(done_tx);
-                }));
-                let stop: Stop = Box::new(move || {
-                    Box::pin(async move {
-                        let _ = done_rx.recv().await;
-                    })
-                });
+                let (tx, mrx) = mcp_sse_glue::queue::bounded::<Message>(64);
+                let closed = mcp_sse_glue::serve_in_memory(rt.clone(), server, mrx, o_tx);
+                let stop: Stop = Box::new(move || closed);
                 RawPeer {
                     tx,
                     rx: out_rx,
