@@ -12,6 +12,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use mcp_sse::{demo, transcript};
 use mcp_sse_core::transport::{self, Security, SecuritySettings};
+use mcp_sse_glue::tls::{TlsClient, TlsServer};
 use mcp_sse_glue::{CallOptions, Client, ClientOptions};
 use serde_json::{json, Value};
 
@@ -65,6 +66,12 @@ enum Command {
         /// signal cuts them at once.
         #[arg(long, default_value_t = 10.0)]
         shutdown_grace: f64,
+        /// Serves HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
     },
     /// Connects to a legacy SSE server and lists what it offers.
     Probe {
@@ -104,6 +111,9 @@ struct ClientArgs {
     /// Prints one JSON document instead of text, for scripts.
     #[arg(long)]
     json: bool,
+    /// Also trusts the CA certificates in this PEM file on https:// URLs.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -182,6 +192,8 @@ fn main() -> ExitCode {
             allow_origins,
             no_dns_protection,
             shutdown_grace,
+            tls_cert,
+            tls_key,
         } => cmd_serve(ServeArgs {
             bind,
             prefix,
@@ -190,6 +202,7 @@ fn main() -> ExitCode {
             allow_origins,
             no_dns_protection,
             shutdown_grace,
+            tls: tls_cert.zip(tls_key),
         }),
         Command::Probe { url, client } => cmd_probe(&url, client),
         Command::Call {
@@ -281,6 +294,12 @@ struct ServeArgs {
     allow_origins: Vec<String>,
     no_dns_protection: bool,
     shutdown_grace: f64,
+    /// The certificate chain and key files, for HTTPS.
+    tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+fn read_file(path: &std::path::Path, what: &str) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::Usage(format!("{what} {}: {e}", path.display())))
 }
 
 fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
@@ -293,6 +312,17 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
         security,
         ..transport::ServerConfig::default()
     };
+    let tls = match &args.tls {
+        Some((cert, key)) => Some(
+            TlsServer::from_pem(
+                &read_file(cert, "--tls-cert")?,
+                &read_file(key, "--tls-key")?,
+            )
+            .map_err(|e| Failure::Usage(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let bind = args.bind;
     tokio_runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&bind)
@@ -300,16 +330,30 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Connect(format!("cannot listen on {bind}: {e}")))?;
         let addr = listener.local_addr()?;
         let prefix = config.root_path.trim_end_matches('/').to_string();
-        let serving = mcp_sse_tokio::serve(
-            listener,
-            demo::server(),
-            mcp_sse_tokio::ServerOptions { transport: config },
-        )?;
+        let options = mcp_sse_tokio::ServerOptions { transport: config };
+        let serving = match tls {
+            None => mcp_sse_tokio::serve(listener, demo::server(), options)?,
+            Some(tls) => {
+                // Each accepted connection is wrapped in TLS; its handshake runs as it is
+                // read, so a slow client never holds up the accept loop.
+                let listener = Arc::new(listener);
+                let accept = move || {
+                    let (l, tls) = (listener.clone(), tls.clone());
+                    Box::pin(async move {
+                        let (stream, _) = l.accept().await?;
+                        tls.wrap(mcp_sse_tokio::tcp_connection(stream))
+                            .map_err(std::io::Error::other)
+                    }) as mcp_sse_glue::BoxFuture<'static, std::io::Result<_>>
+                };
+                let rt = mcp_sse_tokio::runtime();
+                mcp_sse_glue::serve_with(rt, accept, addr, demo::server(), options)
+            }
+        };
         // Handlers first: a SIGTERM sent as soon as the line below is read must not meet the
         // default action (which kills the process without the clean shutdown).
         let mut stop = StopSignals::install()?;
         say(format!(
-            "mcp-sse: serving the demo server on http://{addr}{prefix}/sse"
+            "mcp-sse: serving the demo server on {scheme}://{addr}{prefix}/sse"
         ))?;
         stop.wait().await;
         eprintln!(
@@ -400,8 +444,16 @@ async fn connect_tcp(url: &str, args: &ClientArgs) -> Result<Client, Failure> {
         connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
         ..Default::default()
     };
+    let tls = match &args.cacert {
+        Some(path) => Some(
+            TlsClient::with_extra_roots_pem(&read_file(path, "--cacert")?)
+                .map_err(|e| Failure::Usage(format!("--cacert {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
     let options = ClientOptions {
         read_timeout: Some(seconds(args.timeout, "--timeout")?),
+        tls,
         ..ClientOptions::default()
     };
     mcp_sse_tokio::connect_with(url, options, config)

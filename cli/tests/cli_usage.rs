@@ -5,12 +5,14 @@
 #![cfg(unix)]
 
 mod interop_common;
+#[path = "../../tests/src/pki.rs"]
+mod pki;
 
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use interop_common::start_our_server;
+use interop_common::{start_our_server, temp_dir, ChildGuard, PEER_DEADLINE};
 use serde_json::Value;
 
 /// Bound on one command's run.
@@ -141,4 +143,52 @@ fn a_closed_stdout_ends_quietly() {
         .expect("read stderr");
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(err.is_empty(), "nothing on stderr either: {err}");
+}
+
+/// `serve --tls-cert/--tls-key` serves HTTPS; `probe --cacert` trusts its CA, and without it
+/// the probe fails with exit 3 and says the certificate is not trusted (issue 16).
+#[test]
+fn serve_and_probe_over_tls() {
+    let p = pki::make(&["127.0.0.1"], pki::Leaf::Valid);
+    let dir = temp_dir("cli-tls");
+    let (cert, key, ca) = (
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+        dir.join("ca.pem"),
+    );
+    std::fs::write(&cert, &p.cert_pem).expect("write");
+    std::fs::write(&key, &p.key_pem).expect("write");
+    std::fs::write(&ca, &p.ca_pem).expect("write");
+    let path = |f: &std::path::Path| f.to_str().expect("utf-8 path").to_string();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-sse"));
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--tls-cert",
+        &path(&cert),
+        "--tls-key",
+        &path(&key),
+    ]);
+    let server = ChildGuard::spawn("mcp-sse serve --tls-cert", cmd);
+    let url = server.wait_for_line(PEER_DEADLINE, |l| {
+        l.strip_prefix("mcp-sse: serving the demo server on ")
+            .map(str::to_string)
+    });
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let out = mcp_sse(&["probe", &url, "--json", "--cacert", &path(&ca)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["initialize"]["serverInfo"]["name"], "mcp-sse-demo");
+    let out = mcp_sse(&["probe", &url]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not trusted"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = mcp_sse(&["serve", "--tls-cert", &path(&cert)]);
+    assert_eq!(out.status.code(), Some(2), "--tls-cert needs --tls-key");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
 }

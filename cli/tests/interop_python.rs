@@ -3,6 +3,8 @@
 //! a Python `MCPServer` twin of the demo server under uvicorn (`interop/python/`).
 
 mod interop_common;
+#[path = "../../tests/src/pki.rs"]
+mod pki;
 
 use std::process::Command;
 
@@ -47,10 +49,14 @@ fn start_python_server() -> (ChildGuard, String) {
 /// The Python twin of the demo server, over `transport` (`sse`, or `streamable` for the newer
 /// Streamable HTTP transport at `/mcp`).
 fn start_python_server_as(transport: &str) -> (ChildGuard, String) {
+    start_python_server_with(&["0", transport])
+}
+
+fn start_python_server_with(args: &[&str]) -> (ChildGuard, String) {
     let peers = peers();
     let mut cmd = Command::new(&peers.python);
     cmd.arg(repo_root().join("interop/python/demo_server.py"))
-        .args(["0", transport]);
+        .args(args);
     let server = ChildGuard::spawn("demo_server.py", cmd);
     let url = wait_ready(&server);
     (server, url)
@@ -107,4 +113,34 @@ fn our_client_explains_a_streamable_http_server() {
         server.output()
     );
     assert!(text.contains("Missing session ID"), "{text}");
+}
+
+/// Our client over `https://` against the Python SDK's server under uvicorn with
+/// `ssl_certfile`/`ssl_keyfile` (issue 16), with a certificate this test makes.
+#[test]
+fn our_smol_client_over_https_against_python_server() {
+    let p = pki::make(&["127.0.0.1"], pki::Leaf::Valid);
+    let dir = interop_common::temp_dir("https-python");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, &p.cert_pem).expect("write cert");
+    std::fs::write(&key, &p.key_pem).expect("write key");
+    let (server, url) = start_python_server_with(&[
+        "0",
+        "sse",
+        cert.to_str().expect("path"),
+        key.to_str().expect("path"),
+    ]);
+    assert!(url.starts_with("https://"), "{url}");
+    let rec = Recorder::default();
+    let mut options = rec.options();
+    options.tls =
+        Some(mcp_sse_glue::tls::TlsClient::with_only_roots_pem(p.ca_pem.as_bytes()).expect("CA"));
+    smol::block_on(async {
+        let client = mcp_sse_smol::connect_with(&url, options, ClientConfig::default())
+            .await
+            .unwrap_or_else(|e| panic!("connect {url}: {e}\n{}", server.output()));
+        check_full_demo(&client, &rec, "mcp-sse-demo-py").await;
+        client.close().await;
+    });
+    let _ = std::fs::remove_dir_all(&dir);
 }

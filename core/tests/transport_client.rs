@@ -170,7 +170,9 @@ fn get_failures_are_typed() {
         closed_with(&r.events()),
         Some(Some(ClientError::EndedBeforeEndpoint))
     );
-    assert!(Client::new("https://h/sse", ClientConfig::default(), Instant::now()).is_err());
+    // https is supported since issue 16 (see https_urls_ask_the_driver_for_tls); other schemes
+    // are not.
+    assert!(Client::new("ws://h/sse", ClientConfig::default(), Instant::now()).is_err());
     assert!(Client::new("not a url", ClientConfig::default(), Instant::now()).is_err());
 }
 
@@ -687,4 +689,35 @@ fn connecting_is_bounded_by_connect_timeout() {
         closed_with(&r.events()),
         Some(Some(ClientError::EndpointTimeout(Duration::from_secs(5))))
     );
+}
+
+/// `https://` URLs (issue 16): the driver is told to wrap the connections in TLS for the host,
+/// the port defaults to 443, and the Host header carries no default port.
+#[test]
+fn https_urls_ask_the_driver_for_tls() {
+    let now = Instant::now();
+    let c = Client::new("https://example.com/sse", ClientConfig::default(), now).unwrap();
+    assert_eq!(c.tls_server_name().as_deref(), Some("example.com"));
+    assert_eq!(c.server_address(), ("example.com".to_string(), 443));
+    assert_eq!(c.address(), "example.com:443");
+    let mut r = Run::new("https://[::1]:8443/sse", ClientConfig::default());
+    assert_eq!(r.c.tls_server_name().as_deref(), Some("::1"));
+    let _ = r.events();
+    let plain = Client::new("http://example.com/sse", ClientConfig::default(), now).unwrap();
+    assert_eq!(plain.tls_server_name(), None);
+    let mut c = Client::new("https://example.com/sse", ClientConfig::default(), now).unwrap();
+    c.handle_connected(Client::STREAM, now);
+    let get = c.poll_transmit(Client::STREAM).unwrap();
+    assert!(
+        get.starts_with(b"GET /sse HTTP/1.1\r\nHost: example.com\r\n"),
+        "{get:?}"
+    );
+    c.handle_tls_failed(Client::STREAM, mcp_sse_core::transport::TlsFailure::NotTls);
+    let evs: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert!(
+        evs.iter()
+            .any(|e| matches!(e, ClientEvent::Closed(Some(ClientError::Tls { .. })))),
+        "{evs:?}"
+    );
+    assert!(Client::new("ftp://example.com/sse", ClientConfig::default(), now).is_err());
 }

@@ -114,7 +114,10 @@ impl ByteWrite for TcpWrite {
     }
 }
 
-fn tcp_connection(stream: smol::net::TcpStream) -> Connection {
+/// Turns an accepted or connected TCP stream into a glue [`Connection`] (`TCP_NODELAY` set), e.g.
+/// to wrap it in TLS ([`mcp_sse_glue::tls::TlsServer::wrap`]) in an accept loop of your own
+/// ([`mcp_sse_glue::serve_with`]).
+pub fn tcp_connection(stream: smol::net::TcpStream) -> Connection {
     let _ = stream.set_nodelay(true);
     let write = TcpWrite(stream.clone());
     (

@@ -53,6 +53,9 @@ pub struct ClientOptions {
     pub elicitation_callback: Option<RequestCallback>,
     /// The protocol version offered in `initialize`.
     pub protocol_version: String,
+    /// Whom to trust on `https://` URLs (`None`: the `webpki-roots`, as
+    /// [`TlsClient::webpki`](crate::tls::TlsClient::webpki)).
+    pub tls: Option<crate::tls::TlsClient>,
 }
 
 impl Default for ClientOptions {
@@ -66,6 +69,7 @@ impl Default for ClientOptions {
             client_info: json!({"name": "mcp-sse", "version": env!("CARGO_PKG_VERSION")}),
             elicitation_callback: None,
             protocol_version: session::LATEST_PROTOCOL_VERSION.to_string(),
+            tls: None,
         }
     }
 }

@@ -180,7 +180,8 @@ pub async fn connect_over_sse(
     connect_over_sse_to(rt, sse, options).await
 }
 
-/// Connects over TCP to any legacy SSE server at `url` (`http://host:port/sse`).
+/// Connects over TCP to any legacy SSE server at `url` (`http://host:port/sse`, or
+/// `https://…` with TLS: see [`ClientOptions::tls`]).
 pub async fn connect_url(
     rt: Rt,
     url: &str,
@@ -189,8 +190,23 @@ pub async fn connect_url(
 ) -> Result<Client, ConnectError> {
     let probe = transport::Client::new(url, transport_config.clone(), std::time::Instant::now())?;
     let (host, port) = probe.server_address();
+    // `https://`: every connection (the GET and each POST's) is wrapped in TLS for the URL's
+    // host, with the trust of `options.tls`.
+    let tls = probe
+        .tls_server_name()
+        .map(|name| (options.tls.clone().unwrap_or_default(), name));
     let crt = rt.clone();
-    let connector: Connector = Arc::new(move || crt.connect_tcp(host.clone(), port));
+    let connector: Connector = Arc::new(move || {
+        let tcp = crt.connect_tcp(host.clone(), port);
+        let tls = tls.clone();
+        Box::pin(async move {
+            let conn = tcp.await?;
+            match tls {
+                Some((trust, name)) => trust.wrap(conn, &name).map_err(std::io::Error::other),
+                None => Ok(conn),
+            }
+        })
+    });
     let (link, handle, _session) =
         connect_sse(rt.clone(), connector, url, transport_config).await?;
     let closer = Box::new(move || {

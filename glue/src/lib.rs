@@ -22,6 +22,7 @@ mod serve;
 mod server;
 mod sse_client;
 mod sse_server;
+pub mod tls;
 mod typed;
 
 pub use builder::{ServerBuilder, ToolError};

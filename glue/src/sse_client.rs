@@ -318,6 +318,13 @@ impl Pump {
                     self.lock().machine.handle_bytes(id, bytes, Instant::now());
                     self.clone().process_inner(true).await;
                 }
+                Some(Err(e)) if crate::tls::tls_failure(&e).is_some() => {
+                    if let Some(f) = crate::tls::tls_failure(&e) {
+                        self.lock().machine.handle_tls_failed(id, f);
+                    }
+                    self.clone().process().await;
+                    break;
+                }
                 Some(Ok(None)) | Some(Err(_)) => {
                     self.lock().machine.handle_eof(id, Instant::now());
                     self.clone().process().await;

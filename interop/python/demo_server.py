@@ -120,10 +120,19 @@ async def main() -> None:
     # `streamable` serves the same server over the newer Streamable HTTP transport instead (at
     # /mcp), for the tests of what our legacy client says when pointed at one.
     streamable = len(sys.argv) > 2 and sys.argv[2] == "streamable"
+    # CERT and KEY (PEM files) after the transport serve HTTPS, as uvicorn's
+    # --ssl-certfile/--ssl-keyfile do.
+    tls = {}
+    if len(sys.argv) > 4:
+        tls = {"ssl_certfile": sys.argv[3], "ssl_keyfile": sys.argv[4]}
     if streamable:
-        config = uvicorn.Config(mcp.streamable_http_app(), log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            mcp.streamable_http_app(), log_level="warning", lifespan="on", **tls
+        )
     else:
-        config = uvicorn.Config(mcp.sse_app(host="127.0.0.1"), log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            mcp.sse_app(host="127.0.0.1"), log_level="warning", lifespan="off", **tls
+        )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
@@ -132,7 +141,8 @@ async def main() -> None:
             raise SystemExit("uvicorn stopped before it started")
         await asyncio.sleep(0.01)
     path = "/mcp" if streamable else "/sse"
-    print(f"READY http://127.0.0.1:{port}{path}", flush=True)
+    scheme = "https" if tls else "http"
+    print(f"READY {scheme}://127.0.0.1:{port}{path}", flush=True)
     await serving
 
 

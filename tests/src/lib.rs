@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod load;
+pub mod pki;
 
 use std::future::Future;
 use std::io;
@@ -294,6 +295,53 @@ pub async fn serve_at(
         Exec::Tokio => {
             let l = tokio::net::TcpListener::bind(addr).await.expect("bind");
             mcp_sse_tokio::serve(l, server, options).expect("serve")
+        }
+    }
+}
+
+/// Serves `server` with `options` over TLS (`tls`) on 127.0.0.1 (ephemeral port) on `exec`'s
+/// driver, through an accept loop of its own ([`mcp_sse_glue::serve_with`]).
+pub async fn serve_tls(
+    exec: Exec,
+    server: McpServer,
+    options: ServerOptions,
+    tls: mcp_sse_glue::tls::TlsServer,
+) -> Serving {
+    use mcp_sse_glue::io::Connection;
+    use mcp_sse_glue::BoxFuture;
+    let wrap = move |conn: Connection| tls.wrap(conn).map_err(std::io::Error::other);
+    match exec {
+        Exec::Smol => {
+            let l = Arc::new(
+                smol::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind"),
+            );
+            let addr = l.local_addr().expect("addr");
+            let accept = move || {
+                let (l, wrap) = (l.clone(), wrap.clone());
+                Box::pin(async move {
+                    let (s, _) = l.accept().await?;
+                    wrap(mcp_sse_smol::tcp_connection(s))
+                }) as BoxFuture<'static, std::io::Result<Connection>>
+            };
+            mcp_sse_glue::serve_with(mcp_sse_smol::runtime(), accept, addr, server, options)
+        }
+        Exec::Tokio => {
+            let l = Arc::new(
+                tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind"),
+            );
+            let addr = l.local_addr().expect("addr");
+            let accept = move || {
+                let (l, wrap) = (l.clone(), wrap.clone());
+                Box::pin(async move {
+                    let (s, _) = l.accept().await?;
+                    wrap(mcp_sse_tokio::tcp_connection(s))
+                }) as BoxFuture<'static, std::io::Result<Connection>>
+            };
+            mcp_sse_glue::serve_with(mcp_sse_tokio::runtime(), accept, addr, server, options)
         }
     }
 }

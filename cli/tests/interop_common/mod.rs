@@ -276,3 +276,14 @@ pub fn run_check(name: &str, cmd: Command) -> String {
 }
 
 pub mod demo_checks;
+
+/// A fresh, empty directory for one test's files (certificates, …) under the system's temp
+/// directory; the test removes it.
+pub fn temp_dir(name: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("mcp-sse-{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a temp dir");
+    dir
+}

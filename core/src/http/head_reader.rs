@@ -19,6 +19,15 @@ pub(crate) struct HeadReader {
     last: u8,
     /// Whether a non-empty line (the start line) has been seen.
     seen_line: bool,
+    /// Whether the first byte of the start line has been checked.
+    first_checked: bool,
+}
+
+/// Whether `b` may begin a start line: a `tchar` of RFC 9110 §5.6.2 (every method, and the `H`
+/// of `HTTP/1.1`). A TLS `ClientHello` (0x16) or other binary input fails at its first byte,
+/// so it is answered at once instead of when the head deadline passes.
+fn may_start_line(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 impl HeadReader {
@@ -37,6 +46,7 @@ impl HeadReader {
         self.line_len = 0;
         self.last = 0;
         self.seen_line = false;
+        self.first_checked = false;
     }
 
     /// Consumes input up to the end of the head. `Ok(Some(head))` once the blank line has been
@@ -49,6 +59,16 @@ impl HeadReader {
     ) -> Result<Option<Bytes>, HttpError> {
         while let Some(front) = input.front() {
             let s: &[u8] = front;
+            if !self.first_checked {
+                if let Some(&b) = s.iter().find(|&&b| b != b'\r' && b != b'\n') {
+                    self.first_checked = true;
+                    if !may_start_line(b) {
+                        return Err(HttpError::Malformed(
+                            "the start line does not begin with a token (not HTTP/1.x?)",
+                        ));
+                    }
+                }
+            }
             let mut copy_from = 0;
             let mut i = 0;
             let mut end = None;
@@ -116,6 +136,18 @@ impl HeadReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_input_fails_at_its_first_byte() {
+        // A TLS ClientHello's record header, alone: no need to wait for a line end.
+        let (r, _) = feed_all(&[b"\x16\x03\x01\x02\x00"], 1024);
+        assert!(matches!(r, Err(HttpError::Malformed(_))), "{r:?}");
+        // Blank lines first, then the token check; split anywhere.
+        let (r, _) = feed_all(&[b"\r\n", b"\r", b"\n\x80"], 1024);
+        assert!(matches!(r, Err(HttpError::Malformed(_))), "{r:?}");
+        let (r, _) = feed_all(&[b"\r\n", b"G", b"ET / HTTP/1.1\r\n\r\n"], 1024);
+        assert!(matches!(r, Ok(Some(_))), "{r:?}");
+    }
 
     fn feed_all(pieces: &[&'static [u8]], max: usize) -> (Result<Option<Bytes>, HttpError>, Input) {
         let mut reader = HeadReader::default();

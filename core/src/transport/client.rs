@@ -93,6 +93,14 @@ pub enum ClientError {
     /// A connection could not be opened or failed (the message names the address).
     #[error("connection failed: {0}")]
     Connection(String),
+    /// TLS with the server failed (`https://` URLs).
+    #[error("TLS with {address} failed: {failure}")]
+    Tls {
+        /// The `host:port` tried.
+        address: String,
+        /// Why.
+        failure: TlsFailure,
+    },
     /// The GET's response head did not arrive within [`ClientConfig::connect_timeout`].
     #[error("{address} accepted no request or sent no answer within {after:?} (ClientConfig::connect_timeout); is a server listening there, and is it an HTTP one?")]
     ConnectTimeout {
@@ -196,6 +204,32 @@ impl ClientError {
         )
         .with_data(data)
     }
+}
+
+/// Why a TLS connection failed, as the driver's TLS layer reports it (the core itself does no
+/// TLS; see [`Client::tls_server_name`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlsFailure {
+    /// The certificate chain does not lead to a trusted root (self-signed, unknown CA).
+    #[error("the server's certificate is not trusted ({0}); trust its CA explicitly (mcp-sse --cacert FILE) if it is yours")]
+    UntrustedCertificate(String),
+    /// The certificate is valid, but not for the name in the URL.
+    #[error("the server's certificate is not valid for {name:?} ({detail}); use the name it was issued for")]
+    NameMismatch {
+        /// The name the URL asked for.
+        name: String,
+        /// What the certificate covers, as the verifier says.
+        detail: String,
+    },
+    /// The certificate has expired or is not valid yet.
+    #[error("the server's certificate is expired or not yet valid ({0})")]
+    Expired(String),
+    /// The server answered in plain HTTP: the URL should be `http://`.
+    #[error("the server speaks plain HTTP, not TLS: use an http:// URL")]
+    NotTls,
+    /// Any other handshake or record failure (protocol versions, ciphers, a cut handshake).
+    #[error("{0}")]
+    Handshake(String),
 }
 
 /// A bounded, one-line account of an error body: an HTML page by its title, not its markup.
@@ -398,10 +432,8 @@ impl Client {
             reason: reason.to_string(),
         };
         let sse_url = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
-        if sse_url.scheme() != "http" {
-            return Err(bad(
-                "only http:// URLs are supported (no TLS in this transport)",
-            ));
+        if !matches!(sse_url.scheme(), "http" | "https") {
+            return Err(bad("only http:// and https:// URLs are supported"));
         }
         let host = sse_url.host_str().ok_or_else(|| bad("no host"))?;
         let authority = match sse_url.port() {
@@ -445,7 +477,27 @@ impl Client {
         })
     }
 
-    /// `host:port` to connect to (port 80 when the URL has none).
+    /// The name to verify the server's certificate against when the URL is `https://` (the
+    /// driver wraps every connection in TLS with it, SNI included); `None` for `http://`.
+    pub fn tls_server_name(&self) -> Option<String> {
+        (self.sse_url.scheme() == "https").then(|| self.server_address().0)
+    }
+
+    /// The driver's TLS layer failed on `conn`: the request it carried (or, for the GET, the
+    /// whole transport) fails with [`ClientError::Tls`].
+    pub fn handle_tls_failed(&mut self, conn: ClientConnectionId, failure: TlsFailure) {
+        let err = ClientError::Tls {
+            address: self.address(),
+            failure,
+        };
+        if conn == Self::STREAM {
+            self.finish(Some(err));
+            return;
+        }
+        self.post_conn_failed(conn, err);
+    }
+
+    /// `host` and port to connect to (the scheme's port, 80 or 443, when the URL has none).
     pub fn server_address(&self) -> (String, u16) {
         let host = self
             .sse_url

@@ -16,7 +16,7 @@ mod session_id;
 mod wall_clock;
 
 pub use client::{
-    Client, ClientConfig, ClientConnectionId, ClientError, ClientEvent, SendToken,
+    Client, ClientConfig, ClientConnectionId, ClientError, ClientEvent, SendToken, TlsFailure,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_MAX_ERROR_BODY_BYTES,
     DEFAULT_MAX_IN_FLIGHT_POSTS, DEFAULT_MAX_QUEUED_POSTS, DEFAULT_READ_TIMEOUT,
 };
