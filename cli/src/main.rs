@@ -72,6 +72,10 @@ enum Command {
         /// The PEM private key of --tls-cert.
         #[arg(long, value_name = "FILE", requires = "tls_cert")]
         tls_key: Option<std::path::PathBuf>,
+        /// Requires `Authorization: Bearer TOKEN` on every GET and POST (401 and a
+        /// `WWW-Authenticate: Bearer` challenge otherwise).
+        #[arg(long, value_name = "TOKEN")]
+        bearer_token: Option<String>,
     },
     /// Connects to a legacy SSE server and lists what it offers.
     Probe {
@@ -114,6 +118,9 @@ struct ClientArgs {
     /// Also trusts the CA certificates in this PEM file on https:// URLs.
     #[arg(long, value_name = "FILE")]
     cacert: Option<std::path::PathBuf>,
+    /// Sends `Authorization: Bearer TOKEN` on the GET and every POST.
+    #[arg(long, value_name = "TOKEN")]
+    bearer_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -194,6 +201,7 @@ fn main() -> ExitCode {
             shutdown_grace,
             tls_cert,
             tls_key,
+            bearer_token,
         } => cmd_serve(ServeArgs {
             bind,
             prefix,
@@ -203,6 +211,7 @@ fn main() -> ExitCode {
             no_dns_protection,
             shutdown_grace,
             tls: tls_cert.zip(tls_key),
+            bearer_token,
         }),
         Command::Probe { url, client } => cmd_probe(&url, client),
         Command::Call {
@@ -296,6 +305,8 @@ struct ServeArgs {
     shutdown_grace: f64,
     /// The certificate chain and key files, for HTTPS.
     tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// The token every request must carry.
+    bearer_token: Option<String>,
 }
 
 fn read_file(path: &std::path::Path, what: &str) -> Result<Vec<u8>, Failure> {
@@ -306,7 +317,12 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
     let ping = seconds(args.ping_interval, "--ping-interval")?;
     let grace = seconds(args.shutdown_grace, "--shutdown-grace")?;
     let security = Security::Explicit(security_for(&args));
+    let auth = args
+        .bearer_token
+        .as_ref()
+        .map(|t| transport::AuthConfig::new(transport::BearerToken::new(t.clone())));
     let config = transport::ServerConfig {
+        auth,
         root_path: args.prefix,
         ping_interval: (!ping.is_zero()).then_some(ping),
         security,
@@ -439,8 +455,12 @@ impl StopSignals {
 }
 
 async fn connect_tcp(url: &str, args: &ClientArgs) -> Result<Client, Failure> {
+    let mut headers = args.headers.clone();
+    if let Some(t) = &args.bearer_token {
+        headers.push(("Authorization".into(), format!("Bearer {t}")));
+    }
     let config = transport::ClientConfig {
-        headers: args.headers.clone(),
+        headers,
         connect_timeout: seconds(args.connect_timeout, "--connect-timeout")?,
         ..Default::default()
     };

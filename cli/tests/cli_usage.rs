@@ -192,3 +192,27 @@ fn serve_and_probe_over_tls() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `serve --bearer-token` refuses requests without the token (exit 3, the challenge named);
+/// `probe --bearer-token` gets in.
+#[test]
+fn serve_and_probe_with_a_bearer_token() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-sse"));
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--bearer-token", "s3cret"]);
+    let server = ChildGuard::spawn("mcp-sse serve --bearer-token", cmd);
+    let url = server.wait_for_line(PEER_DEADLINE, |l| {
+        l.strip_prefix("mcp-sse: serving the demo server on ")
+            .map(str::to_string)
+    });
+    let out = mcp_sse(&["probe", &url]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("requires authentication") && err.contains("WWW-Authenticate: Bearer"),
+        "{err}"
+    );
+    let out = mcp_sse(&["probe", &url, "--json", "--bearer-token", "s3cret"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["initialize"]["serverInfo"]["name"], "mcp-sse-demo");
+}

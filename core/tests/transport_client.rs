@@ -144,10 +144,20 @@ fn get_failures_are_typed() {
         Client::STREAM,
         "HTTP/1.1 401 Unauthorized\r\ncontent-length: 4\r\n\r\nnope",
     );
+    // A 401 is typed (issue 16): it says to send credentials.
+    assert_eq!(
+        closed_with(&evs),
+        Some(Some(ClientError::Unauthorized { challenge: None }))
+    );
+    let mut r = Run::new("http://h/sse", ClientConfig::default());
+    let evs = r.feed(
+        Client::STREAM,
+        "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\n\r\nnope",
+    );
     assert_eq!(
         closed_with(&evs),
         Some(Some(ClientError::HttpStatus {
-            status: 401,
+            status: 500,
             body: "nope".into()
         }))
     );
@@ -720,4 +730,46 @@ fn https_urls_ask_the_driver_for_tls() {
         "{evs:?}"
     );
     assert!(Client::new("ftp://example.com/sse", ClientConfig::default(), now).is_err());
+}
+
+/// A 401 carries the server's challenge, on the GET and on a POST (a token that expired
+/// mid-session fails exactly the request it carried).
+#[test]
+fn unauthorized_carries_the_challenge() {
+    let challenge = r#"Bearer error="invalid_token", error_description="Authentication required""#;
+    let mut r = Run::new("http://h/sse", ClientConfig::default());
+    let evs = r.feed(
+        Client::STREAM,
+        &format!("HTTP/1.1 401 Unauthorized\r\nwww-authenticate: {challenge}\r\ncontent-length: 2\r\n\r\n{{}}"),
+    );
+    let Some(Some(e)) = closed_with(&evs) else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(
+        e,
+        ClientError::Unauthorized {
+            challenge: Some(challenge.into())
+        }
+    );
+    assert!(e.to_string().contains("bearer token"), "{e}");
+    let mut r = Run::ready("http://h/sse", ClientConfig::default());
+    let t = r.c.send(&ping(1)).unwrap();
+    let conn = open_posts(&r.events())[0];
+    r.c.handle_connected(conn, r.now);
+    r.events();
+    while r.c.poll_transmit(conn).is_some() {}
+    let evs = r.feed(
+        conn,
+        &format!("HTTP/1.1 401 Unauthorized\r\nwww-authenticate: {challenge}\r\ncontent-length: 0\r\n\r\n"),
+    );
+    assert!(
+        evs.contains(&ClientEvent::SendFailed(
+            t,
+            ClientError::Unauthorized {
+                challenge: Some(challenge.into())
+            }
+        )),
+        "{evs:?}"
+    );
+    assert!(closed_with(&evs).is_none(), "the transport goes on");
 }

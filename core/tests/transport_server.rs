@@ -699,3 +699,86 @@ fn requests_resumed_by_taking_backed_up_answers_run_at_that_time() {
         "idle past the keep-alive timeout"
     );
 }
+
+/// Two users' tokens: `Bearer alice` and `Bearer bob`.
+struct Users;
+
+impl mcp_sse_core::transport::Authenticate for Users {
+    fn authenticate(
+        &self,
+        head: &mcp_sse_core::http::RequestHead,
+    ) -> Result<mcp_sse_core::transport::Principal, mcp_sse_core::transport::AuthRejection> {
+        match head.headers.get_str("authorization") {
+            Some("Bearer alice") => Ok(mcp_sse_core::transport::Principal("alice".into())),
+            Some("Bearer bob") => Ok(mcp_sse_core::transport::Principal("bob".into())),
+            _ => Err(mcp_sse_core::transport::AuthRejection::Unauthenticated),
+        }
+    }
+}
+
+/// Authentication (issue 16): a GET or POST without accepted credentials is `401` with the
+/// reference's body and `WWW-Authenticate: Bearer` challenge (with `resource_metadata=` when
+/// configured), before any other check of the message endpoint; a session belongs to the
+/// principal that opened it, and another principal's POST is row 9's `404 Could not find
+/// session`.
+#[test]
+fn auth_401s_and_row9_session_owner() {
+    let config = ServerConfig {
+        auth: Some(mcp_sse_core::transport::AuthConfig {
+            resource_metadata: Some(
+                "http://127.0.0.1:8000/.well-known/oauth-protected-resource".into(),
+            ),
+            ..mcp_sse_core::transport::AuthConfig::new(Users)
+        }),
+        ..ServerConfig::default()
+    };
+    let mut server = Server::new(config, Box::new(|| [9; 16]));
+    let now = Instant::now();
+    let ask = |server: &mut Server, raw: &str| {
+        let c = server.open_connection(now);
+        server.handle_bytes(c, Bytes::from(raw.to_string()), now);
+        (drain(server, c, now), c)
+    };
+    let challenge = "www-authenticate: Bearer error=\"invalid_token\", error_description=\"Authentication required\", resource_metadata=\"http://127.0.0.1:8000/.well-known/oauth-protected-resource\"\r\n";
+    let body = r#"{"error": "invalid_token", "error_description": "Authentication required"}"#;
+    for get in [
+        "GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n",
+        "GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nAuthorization: Bearer mallory\r\n\r\n",
+    ] {
+        let (resp, _) = ask(&mut server, get);
+        assert_eq!(status_and_body(&resp), (401, body), "{resp}");
+        assert!(resp.contains(challenge), "{resp}");
+        assert!(
+            resp.contains("content-type: application/json\r\n"),
+            "{resp}"
+        );
+    }
+    let (resp, _) = ask(
+        &mut server,
+        "GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nAuthorization: Bearer alice\r\n\r\n",
+    );
+    assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
+    let session = resp
+        .split("session_id=")
+        .nth(1)
+        .and_then(|r| r.get(..32))
+        .expect("the endpoint event")
+        .to_string();
+    let sid = SessionId::parse_lenient(&session).unwrap();
+    assert_eq!(server.principal(sid).map(|p| p.0.as_str()), Some("alice"));
+    let post = |auth: &str| {
+        format!(
+            "POST /messages/?session_id={session} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{PING}",
+            PING.len()
+        )
+    };
+    let (resp, _) = ask(&mut server, &post(""));
+    assert_eq!(status_and_body(&resp), (401, body));
+    // Even a wrong method is answered 401 first: the mount is behind authentication.
+    let (resp, _) = ask(&mut server, &post("").replacen("POST", "PUT", 1));
+    assert_eq!(status_and_body(&resp).0, 401);
+    let (resp, _) = ask(&mut server, &post("Authorization: Bearer bob\r\n"));
+    assert_eq!(status_and_body(&resp), (404, "Could not find session"));
+    let (resp, _) = ask(&mut server, &post("Authorization: Bearer alice\r\n"));
+    assert_eq!(status_and_body(&resp), (202, "Accepted"));
+}

@@ -166,6 +166,13 @@ impl RequestContext {
             .map(str::to_string)
     }
 
+    /// Who opened this session, as the server's authentication hook said
+    /// ([`ServerConfig::auth`](mcp_sse_core::transport::ServerConfig::auth)); `None` without
+    /// authentication or in memory.
+    pub fn principal(&self) -> Option<mcp_sse_core::transport::Principal> {
+        self.server.principal(self.session)
+    }
+
     /// The transport session id (SSE transport only).
     pub fn session_id(&self) -> Option<&str> {
         self.session_id.as_deref()

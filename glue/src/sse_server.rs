@@ -769,6 +769,10 @@ impl SseServer {
             .and_then(|s| s.client.clone())
     }
 
+    pub(crate) fn principal(&self, session: SessionId) -> Option<transport::Principal> {
+        self.lock().endpoint.transport().principal(session).cloned()
+    }
+
     pub(crate) fn log_level(&self, session: SessionId) -> Option<LogLevel> {
         self.lock()
             .endpoint

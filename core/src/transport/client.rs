@@ -101,6 +101,13 @@ pub enum ClientError {
         /// Why.
         failure: TlsFailure,
     },
+    /// The server requires credentials it did not get or accept (HTTP 401), on the GET or on
+    /// a POST; `challenge` is its `WWW-Authenticate` header.
+    #[error("the server requires authentication (HTTP 401{}); send a bearer token: ClientConfig::headers `Authorization: Bearer …`, or mcp-sse --bearer-token", .challenge.as_deref().map(|c| format!(", WWW-Authenticate: {c}")).unwrap_or_default())]
+    Unauthorized {
+        /// The `WWW-Authenticate` challenge, if the server sent one.
+        challenge: Option<String>,
+    },
     /// The GET's response head did not arrive within [`ClientConfig::connect_timeout`].
     #[error("{address} accepted no request or sent no answer within {after:?} (ClientConfig::connect_timeout); is a server listening there, and is it an HTTP one?")]
     ConnectTimeout {
@@ -351,6 +358,8 @@ enum StreamPhase {
     ErrorBody {
         status: u16,
         body: BytesMut,
+        /// The `WWW-Authenticate` of a `401`.
+        challenge: Option<String>,
     },
     Events,
     Done,
@@ -371,6 +380,8 @@ struct PostInFlight {
     status: Option<u16>,
     close_after: bool,
     body: BytesMut,
+    /// The `WWW-Authenticate` of a `401` answer.
+    challenge: Option<String>,
 }
 
 /// The legacy HTTP+SSE client transport.
@@ -783,6 +794,7 @@ impl Client {
                         self.phase = StreamPhase::ErrorBody {
                             status: head.status,
                             body: BytesMut::new(),
+                            challenge: challenge_of(&head),
                         };
                         continue;
                     }
@@ -807,9 +819,18 @@ impl Client {
                 },
                 ResponseEvent::End => {
                     match std::mem::replace(&mut self.phase, StreamPhase::Done) {
-                        StreamPhase::ErrorBody { status, body } => {
-                            let body = String::from_utf8_lossy(&body).into_owned();
-                            self.finish(Some(self.diagnose_get_status(status, body)));
+                        StreamPhase::ErrorBody {
+                            status,
+                            body,
+                            challenge,
+                        } => {
+                            let err = if status == 401 {
+                                ClientError::Unauthorized { challenge }
+                            } else {
+                                let body = String::from_utf8_lossy(&body).into_owned();
+                                self.diagnose_get_status(status, body)
+                            };
+                            self.finish(Some(err));
                         }
                         _ => {
                             self.sse.handle_eof();
@@ -965,6 +986,7 @@ impl Client {
                     status: None,
                     close_after: false,
                     body: BytesMut::new(),
+                    challenge: None,
                 });
             }
         }
@@ -1044,6 +1066,7 @@ impl Client {
                     if let Some(inf) = p.current.as_mut() {
                         inf.status = Some(head.status);
                         inf.close_after = !head.keep_alive();
+                        inf.challenge = challenge_of(&head);
                     }
                 }
                 ResponseEvent::Body(chunk) => {
@@ -1088,6 +1111,13 @@ impl Client {
                 .push_back(ClientEvent::SendFailed(inf.token, ClientError::SessionGone));
             self.finish(Some(ClientError::SessionGone));
             return false;
+        } else if status == 401 {
+            self.events.push_back(ClientEvent::SendFailed(
+                inf.token,
+                ClientError::Unauthorized {
+                    challenge: inf.challenge,
+                },
+            ));
         } else {
             let body = String::from_utf8_lossy(&inf.body).into_owned();
             self.events.push_back(ClientEvent::SendFailed(
@@ -1097,6 +1127,13 @@ impl Client {
         }
         true
     }
+}
+
+/// The `WWW-Authenticate` header of a `401` response.
+fn challenge_of(head: &http::ResponseHead) -> Option<String> {
+    (head.status == 401)
+        .then(|| head.headers.get_str("www-authenticate").map(str::to_string))
+        .flatten()
 }
 
 fn request_head(method: &str, target: &str) -> RequestHead {

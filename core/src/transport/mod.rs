@@ -7,6 +7,7 @@
 //! Both speak bytes: the HTTP framing is [`crate::http`], the event stream [`crate::sse`], the
 //! payloads [`crate::jsonrpc`].
 
+mod auth;
 mod client;
 mod endpoint;
 mod query;
@@ -15,6 +16,7 @@ mod server;
 mod session_id;
 mod wall_clock;
 
+pub use auth::{AuthConfig, AuthRejection, Authenticate, BearerToken, Principal};
 pub use client::{
     Client, ClientConfig, ClientConnectionId, ClientError, ClientEvent, SendToken, TlsFailure,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_MAX_ERROR_BODY_BYTES,

@@ -26,6 +26,7 @@ use crate::http::{
 use crate::jsonrpc::Message;
 use crate::sse::{Encoder, OutgoingEvent};
 
+use super::auth::{AuthConfig, Principal, UNAUTHENTICATED_BODY};
 use super::endpoint::{percent_decode_path, EndpointError, MessagePath};
 use super::query::{query_param, quote_path};
 use super::security::{Security, SecuritySettings};
@@ -75,6 +76,11 @@ pub struct ServerConfig {
     pub keep_alive_timeout: Duration,
     /// Bound on live sessions.
     pub max_sessions: usize,
+    /// Authentication of every GET and POST (`None`: none, as the reference without an auth
+    /// provider). A refused request gets `401` with a `WWW-Authenticate: Bearer` challenge; a
+    /// session belongs to the principal that opened it, and a POST by another gets the
+    /// reference's `404 Could not find session` (POST table row 9).
+    pub auth: Option<AuthConfig>,
 }
 
 impl Default for ServerConfig {
@@ -91,6 +97,7 @@ impl Default for ServerConfig {
             head_read_timeout: DEFAULT_HEAD_READ_TIMEOUT,
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             max_sessions: DEFAULT_MAX_SESSIONS,
+            auth: None,
         }
     }
 }
@@ -234,6 +241,8 @@ struct Connection {
 struct SessionEntry {
     connection: ConnectionId,
     blocked: bool,
+    /// The principal that opened the session (when authentication is configured).
+    owner: Option<Principal>,
 }
 
 /// The legacy HTTP+SSE server transport: every connection and session of one server.
@@ -329,6 +338,29 @@ impl Server {
     /// [`ServerConfig::local_addr`]).
     pub fn security(&self) -> &SecuritySettings {
         &self.security
+    }
+
+    /// The principal that opened `session` (when [`ServerConfig::auth`] is configured).
+    pub fn principal(&self, session: SessionId) -> Option<&Principal> {
+        self.sessions.get(&session).and_then(|e| e.owner.as_ref())
+    }
+
+    /// Runs the configured authentication: the principal (`None` without authentication), or
+    /// the `401` to answer.
+    fn authenticate(&self, head: &RequestHead) -> Result<Option<Principal>, Reply> {
+        let Some(auth) = &self.config.auth else {
+            return Ok(None);
+        };
+        match auth.authenticator.authenticate(head) {
+            Ok(p) => Ok(Some(p)),
+            Err(rejection) => {
+                let mut r = Reply::plain(401, UNAUTHENTICATED_BODY);
+                r.headers.push(("content-type", "application/json".into()));
+                r.headers
+                    .push(("www-authenticate", auth.challenge(rejection)));
+                Err(r)
+            }
+        }
     }
 
     /// The configuration in force.
@@ -788,6 +820,7 @@ impl Server {
                             head_only,
                             request,
                             keep_alive,
+                            owner,
                         } => {
                             let mut out = BytesMut::with_capacity(512);
                             let mut rh = ResponseHead::new(200, "OK");
@@ -820,6 +853,7 @@ impl Server {
                                 SessionEntry {
                                     connection: id,
                                     blocked: false,
+                                    owner,
                                 },
                             );
                             self.events.push_back(ServerEvent::SessionOpened {
@@ -933,6 +967,12 @@ impl Server {
                     .push(("content-type", "text/plain; charset=utf-8".into()));
                 return fixed(r, true);
             }
+            // Authentication runs in front of the transport's own checks, as the reference's
+            // RequireAuthMiddleware wraps the SSE endpoint.
+            let owner = match self.authenticate(&head) {
+                Ok(owner) => owner,
+                Err(reply) => return fixed(reply, false),
+            };
             if let Err(e) = self
                 .security
                 .check(head.headers.get_str("host"), head.headers.get_str("origin"))
@@ -954,6 +994,7 @@ impl Server {
                 head_only,
                 request: Box::new(head),
                 keep_alive,
+                owner,
             };
         }
         let mount = self.message_route.trim_end_matches('/');
@@ -977,7 +1018,12 @@ impl Server {
                 .push(("content-type", "text/plain; charset=utf-8".into()));
             return fixed(r, false);
         }
-        // The message endpoint: checks in the reference's order.
+        // The message endpoint: checks in the reference's order, behind authentication (the
+        // reference's RequireAuthMiddleware wraps the whole mount).
+        let requestor = match self.authenticate(&head) {
+            Ok(principal) => principal,
+            Err(reply) => return fixed(reply, false),
+        };
         if head.method != "POST" {
             let mut r = Reply::plain(405, "");
             r.headers.push(("allow", "POST".into()));
@@ -1002,8 +1048,10 @@ impl Server {
         let Some(session) = SessionId::parse_lenient(&raw_id) else {
             return fixed(Reply::plain(400, "Invalid session ID"), false);
         };
-        if !self.sessions.contains_key(&session) {
-            return fixed(Reply::plain(404, "Could not find session"), false);
+        match self.sessions.get(&session) {
+            // Row 9: a session is used only with the credential that opened it.
+            Some(entry) if entry.owner == requestor => {}
+            _ => return fixed(Reply::plain(404, "Could not find session"), false),
         }
         Routed::Request(InFlight {
             kind: RequestKind::PostMessage {
@@ -1024,6 +1072,7 @@ enum Routed {
         head_only: bool,
         request: Box<RequestHead>,
         keep_alive: bool,
+        owner: Option<Principal>,
     },
 }
 
