@@ -135,7 +135,7 @@ mod tests {
         let check = BearerToken::new("t0k");
         let with = |v: &str| {
             let mut h = RequestHead::new("POST", "/messages/");
-            h.headers.push("authorization", v);
+            h.headers.push("authorization", v.to_string());
             check.authenticate(&h)
         };
         assert!(with("Bearer t0k").is_ok());
