@@ -76,6 +76,10 @@ enum Command {
         /// `WWW-Authenticate: Bearer` challenge otherwise).
         #[arg(long, value_name = "TOKEN")]
         bearer_token: Option<String>,
+        /// Lets a browser page from this origin use the server (CORS; repeatable; `*` for
+        /// any). Also allows it past DNS-rebinding protection.
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
     },
     /// Connects to a legacy SSE server and lists what it offers.
     Probe {
@@ -202,6 +206,7 @@ fn main() -> ExitCode {
             tls_cert,
             tls_key,
             bearer_token,
+            cors_origins,
         } => cmd_serve(ServeArgs {
             bind,
             prefix,
@@ -212,6 +217,7 @@ fn main() -> ExitCode {
             shutdown_grace,
             tls: tls_cert.zip(tls_key),
             bearer_token,
+            cors_origins,
         }),
         Command::Probe { url, client } => cmd_probe(&url, client),
         Command::Call {
@@ -307,6 +313,8 @@ struct ServeArgs {
     tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// The token every request must carry.
     bearer_token: Option<String>,
+    /// Origins allowed by CORS.
+    cors_origins: Vec<String>,
 }
 
 fn read_file(path: &std::path::Path, what: &str) -> Result<Vec<u8>, Failure> {
@@ -321,8 +329,11 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
         .bearer_token
         .as_ref()
         .map(|t| transport::AuthConfig::new(transport::BearerToken::new(t.clone())));
+    let cors = (!args.cors_origins.is_empty())
+        .then(|| transport::CorsConfig::new(args.cors_origins.iter().cloned()));
     let config = transport::ServerConfig {
         auth,
+        cors,
         root_path: args.prefix,
         ping_interval: (!ping.is_zero()).then_some(ping),
         security,
@@ -405,6 +416,14 @@ fn security_for(args: &ServeArgs) -> SecuritySettings {
             .allowed_origins
             .extend(args.allow_origins.iter().cloned());
     }
+    // A CORS origin must also pass the Origin check (`*` cannot be listed: with it, turn
+    // protection off or allow origins one by one).
+    security.allowed_origins.extend(
+        args.cors_origins
+            .iter()
+            .filter(|o| o.as_str() != "*")
+            .cloned(),
+    );
     if args.no_dns_protection {
         security.dns_rebinding_protection = false;
     }

@@ -216,3 +216,46 @@ fn serve_and_probe_with_a_bearer_token() {
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(doc["initialize"]["serverInfo"]["name"], "mcp-sse-demo");
 }
+
+/// `serve --cors-origin O` answers O's preflight and refuses another origin's.
+#[test]
+fn serve_with_a_cors_origin() {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-sse"));
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--cors-origin",
+        "http://localhost:5173",
+    ]);
+    let server = ChildGuard::spawn("mcp-sse serve --cors-origin", cmd);
+    let url = server.wait_for_line(PEER_DEADLINE, |l| {
+        l.strip_prefix("mcp-sse: serving the demo server on ")
+            .map(str::to_string)
+    });
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/sse")
+        .to_string();
+    let preflight = |origin: &str| {
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        s.set_read_timeout(Some(PEER_DEADLINE)).expect("timeout");
+        write!(s, "OPTIONS /messages/?session_id=x HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n").expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        out
+    };
+    let ok = preflight("http://localhost:5173");
+    assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
+    assert!(
+        ok.contains("access-control-allow-origin: http://localhost:5173\r\n"),
+        "{ok}"
+    );
+    let refused = preflight("http://evil.example");
+    assert!(
+        refused.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{refused}"
+    );
+    assert!(refused.ends_with("Disallowed CORS origin"), "{refused}");
+}

@@ -782,3 +782,100 @@ fn auth_401s_and_row9_session_owner() {
     let (resp, _) = ask(&mut server, &post("Authorization: Bearer alice\r\n"));
     assert_eq!(status_and_body(&resp), (202, "Accepted"));
 }
+
+/// CORS (issue 16): an allowed origin's preflights of the SSE and message paths are `200 OK`
+/// with the allow headers, and every answer to it (the stream's head, a `202`, an error)
+/// carries `Access-Control-Allow-Origin`; a disallowed origin's preflight is `400`; without
+/// CORS configured nothing changes (the bytes stay the reference's).
+#[test]
+fn cors_preflights_and_answers() {
+    let config = ServerConfig {
+        cors: Some(mcp_sse_core::transport::CorsConfig::new([
+            "http://127.0.0.1:3000",
+        ])),
+        ..ServerConfig::default()
+    };
+    let mut f = fixture(config);
+    let preflight = |path: &str, origin: &str| {
+        format!("OPTIONS {path} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type, authorization\r\n\r\n")
+    };
+    for (path, methods) in [
+        ("/sse", "GET, HEAD, OPTIONS"),
+        ("/messages/?session_id=x", "POST, OPTIONS"),
+    ] {
+        let resp = request(&mut f, &preflight(path, "http://127.0.0.1:3000"));
+        assert_eq!(status_and_body(&resp), (200, "OK"), "{resp}");
+        assert!(
+            resp.contains("access-control-allow-origin: http://127.0.0.1:3000\r\n"),
+            "{resp}"
+        );
+        assert!(
+            resp.contains(&format!("access-control-allow-methods: {methods}\r\n")),
+            "{resp}"
+        );
+        assert!(
+            resp.contains("access-control-allow-headers: Content-Type, Authorization"),
+            "{resp}"
+        );
+        assert!(resp.contains("access-control-max-age: 600\r\n"), "{resp}");
+        let resp = request(&mut f, &preflight(path, "http://127.0.0.1:9999"));
+        assert_eq!(
+            status_and_body(&resp),
+            (400, "Disallowed CORS origin"),
+            "{resp}"
+        );
+        assert!(!resp.contains("access-control-allow-origin"), "{resp}");
+    }
+    let q = q(&f);
+    let resp = post(
+        &mut f,
+        &q,
+        Some("application/json"),
+        "Origin: http://127.0.0.1:3000\r\n",
+        PING,
+    );
+    assert_eq!(status_and_body(&resp), (202, "Accepted"));
+    assert!(
+        resp.contains("access-control-allow-origin: http://127.0.0.1:3000\r\nvary: Origin\r\n"),
+        "{resp}"
+    );
+    let resp = post(
+        &mut f,
+        &q,
+        Some("text/plain"),
+        "Origin: http://127.0.0.1:3000\r\n",
+        PING,
+    );
+    assert_eq!(status_and_body(&resp).0, 400);
+    assert!(
+        resp.contains("access-control-allow-origin: http://127.0.0.1:3000\r\n"),
+        "{resp}"
+    );
+    let resp = post(
+        &mut f,
+        &q,
+        Some("application/json"),
+        "Origin: http://127.0.0.1:9999\r\n",
+        PING,
+    );
+    assert!(!resp.contains("access-control-"), "{resp}");
+    let conn = f.server.open_connection(f.now);
+    f.server.handle_bytes(
+        conn,
+        Bytes::from_static(
+            b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nOrigin: http://127.0.0.1:3000\r\n\r\n",
+        ),
+        f.now,
+    );
+    let head = drain(&mut f.server, conn, f.now);
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(
+        head.contains("access-control-allow-origin: http://127.0.0.1:3000\r\n"),
+        "{head}"
+    );
+    // Not configured: an OPTIONS is the reference's 405, with no CORS header.
+    let mut plain = fixture(ServerConfig::default());
+    let resp = request(&mut plain, &preflight("/sse", "http://127.0.0.1:3000"));
+    assert_eq!(status_and_body(&resp).0, 405);
+    assert!(!resp.contains("access-control-"), "{resp}");
+}

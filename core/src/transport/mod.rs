@@ -9,6 +9,7 @@
 
 mod auth;
 mod client;
+mod cors;
 mod endpoint;
 mod query;
 mod security;
@@ -22,6 +23,7 @@ pub use client::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_MAX_ERROR_BODY_BYTES,
     DEFAULT_MAX_IN_FLIGHT_POSTS, DEFAULT_MAX_QUEUED_POSTS, DEFAULT_READ_TIMEOUT,
 };
+pub use cors::{CorsConfig, DEFAULT_CORS_MAX_AGE};
 pub use endpoint::{percent_decode_path, EndpointError, MessagePath};
 pub use query::{form_decode, query_param, quote_path};
 pub use security::{Security, SecurityError, SecuritySettings};

@@ -27,6 +27,7 @@ use crate::jsonrpc::Message;
 use crate::sse::{Encoder, OutgoingEvent};
 
 use super::auth::{AuthConfig, Principal, UNAUTHENTICATED_BODY};
+use super::cors::CorsConfig;
 use super::endpoint::{percent_decode_path, EndpointError, MessagePath};
 use super::query::{query_param, quote_path};
 use super::security::{Security, SecuritySettings};
@@ -81,6 +82,11 @@ pub struct ServerConfig {
     /// session belongs to the principal that opened it, and a POST by another gets the
     /// reference's `404 Could not find session` (POST table row 9).
     pub auth: Option<AuthConfig>,
+    /// CORS for browser clients (`None`: no CORS header on any answer, as the reference). An
+    /// allowed `Origin` gets `Access-Control-Allow-Origin` on every answer, and `OPTIONS`
+    /// preflights of the SSE and message paths are answered `200 OK` (as Starlette's); a preflight from another
+    /// origin gets `400 Disallowed CORS origin` (Starlette's `CORSMiddleware` answer).
+    pub cors: Option<CorsConfig>,
 }
 
 impl Default for ServerConfig {
@@ -98,6 +104,7 @@ impl Default for ServerConfig {
             keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
             max_sessions: DEFAULT_MAX_SESSIONS,
             auth: None,
+            cors: None,
         }
     }
 }
@@ -208,6 +215,8 @@ struct InFlight {
     /// A reply that must win over a body-size error (405 precedes 413).
     beats_too_large: bool,
     body: BytesMut,
+    /// Headers added to the answer (CORS).
+    extra_headers: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug)]
@@ -821,11 +830,15 @@ impl Server {
                             request,
                             keep_alive,
                             owner,
+                            extra_headers,
                         } => {
                             let mut out = BytesMut::with_capacity(512);
                             let mut rh = ResponseHead::new(200, "OK");
                             for (k, v) in SSE_HEADERS {
                                 rh.headers.push(k, Bytes::from_static(v.as_bytes()));
+                            }
+                            for (k, v) in extra_headers {
+                                rh.headers.push(k, v);
                             }
                             rh.encode(&mut out);
                             if head_only {
@@ -913,6 +926,7 @@ impl Server {
             kind,
             keep_alive,
             body,
+            extra_headers,
             ..
         } = inf;
         let keep_alive = keep_alive && !self.shutting_down;
@@ -937,6 +951,8 @@ impl Server {
                 }
             }
         };
+        let mut reply = reply;
+        reply.headers.extend(extra_headers);
         let Some(conn) = self.connections.get_mut(&id) else {
             return;
         };
@@ -948,7 +964,67 @@ impl Server {
         };
     }
 
+    /// Routes `head`, with CORS around it when configured: preflights answered here, and the
+    /// allowed origin's headers added to whatever the route answers.
     fn route(&mut self, head: RequestHead) -> Routed {
+        let Some(cors) = &self.config.cors else {
+            return self.route_uncors(head);
+        };
+        let origin = head.headers.get_str("origin").map(str::to_string);
+        let allowed = origin.as_deref().filter(|o| cors.allows(o));
+        let extra = allowed.map(|o| cors.answer_headers(o)).unwrap_or_default();
+        let preflight =
+            head.method == "OPTIONS" && head.headers.get("access-control-request-method").is_some();
+        if preflight {
+            let path = percent_decode_path(head.path());
+            let methods = if path == self.sse_route {
+                Some("GET, HEAD, OPTIONS")
+            } else if self.below_message_mount(&path) {
+                Some("POST, OPTIONS")
+            } else {
+                None
+            };
+            if let Some(methods) = methods {
+                let reply = match allowed {
+                    Some(o) => {
+                        // Starlette's CORSMiddleware answers a preflight `200 OK`.
+                        let mut r = Reply::plain(200, "OK");
+                        r.headers = cors.preflight_headers(o, methods);
+                        r.headers
+                            .push(("content-type", "text/plain; charset=utf-8".into()));
+                        r
+                    }
+                    None => {
+                        let mut r = Reply::plain(400, "Disallowed CORS origin");
+                        r.headers
+                            .push(("content-type", "text/plain; charset=utf-8".into()));
+                        r
+                    }
+                };
+                return Routed::Request(InFlight {
+                    kind: RequestKind::Fixed(reply),
+                    keep_alive: head.keep_alive(),
+                    beats_too_large: true,
+                    body: BytesMut::new(),
+                    extra_headers: Vec::new(),
+                });
+            }
+        }
+        let mut routed = self.route_uncors(head);
+        match &mut routed {
+            Routed::Request(inf) => inf.extra_headers = extra,
+            Routed::Stream { extra_headers, .. } => *extra_headers = extra,
+        }
+        routed
+    }
+
+    /// Whether `path` is the message mount or below it.
+    fn below_message_mount(&self, path: &str) -> bool {
+        let mount = self.message_route.trim_end_matches('/');
+        path.len() > mount.len() && path.starts_with(mount) && path.as_bytes()[mount.len()] == b'/'
+    }
+
+    fn route_uncors(&mut self, head: RequestHead) -> Routed {
         let keep_alive = head.keep_alive();
         let path = percent_decode_path(head.path());
         let fixed = |reply: Reply, beats: bool| {
@@ -957,6 +1033,7 @@ impl Server {
                 keep_alive,
                 beats_too_large: beats,
                 body: BytesMut::new(),
+                extra_headers: Vec::new(),
             })
         };
         if path == self.sse_route {
@@ -995,12 +1072,11 @@ impl Server {
                 request: Box::new(head),
                 keep_alive,
                 owner,
+                extra_headers: Vec::new(),
             };
         }
         let mount = self.message_route.trim_end_matches('/');
-        let below_mount = path.len() > mount.len()
-            && path.starts_with(mount)
-            && path.as_bytes()[mount.len()] == b'/';
+        let below_mount = self.below_message_mount(&path);
         if path == mount && !mount.is_empty() {
             // Starlette's slash redirect for the mount.
             let host = head.headers.get_str("host").unwrap_or("localhost");
@@ -1061,6 +1137,7 @@ impl Server {
             keep_alive,
             beats_too_large: false,
             body: BytesMut::new(),
+            extra_headers: Vec::new(),
         })
     }
 }
@@ -1073,6 +1150,8 @@ enum Routed {
         request: Box<RequestHead>,
         keep_alive: bool,
         owner: Option<Principal>,
+        /// Headers added to the stream's head (CORS).
+        extra_headers: Vec<(&'static str, String)>,
     },
 }
 
