@@ -773,3 +773,75 @@ fn unauthorized_carries_the_challenge() {
     );
     assert!(closed_with(&evs).is_none(), "the transport goes on");
 }
+
+fn redirect(status: u16, location: &str) -> String {
+    format!("HTTP/1.1 {status} Moved\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n")
+}
+
+/// Redirects of the GET (issue 16): followed on the same origin, on a fresh connection, up to
+/// `max_redirects`; another origin, a move to https and a loop each end with a typed error
+/// that says what to do.
+#[test]
+fn get_redirects_same_origin_only_and_bounded() {
+    let mut r = Run::new("http://h:9/sse", ClientConfig::default());
+    let evs = r.feed(Client::STREAM, &redirect(307, "/sse/"));
+    let new = match evs.as_slice() {
+        [ClientEvent::Close(old), ClientEvent::Open(new)] if *old == Client::STREAM => *new,
+        other => panic!("{other:?}"),
+    };
+    assert_ne!(new, Client::STREAM);
+    // Late bytes of the old connection are ignored.
+    r.c.handle_bytes(Client::STREAM, Bytes::from_static(b"garbage"), r.now);
+    r.c.handle_connected(new, r.now);
+    let get = r.c.poll_transmit(new).unwrap();
+    assert!(
+        get.starts_with(b"GET /sse/ HTTP/1.1\r\nHost: h:9\r\n"),
+        "{get:?}"
+    );
+    let evs = r.feed(
+        new,
+        &format!("{OK_HEAD}{}", endpoint("/messages/?session_id=abc")),
+    );
+    assert!(
+        evs.iter().any(|e| matches!(e, ClientEvent::Ready { endpoint, .. } if endpoint == "http://h:9/messages/?session_id=abc")),
+        "{evs:?}"
+    );
+
+    let refused = |from: &str, to: &str| {
+        let mut r = Run::new(from, ClientConfig::default());
+        let evs = r.feed(Client::STREAM, &redirect(302, to));
+        match closed_with(&evs) {
+            Some(Some(e @ ClientError::Redirect { .. })) => e.to_string(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(refused("http://h:9/sse", "http://other:9/sse").contains("origin"));
+    let https = refused("http://h/sse", "https://h/sse");
+    assert!(
+        https.contains("connect to https://h/sse instead"),
+        "{https}"
+    );
+
+    let config = ClientConfig {
+        max_redirects: 2,
+        ..ClientConfig::default()
+    };
+    let mut r = Run::new("http://h/sse", config);
+    let mut conn = Client::STREAM;
+    for _ in 0..2 {
+        let evs = r.feed(conn, &redirect(308, "/sse"));
+        conn = match evs.as_slice() {
+            [ClientEvent::Close(_), ClientEvent::Open(new)] => *new,
+            other => panic!("{other:?}"),
+        };
+        r.c.handle_connected(conn, r.now);
+        while r.c.poll_transmit(conn).is_some() {}
+    }
+    let evs = r.feed(conn, &redirect(308, "/sse"));
+    match closed_with(&evs) {
+        Some(Some(ClientError::Redirect { reason, .. })) => {
+            assert!(reason.contains("more than 2 redirects"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -95,6 +95,7 @@ impl Driver {
             read_timeout: Duration::from_secs(30),
             endpoint_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
+            max_redirects: 2,
             max_in_flight_posts: MAX_IN_FLIGHT,
             max_queued_posts: MAX_QUEUED,
             http_limits: Limits {

@@ -30,6 +30,9 @@ pub const DEFAULT_ENDPOINT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default bound on connecting: from [`Client::new`] until the head of the GET's response
 /// arrives (a server that accepts the connection and never answers fails this fast).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default bound on the redirects of the GET that are followed (httpx's default is 20; a
+/// legacy SSE server needs one at most, e.g. `/sse` → `/sse/`).
+pub const DEFAULT_MAX_REDIRECTS: usize = 5;
 /// Default number of POSTs in flight at once (each on its own keep-alive connection).
 pub const DEFAULT_MAX_IN_FLIGHT_POSTS: usize = 8;
 /// Default bound on messages waiting for a free POST connection.
@@ -46,6 +49,8 @@ pub struct ClientConfig {
     pub read_timeout: Duration,
     /// Connecting fails if no `endpoint` event arrives within this time.
     pub endpoint_timeout: Duration,
+    /// Redirects of the GET followed at most (same origin only; see [`ClientError::Redirect`]).
+    pub max_redirects: usize,
     /// Connecting fails with [`ClientError::ConnectTimeout`] if the GET's response head has not
     /// arrived within this time (TCP connect included). The earlier of this and
     /// `endpoint_timeout` applies.
@@ -63,6 +68,24 @@ pub struct ClientConfig {
     pub max_error_body_bytes: usize,
 }
 
+impl ClientConfig {
+    /// The liveness watchdog: the stream counts as dead (ending with
+    /// [`ClientError::ReadTimeout`]) when no byte, keep-alive pings included, arrives for
+    /// `multiple` times the server's expected ping interval (15 s for the reference's
+    /// sse-starlette). It sets [`read_timeout`](Self::read_timeout).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mcp_sse_core::transport::ClientConfig;
+    /// let c = ClientConfig::default().with_liveness(Duration::from_secs(15), 3);
+    /// assert_eq!(c.read_timeout, Duration::from_secs(45));
+    /// ```
+    pub fn with_liveness(mut self, expected_ping_interval: Duration, multiple: u32) -> Self {
+        self.read_timeout = expected_ping_interval.saturating_mul(multiple.max(1));
+        self
+    }
+}
+
 impl Default for ClientConfig {
     fn default() -> Self {
         ClientConfig {
@@ -70,6 +93,7 @@ impl Default for ClientConfig {
             read_timeout: DEFAULT_READ_TIMEOUT,
             endpoint_timeout: DEFAULT_ENDPOINT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
             max_in_flight_posts: DEFAULT_MAX_IN_FLIGHT_POSTS,
             max_queued_posts: DEFAULT_MAX_QUEUED_POSTS,
             http_limits: http::Limits::default(),
@@ -107,6 +131,17 @@ pub enum ClientError {
     Unauthorized {
         /// The `WWW-Authenticate` challenge, if the server sent one.
         challenge: Option<String>,
+    },
+    /// A redirect that is not followed: to another origin, a scheme change, past
+    /// [`ClientConfig::max_redirects`], without a usable `Location`, or of a POST.
+    #[error("HTTP {status} redirect to {location:?} not followed: {reason}")]
+    Redirect {
+        /// The redirect's status.
+        status: u16,
+        /// Its `Location` (as sent).
+        location: String,
+        /// Why it was not followed, and what to do.
+        reason: String,
     },
     /// The GET's response head did not arrive within [`ClientConfig::connect_timeout`].
     #[error("{address} accepted no request or sent no answer within {after:?} (ClientConfig::connect_timeout); is a server listening there, and is it an HTTP one?")]
@@ -155,8 +190,8 @@ pub enum ClientError {
     /// No `endpoint` event arrived in time.
     #[error("no endpoint event within {0:?}")]
     EndpointTimeout(Duration),
-    /// Nothing arrived on the stream for the read timeout.
-    #[error("no data on the event stream for {0:?}")]
+    /// Nothing arrived on the stream for the read timeout (the liveness watchdog).
+    #[error("no data on the event stream for {0:?}, pings included: the stream is dead (ClientConfig::read_timeout / with_liveness)")]
     ReadTimeout(Duration),
     /// The endpoint names another origin than the SSE URL (DIVERGENCE 2: refused at once).
     #[error("endpoint origin does not match the SSE URL: {0}")]
@@ -426,6 +461,10 @@ pub struct Client {
     /// A barrier message is in flight: nothing else is dispatched until it is answered.
     barrier_in_flight: bool,
     next_conn: u64,
+    /// The connection carrying the GET: [`Client::STREAM`] until a redirect opens another.
+    stream: ClientConnectionId,
+    /// Redirects of the GET followed so far.
+    redirects: usize,
     next_token: u64,
     events: VecDeque<ClientEvent>,
     closed: bool,
@@ -482,6 +521,8 @@ impl Client {
             queue: VecDeque::new(),
             barrier_in_flight: false,
             next_conn: 1,
+            stream: Self::STREAM,
+            redirects: 0,
             next_token: 0,
             events,
             closed: false,
@@ -501,7 +542,7 @@ impl Client {
             address: self.address(),
             failure,
         };
-        if conn == Self::STREAM {
+        if conn == self.stream {
             self.finish(Some(err));
             return;
         }
@@ -588,7 +629,7 @@ impl Client {
         if self.closed {
             return;
         }
-        if conn == Self::STREAM {
+        if conn == self.stream {
             if matches!(self.phase, StreamPhase::Connecting) {
                 self.phase = StreamPhase::AwaitingHead;
                 let mut head = request_head("GET", &self.target.path_and_query);
@@ -601,7 +642,7 @@ impl Client {
                 let mut out = BytesMut::with_capacity(256);
                 head.encode(&mut out);
                 self.stream_out.push_back(out.freeze());
-                self.events.push_back(ClientEvent::Transmit(Self::STREAM));
+                self.events.push_back(ClientEvent::Transmit(self.stream));
                 let _ = now;
             }
             return;
@@ -615,11 +656,73 @@ impl Client {
     /// The driver could not open `conn`.
     pub fn handle_connect_failed(&mut self, conn: ClientConnectionId, reason: &str) {
         let err = ClientError::Connection(format!("{}: {reason}", self.address()));
-        if conn == Self::STREAM {
+        if conn == self.stream {
             self.finish(Some(err));
             return;
         }
         self.post_conn_failed(conn, err);
+    }
+
+    /// Follows a redirect of the GET when it stays on the same origin and within
+    /// [`ClientConfig::max_redirects`]: the old connection closes and a new one (a fresh id)
+    /// carries the GET to the new path. Anything else ends the transport with
+    /// [`ClientError::Redirect`].
+    fn follow_redirect(&mut self, status: u16, location: Option<String>) {
+        let refuse = |location: &str, reason: String| ClientError::Redirect {
+            status,
+            location: location.to_string(),
+            reason,
+        };
+        let Some(location) = location else {
+            self.finish(Some(refuse("", "it has no Location header".into())));
+            return;
+        };
+        let target = match self.sse_url.join(&location) {
+            Ok(u) => u,
+            Err(e) => {
+                self.finish(Some(refuse(&location, format!("not a URL ({e})"))));
+                return;
+            }
+        };
+        if target.origin() != self.sse_url.origin() {
+            let reason = if target.scheme() == "https"
+                && self.sse_url.scheme() == "http"
+                && target.host_str() == self.sse_url.host_str()
+            {
+                format!("the server moved to https: connect to {target} instead")
+            } else {
+                "it leaves the URL's origin (a redirect may only change the path)".into()
+            };
+            self.finish(Some(refuse(&location, reason)));
+            return;
+        }
+        if self.redirects >= self.config.max_redirects {
+            let reason = format!(
+                "more than {} redirects (ClientConfig::max_redirects)",
+                self.config.max_redirects
+            );
+            self.finish(Some(refuse(&location, reason)));
+            return;
+        }
+        self.redirects += 1;
+        let mut path_and_query = target.path().to_string();
+        if let Some(q) = target.query() {
+            path_and_query.push('?');
+            path_and_query.push_str(q);
+        }
+        self.target.path_and_query = path_and_query;
+        self.sse_url = target;
+        self.events.push_back(ClientEvent::Close(self.stream));
+        self.stream_out.clear();
+        self.stream = ClientConnectionId(self.next_conn);
+        self.next_conn += 1;
+        self.stream_decoder = ResponseDecoder::new(self.config.http_limits);
+        self.stream_decoder.expect(ResponseExpectation {
+            head_request: false,
+            max_body_bytes: None,
+        });
+        self.phase = StreamPhase::Connecting;
+        self.events.push_back(ClientEvent::Open(self.stream));
     }
 
     /// The `host:port` the client connects to (the port the URL names, or its scheme's).
@@ -656,7 +759,7 @@ impl Client {
         if self.closed {
             return;
         }
-        if conn == Self::STREAM {
+        if conn == self.stream {
             if self.endpoint.is_some() {
                 self.stream_deadline = Some(now + self.config.read_timeout);
             }
@@ -673,7 +776,7 @@ impl Client {
         if self.closed {
             return;
         }
-        if conn == Self::STREAM {
+        if conn == self.stream {
             self.stream_decoder.handle_eof();
             self.process_stream(now);
             if !self.closed {
@@ -698,7 +801,7 @@ impl Client {
 
     /// Takes the next bytes to write on `conn`.
     pub fn poll_transmit(&mut self, conn: ClientConnectionId) -> Option<Bytes> {
-        if conn == Self::STREAM {
+        if conn == self.stream {
             self.stream_out.pop_front()
         } else {
             self.posts.get_mut(&conn)?.out.pop_front()
@@ -760,7 +863,7 @@ impl Client {
             self.events
                 .push_back(ClientEvent::SendFailed(token, fail.clone()));
         }
-        self.events.push_back(ClientEvent::Close(Self::STREAM));
+        self.events.push_back(ClientEvent::Close(self.stream));
         self.events.push_back(ClientEvent::Closed(error));
     }
 
@@ -789,6 +892,11 @@ impl Client {
                     // Connected: the endpoint's own deadline applies from here.
                     if self.endpoint.is_none() {
                         self.stream_deadline = Some(self.endpoint_deadline);
+                    }
+                    if matches!(head.status, 301 | 302 | 303 | 307 | 308) {
+                        let location = head.headers.get_str("location").map(str::to_string);
+                        self.follow_redirect(head.status, location);
+                        return;
                     }
                     if !(200..300).contains(&head.status) {
                         self.phase = StreamPhase::ErrorBody {

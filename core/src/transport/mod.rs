@@ -21,7 +21,8 @@ pub use auth::{AuthConfig, AuthRejection, Authenticate, BearerToken, Principal};
 pub use client::{
     Client, ClientConfig, ClientConnectionId, ClientError, ClientEvent, SendToken, TlsFailure,
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_ENDPOINT_TIMEOUT, DEFAULT_MAX_ERROR_BODY_BYTES,
-    DEFAULT_MAX_IN_FLIGHT_POSTS, DEFAULT_MAX_QUEUED_POSTS, DEFAULT_READ_TIMEOUT,
+    DEFAULT_MAX_IN_FLIGHT_POSTS, DEFAULT_MAX_QUEUED_POSTS, DEFAULT_MAX_REDIRECTS,
+    DEFAULT_READ_TIMEOUT,
 };
 pub use cors::{CorsConfig, DEFAULT_CORS_MAX_AGE};
 pub use endpoint::{percent_decode_path, EndpointError, MessagePath};
