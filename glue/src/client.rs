@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 use foldhash::HashMap;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, Notification, RequestId};
-use mcp_sse_core::session::{self, ClientEvent, ClientSession, RequestOptions, ServerRequestKind};
+use mcp_sse_core::session::{
+    self, ClientEvent, ClientSession, Reconnect, ReconnectPolicy, ReconnectStep, RequestOptions,
+    ServerRequestKind,
+};
 use serde_json::{json, Value};
 
 use crate::cancel::CancelFlag;
@@ -22,6 +25,28 @@ pub type RequestCallback =
 pub type LoggingCallback = Arc<dyn Fn(Value) -> BoxFuture<'static, ()> + Send + Sync>;
 /// Receives every server notification and every transport-level problem.
 pub type MessageHandler = Arc<dyn Fn(IncomingMessage) -> BoxFuture<'static, ()> + Send + Sync>;
+/// Receives the client's session life-cycle ([`SessionEvent`]).
+pub type SessionCallback = Arc<dyn Fn(SessionEvent) + Send + Sync>;
+/// Opens a new transport to the same server for a reconnection: a fresh link, and what
+/// closes it.
+pub type Relink =
+    Arc<dyn Fn() -> BoxFuture<'static, Result<(Link, Option<Closer>), ErrorObject>> + Send + Sync>;
+
+/// A change in the client's session, with [`ClientOptions::reconnect`] on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEvent {
+    /// The event stream dropped: requests in flight failed with
+    /// [`ErrorObject::session_lost`]; a reconnection follows.
+    Lost {
+        /// Why the stream ended, as the transport said.
+        cause: String,
+    },
+    /// A new session was opened and initialized (same client info and capabilities).
+    Reconnected,
+    /// The policy's tries ran out: the client is closed.
+    GaveUp,
+}
+
 /// Receives `(progress, total, message)` for one request.
 pub type ProgressCallback = Arc<dyn Fn(f64, Option<f64>, Option<String>) + Send + Sync>;
 
@@ -53,6 +78,14 @@ pub struct ClientOptions {
     pub elicitation_callback: Option<RequestCallback>,
     /// The protocol version offered in `initialize`.
     pub protocol_version: String,
+    /// Whether to reconnect when the event stream drops ([`ReconnectPolicy::Off`] by default:
+    /// the client then ends, as the reference's). With a backoff policy, requests in flight
+    /// fail at once with [`ErrorObject::session_lost`] (never re-sent), and the client opens a
+    /// new stream and runs `initialize` again; [`ClientOptions::on_session`] hears of it.
+    /// Applies to the SSE transport (TCP and in process).
+    pub reconnect: ReconnectPolicy,
+    /// Receives [`SessionEvent`]s.
+    pub on_session: Option<SessionCallback>,
     /// Whom to trust on `https://` URLs (`None`: the `webpki-roots`, as
     /// [`TlsClient::webpki`](crate::tls::TlsClient::webpki)).
     pub tls: Option<crate::tls::TlsClient>,
@@ -70,6 +103,8 @@ impl Default for ClientOptions {
             elicitation_callback: None,
             protocol_version: session::LATEST_PROTOCOL_VERSION.to_string(),
             tls: None,
+            reconnect: ReconnectPolicy::Off,
+            on_session: None,
         }
     }
 }
@@ -81,6 +116,20 @@ impl std::fmt::Debug for ClientOptions {
             .field("client_info", &self.client_info)
             .field("protocol_version", &self.protocol_version)
             .finish_non_exhaustive()
+    }
+}
+
+/// The session configuration `options` imply.
+fn session_config(options: &ClientOptions) -> session::ClientConfig {
+    session::ClientConfig {
+        protocol_version: options.protocol_version.clone(),
+        client_info: options.client_info.clone(),
+        capabilities: options.capabilities(),
+        default_timeout: options.read_timeout,
+        handles_sampling: options.sampling_callback.is_some(),
+        handles_roots: options.list_roots_callback.is_some(),
+        handles_elicitation: options.elicitation_callback.is_some(),
+        ..session::ClientConfig::default()
     }
 }
 
@@ -135,7 +184,8 @@ impl std::fmt::Debug for CallOptions {
     }
 }
 
-type Closer = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
+/// Ends a transport and waits for the server side to unwind.
+pub type Closer = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
 
 struct Waiter {
     tx: async_channel::Sender<Result<Value, ErrorObject>>,
@@ -145,13 +195,25 @@ struct Waiter {
 struct Inner {
     rt: Rt,
     machine: Mutex<ClientSession>,
-    outbound: crate::queue::Sender<Message>,
+    /// The current link's outbound queue (replaced by a reconnection).
+    outbound: Mutex<crate::queue::Sender<Message>>,
     waiters: Mutex<HashMap<RequestId, Waiter>>,
     server_requests: Mutex<HashMap<RequestId, Arc<CancelFlag>>>,
     options: ClientOptions,
     initialize_result: Mutex<Option<Value>>,
     closer: Mutex<Option<Closer>>,
     reader_done: CancelFlag,
+    /// Set by `close` (or the last clone's drop): no reconnection after it.
+    closing: CancelFlag,
+    /// How to open a new transport, when reconnection is possible.
+    relink: Option<Relink>,
+    /// Whether a reconnection's handshake is running (a link that ends then is a failed try,
+    /// not a lost session).
+    reconnecting: std::sync::atomic::AtomicBool,
+    /// The reconnection schedule.
+    schedule: Mutex<Reconnect>,
+    /// The last transport problem reported (the cause of a lost session).
+    last_transport_error: Mutex<Option<String>>,
     /// Server messages the session dropped as invalid ([`Client::invalid_messages`]).
     invalid_messages: std::sync::atomic::AtomicU64,
 }
@@ -174,7 +236,8 @@ struct Owner {
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        self.inner.outbound.close();
+        self.inner.closing.cancel();
+        self.inner.outbound().close();
     }
 }
 
@@ -191,22 +254,26 @@ impl Client {
         rt: Rt,
         link: Link,
         options: ClientOptions,
-        closer: Option<Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>>,
+        closer: Option<Closer>,
     ) -> Result<Client, ErrorObject> {
-        let config = session::ClientConfig {
-            protocol_version: options.protocol_version.clone(),
-            client_info: options.client_info.clone(),
-            capabilities: options.capabilities(),
-            default_timeout: options.read_timeout,
-            handles_sampling: options.sampling_callback.is_some(),
-            handles_roots: options.list_roots_callback.is_some(),
-            handles_elicitation: options.elicitation_callback.is_some(),
-            ..session::ClientConfig::default()
-        };
+        Self::start_with(rt, link, options, closer, None).await
+    }
+
+    /// [`Client::start`], able to reconnect through `relink` when
+    /// [`ClientOptions::reconnect`] says so.
+    pub async fn start_with(
+        rt: Rt,
+        link: Link,
+        options: ClientOptions,
+        closer: Option<Closer>,
+        relink: Option<Relink>,
+    ) -> Result<Client, ErrorObject> {
+        let config = session_config(&options);
+        let schedule = Reconnect::new(options.reconnect);
         let inner = Arc::new(Inner {
             rt: rt.clone(),
             machine: Mutex::new(ClientSession::new(config)),
-            outbound: link.outbound,
+            outbound: Mutex::new(link.outbound),
             waiters: Mutex::new(HashMap::default()),
             server_requests: Mutex::new(HashMap::default()),
             options,
@@ -214,6 +281,11 @@ impl Client {
             closer: Mutex::new(closer),
             reader_done: CancelFlag::new(),
             invalid_messages: std::sync::atomic::AtomicU64::new(0),
+            closing: CancelFlag::new(),
+            relink,
+            reconnecting: std::sync::atomic::AtomicBool::new(false),
+            schedule: Mutex::new(schedule),
+            last_transport_error: Mutex::new(None),
         });
         let reader = inner.clone();
         let inbound = link.inbound;
@@ -224,19 +296,8 @@ impl Client {
             }),
             inner,
         };
-        let (tx, rx) = async_channel::bounded(1);
-        let now = Instant::now();
-        let (id, msgs, events) = client.inner.with_machine(|m| m.initialize(now));
-        let id = id.map_err(|e| e.to_error_object())?;
-        relock(&client.inner.waiters).insert(id.clone(), Waiter { tx, progress: None });
-        client.inner.after(msgs, events).await;
-        let deadline = client.inner.options.read_timeout.map(|t| now + t);
-        let result = client.inner.wait(&id, &rx, deadline).await;
-        match result {
-            Ok(v) => {
-                *relock(&client.inner.initialize_result) = Some(v);
-                Ok(client)
-            }
+        match client.inner.handshake().await {
+            Ok(()) => Ok(client),
             Err(e) => {
                 client.close().await;
                 Err(e)
@@ -312,8 +373,9 @@ impl Client {
     /// Closes the connection and waits until the server side has unwound. Pending requests fail
     /// with -32000.
     pub async fn close(&self) {
+        self.inner.closing.cancel();
         let closer = relock(&self.inner.closer).take();
-        self.inner.outbound.close();
+        self.inner.outbound().close();
         if let Some(c) = closer {
             c().await;
         }
@@ -334,8 +396,8 @@ impl Drop for CancelOnDrop {
                 .inner
                 .with_machine(|m| m.cancel(&id, "caller cancelled"));
             for m in msgs {
-                if let Err(async_channel::TrySendError::Full(m)) = self.inner.outbound.try_send(m) {
-                    let tx = self.inner.outbound.clone();
+                let tx = self.inner.outbound();
+                if let Err(async_channel::TrySendError::Full(m)) = tx.try_send(m) {
                     self.inner.rt.spawn(Box::pin(async move {
                         let _ = tx.send(m).await;
                     }));
@@ -353,10 +415,38 @@ impl Inner {
         crate::locked::with_session(&self.machine, f)
     }
 
+    fn outbound(&self) -> crate::queue::Sender<Message> {
+        relock(&self.outbound).clone()
+    }
+
+    /// Sends `initialize` on the current session and waits for its result (bounded by the
+    /// read timeout).
+    async fn handshake(self: &Arc<Self>) -> Result<(), ErrorObject> {
+        let (tx, rx) = async_channel::bounded(1);
+        let now = Instant::now();
+        let (id, msgs, events) = self.with_machine(|m| m.initialize(now));
+        let id = id.map_err(|e| e.to_error_object())?;
+        relock(&self.waiters).insert(id.clone(), Waiter { tx, progress: None });
+        self.after(msgs, events).await;
+        let deadline = self.options.read_timeout.map(|t| now + t);
+        let v = self.wait(&id, &rx, deadline).await?;
+        *relock(&self.initialize_result) = Some(v);
+        Ok(())
+    }
+
+    fn tell(&self, event: SessionEvent) {
+        if let Some(cb) = &self.options.on_session {
+            cb(event);
+        }
+    }
+
     async fn after(self: &Arc<Self>, msgs: Vec<Message>, events: Vec<ClientEvent>) {
-        for m in msgs {
-            if self.outbound.send(m).await.is_err() {
-                break;
+        if !msgs.is_empty() {
+            let out = self.outbound();
+            for m in msgs {
+                if out.send(m).await.is_err() {
+                    break;
+                }
             }
         }
         self.dispatch(events).await;
@@ -472,36 +562,140 @@ impl Inner {
         })
     }
 
-    async fn read_loop(self: Arc<Self>, mut inbound: crate::queue::Receiver<LinkItem>) {
-        while let Ok(item) = inbound.recv().await {
-            match item {
-                LinkItem::Message(msg) => {
-                    let now = Instant::now();
-                    let (_, msgs, events) = self.with_machine(|m| m.handle_message(msg, now));
-                    self.after(msgs, events).await;
-                }
-                LinkItem::Invalid(text) => {
-                    if let Some(h) = &self.options.message_handler {
-                        h(IncomingMessage::TransportError(text)).await;
+    /// Reads the link until it ends, then closes the client or starts a reconnection (boxed:
+    /// a reconnection starts a new reader).
+    fn read_loop(
+        self: Arc<Self>,
+        mut inbound: crate::queue::Receiver<LinkItem>,
+    ) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            while let Ok(item) = inbound.recv().await {
+                match item {
+                    LinkItem::Message(msg) => {
+                        let now = Instant::now();
+                        let (_, msgs, events) = self.with_machine(|m| m.handle_message(msg, now));
+                        self.after(msgs, events).await;
+                    }
+                    LinkItem::Invalid(text) => {
+                        *relock(&self.last_transport_error) = Some(text.clone());
+                        if let Some(h) = &self.options.message_handler {
+                            h(IncomingMessage::TransportError(text)).await;
+                        }
+                    }
+                    LinkItem::SendFailed(id, error) => {
+                        let (_, msgs, events) = self.with_machine(|m| m.fail_request(&id, error));
+                        self.after(msgs, events).await;
                     }
                 }
-                LinkItem::SendFailed(id, error) => {
-                    let (_, msgs, events) = self.with_machine(|m| m.fail_request(&id, error));
-                    self.after(msgs, events).await;
-                }
             }
-        }
-        let (_, _msgs, events) = self.with_machine(|m| m.handle_connection_lost());
+            use std::sync::atomic::Ordering;
+            if self.reconnecting.load(Ordering::SeqCst) {
+                // A reconnection's link ended during its handshake: that try failed; the
+                // reconnection task, waiting for the handshake, goes on from there.
+                self.fail_all(ErrorObject::connection_closed()).await;
+                return;
+            }
+            let reconnect = self.relink.is_some()
+                && relock(&self.schedule).enabled()
+                && !self.closing.is_cancelled();
+            if !reconnect {
+                self.fail_all(ErrorObject::connection_closed()).await;
+                self.reader_done.cancel();
+                return;
+            }
+            let cause = relock(&self.last_transport_error)
+                .take()
+                .unwrap_or_else(|| "the event stream ended".to_string());
+            self.fail_all(ErrorObject::session_lost(&cause)).await;
+            self.tell(SessionEvent::Lost { cause });
+            let step = relock(&self.schedule).handle_lost(Instant::now());
+            let this = self.clone();
+            self.rt
+                .spawn(Box::pin(async move { this.reconnect_from(step).await }));
+        })
+    }
+
+    /// Fails what the lost link leaves: the session's pending requests (with `error`), anyone
+    /// still waiting, and the handlers of server requests.
+    async fn fail_all(self: &Arc<Self>, error: ErrorObject) {
+        let (_, _msgs, events) =
+            self.with_machine(|m| m.handle_connection_lost_with(error.clone()));
         self.dispatch(events).await;
         // Anything still waiting (e.g. registered after the loss) fails too.
         let rest: Vec<Waiter> = relock(&self.waiters).drain().map(|(_, w)| w).collect();
         for w in rest {
-            let _ = w.tx.try_send(Err(ErrorObject::connection_closed()));
+            let _ = w.tx.try_send(Err(error.clone()));
         }
         let flags: Vec<Arc<CancelFlag>> = relock(&self.server_requests).values().cloned().collect();
         for f in flags {
             f.cancel();
         }
+    }
+
+    /// Reconnects on the schedule: a new link, a fresh session, `initialize` again; gives up
+    /// (closing the client) when the policy says so or the client is closed meanwhile.
+    async fn reconnect_from(self: Arc<Self>, mut step: ReconnectStep) {
+        use std::sync::atomic::Ordering;
+        let Some(relink) = self.relink.clone() else {
+            self.reader_done.cancel();
+            return;
+        };
+        loop {
+            let at = match step {
+                ReconnectStep::GiveUp => break,
+                ReconnectStep::RetryAt(at) => at,
+            };
+            let closed = futures_lite::future::or(
+                async {
+                    self.rt.sleep_until(at).await;
+                    false
+                },
+                async {
+                    self.closing.cancelled().await;
+                    true
+                },
+            )
+            .await;
+            if closed {
+                self.reader_done.cancel();
+                return;
+            }
+            let attempt = match relink().await {
+                Ok((link, closer)) => {
+                    *relock(&self.machine) = ClientSession::new(session_config(&self.options));
+                    *relock(&self.outbound) = link.outbound;
+                    *relock(&self.closer) = closer;
+                    self.reconnecting.store(true, Ordering::SeqCst);
+                    let reader = self.clone();
+                    let inbound = link.inbound;
+                    self.rt
+                        .spawn(Box::pin(async move { reader.read_loop(inbound).await }));
+                    let r = self.handshake().await;
+                    self.reconnecting.store(false, Ordering::SeqCst);
+                    if r.is_err() {
+                        // Ends that link; its reader sees `reconnecting` off and the client
+                        // closing or not: close it quietly first.
+                        self.outbound().close();
+                    }
+                    r
+                }
+                Err(e) => Err(e),
+            };
+            if self.closing.is_cancelled() {
+                self.reader_done.cancel();
+                return;
+            }
+            match attempt {
+                Ok(()) => {
+                    relock(&self.schedule).handle_connected();
+                    self.tell(SessionEvent::Reconnected);
+                    return;
+                }
+                Err(_) => step = relock(&self.schedule).handle_failed(Instant::now()),
+            }
+        }
+        self.tell(SessionEvent::GaveUp);
+        self.closing.cancel();
         self.reader_done.cancel();
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message};
 use mcp_sse_core::transport::{self, ClientError, SessionId};
 
-use crate::client::{Client, ClientOptions, Link, LinkItem};
+use crate::client::{Client, ClientOptions, Closer, Link, LinkItem, Relink};
 use crate::io::{duplex, traced, Connection, TraceFn};
 use crate::queue;
 use crate::rt::Rt;
@@ -148,20 +148,7 @@ pub async fn connect_over_sse_wrapped(
         Box::pin(async move { Ok(client_end) })
     });
     let config = transport::ClientConfig::default();
-    let (link, handle, session) =
-        connect_sse(rt.clone(), connector, IN_PROCESS_URL, config).await?;
-    let session = session.as_deref().and_then(SessionId::parse_lenient);
-    let closer = Box::new(move || {
-        Box::pin(async move {
-            handle.close().await;
-            if let Some(s) = session {
-                server.wait_session_closed(s).await;
-            }
-        }) as crate::rt::BoxFuture<'static, ()>
-    });
-    Client::start(rt, link, options, Some(closer))
-        .await
-        .map_err(ConnectError::Initialize)
+    start_over(rt, connector, IN_PROCESS_URL, config, Some(server), options).await
 }
 
 /// Like [`connect_over_sse_to`] with a fresh server for `server` (DNS-rebinding protection off,
@@ -207,12 +194,66 @@ pub async fn connect_url(
             }
         })
     });
-    let (link, handle, _session) =
-        connect_sse(rt.clone(), connector, url, transport_config).await?;
-    let closer = Box::new(move || {
-        Box::pin(async move { handle.close().await }) as crate::rt::BoxFuture<'static, ()>
+    start_over(rt, connector, url, transport_config, None, options).await
+}
+
+/// Opens the SSE link through `connector` and returns it with what closes it (and, in
+/// process, waits for `server` to remove the session).
+async fn open_link(
+    rt: Rt,
+    connector: Connector,
+    url: &str,
+    config: transport::ClientConfig,
+    server: Option<Arc<SseServer>>,
+) -> Result<(Link, Closer), transport::ClientError> {
+    let (link, handle, session) = connect_sse(rt, connector, url, config).await?;
+    let session = session.as_deref().and_then(SessionId::parse_lenient);
+    let closer: Closer = Box::new(move || {
+        Box::pin(async move {
+            handle.close().await;
+            if let (Some(server), Some(s)) = (server, session) {
+                server.wait_session_closed(s).await;
+            }
+        }) as crate::rt::BoxFuture<'static, ()>
     });
-    Client::start(rt, link, options, Some(closer))
+    Ok((link, closer))
+}
+
+/// Starts a client over the SSE link, able to open a new one for
+/// [`ClientOptions::reconnect`](crate::ClientOptions::reconnect).
+async fn start_over(
+    rt: Rt,
+    connector: Connector,
+    url: &str,
+    config: transport::ClientConfig,
+    server: Option<Arc<SseServer>>,
+    options: ClientOptions,
+) -> Result<Client, ConnectError> {
+    let (link, closer) = open_link(
+        rt.clone(),
+        connector.clone(),
+        url,
+        config.clone(),
+        server.clone(),
+    )
+    .await?;
+    let (rrt, url) = (rt.clone(), url.to_string());
+    let relink: Relink = Arc::new(move || {
+        let (rt, connector, url, config, server) = (
+            rrt.clone(),
+            connector.clone(),
+            url.clone(),
+            config.clone(),
+            server.clone(),
+        );
+        Box::pin(async move {
+            let (link, closer) = open_link(rt, connector, &url, config, server)
+                .await
+                .map_err(|e| e.to_error_object())?;
+            Ok((link, Some(closer)))
+        })
+    });
+    Client::start_with(rt, link, options, Some(closer), Some(relink))
         .await
         .map_err(ConnectError::Initialize)
 }

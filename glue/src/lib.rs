@@ -28,8 +28,8 @@ mod typed;
 pub use builder::{ServerBuilder, ToolError};
 pub use cancel::CancelFlag;
 pub use client::{
-    CallOptions, Client, ClientOptions, IncomingMessage, Link, LinkItem, LoggingCallback,
-    MessageHandler, ProgressCallback, RequestCallback,
+    CallOptions, Client, ClientOptions, Closer, IncomingMessage, Link, LinkItem, LoggingCallback,
+    MessageHandler, ProgressCallback, Relink, RequestCallback, SessionCallback, SessionEvent,
 };
 pub use connect::{
     connect_in_memory, connect_over_sse, connect_over_sse_to, connect_over_sse_traced,
@@ -38,6 +38,7 @@ pub use connect::{
 };
 /// The sans-IO core this layer drives.
 pub use mcp_sse_core as core;
+pub use mcp_sse_core::session::ReconnectPolicy;
 pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
 pub use serve::{serve_with, ServerOptions, Serving, ACCEPT_BACKOFF, SHUTDOWN_FLUSH_TIMEOUT};
 pub use server::{ClientInfo, Handler, McpServer, Params, RequestContext};

@@ -105,6 +105,28 @@ impl ErrorObject {
         Self::new(codes::INTERNAL_ERROR, message)
     }
 
+    /// `-32000 Session lost: …`: the request was in flight when the event stream dropped; the
+    /// client is reconnecting (a new session), and the request was not re-sent. `data` is
+    /// `{"sessionLost": true}`, so callers can tell it from a plain `Connection closed`.
+    pub fn session_lost(cause: &str) -> Self {
+        Self::new(
+            codes::CONNECTION_CLOSED,
+            format!("Session lost: {cause}; the client reconnects, this request was not re-sent"),
+        )
+        .with_data(serde_json::json!({"sessionLost": true}))
+    }
+
+    /// Whether this is a [`ErrorObject::session_lost`] error.
+    pub fn is_session_lost(&self) -> bool {
+        self.code == codes::CONNECTION_CLOSED
+            && self
+                .data
+                .as_ref()
+                .and_then(|d| d.get("sessionLost"))
+                .and_then(Value::as_bool)
+                == Some(true)
+    }
+
     /// `-32000 Connection closed`.
     pub fn connection_closed() -> Self {
         Self::new(codes::CONNECTION_CLOSED, "Connection closed")

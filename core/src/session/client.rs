@@ -775,6 +775,13 @@ impl ClientSession {
     /// request being handled gets [`ClientEvent::ServerRequestCancelled`]; one whose
     /// [`ClientEvent::ServerRequest`] was not polled yet is withdrawn.
     pub fn handle_connection_lost(&mut self) {
+        self.handle_connection_lost_with(ErrorObject::connection_closed());
+    }
+
+    /// [`ClientSession::handle_connection_lost`], resolving the pending requests with `error`
+    /// instead of `-32000 Connection closed` (e.g. [`ErrorObject::session_lost`] when the
+    /// driver reconnects).
+    pub fn handle_connection_lost_with(&mut self, error: ErrorObject) {
         if self.phase == Phase::Closed {
             return;
         }
@@ -790,7 +797,7 @@ impl ClientSession {
             init_failed |= Some(key) == init_key;
             self.events.push_back(ClientEvent::Response {
                 id: RequestId::from(key),
-                result: Err(ErrorObject::connection_closed()),
+                result: Err(error.clone()),
             });
         }
         if init_failed {

@@ -28,6 +28,7 @@
 
 mod client;
 mod outgoing;
+mod reconnect;
 mod server;
 
 #[cfg(test)]
@@ -41,6 +42,7 @@ pub use client::{
     ClientConfig, ClientEvent, ClientSession, InitializeError, RequestOptions, ServerRequestKind,
     LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS,
 };
+pub use reconnect::{Reconnect, ReconnectPolicy, ReconnectStep};
 pub use server::{
     LogLevel, ServerConfig, ServerEvent, ServerFeatures, ServerNotification, ServerSession,
 };

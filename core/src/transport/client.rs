@@ -847,7 +847,10 @@ impl Client {
         self.closed = true;
         self.phase = StreamPhase::Done;
         self.stream_deadline = None;
-        let fail = error.clone().unwrap_or(ClientError::Closed);
+        // What was in flight or queued did not fail on its own: it fails as `Closed`, and the
+        // transport's cause is reported once, by `ClientEvent::Closed` (the session then fails
+        // those requests as a lost connection, or a lost session when the driver reconnects).
+        let fail = ClientError::Closed;
         let mut conns: Vec<ClientConnectionId> = self.posts.keys().copied().collect();
         conns.sort();
         for id in conns {
