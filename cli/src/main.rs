@@ -27,8 +27,44 @@ use serde_json::{json, Value};
                   with an error or a tool with isError; 2 bad usage; 3 could not connect."
 )]
 struct Cli {
+    /// Logs what the library does to stderr: -v sessions and requests (info), -vv each
+    /// request's outcome and duration (debug). RUST_LOG (e.g. `mcp_sse=debug`) overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Installs the stderr logger for `-v`/`RUST_LOG` (nothing is installed without either).
+#[cfg(feature = "tracing")]
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let from_env = std::env::var_os("RUST_LOG").is_some();
+    if verbose == 0 && !from_env {
+        return;
+    }
+    let filter = if from_env {
+        EnvFilter::from_default_env()
+    } else {
+        EnvFilter::new(match verbose {
+            1 => "mcp_sse=info",
+            2 => "mcp_sse=debug",
+            _ => "mcp_sse=trace",
+        })
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+/// Without the `tracing` feature, `-v` has nothing to show.
+#[cfg(not(feature = "tracing"))]
+fn init_logging(verbose: u8) {
+    if verbose > 0 {
+        eprintln!("mcp-sse: built without the `tracing` feature; -v shows nothing");
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +229,7 @@ fn say(text: impl std::fmt::Display) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     let result = match cli.command {
         Command::Demo { runtime, trace } => cmd_demo(runtime, trace),
         Command::Serve {

@@ -259,3 +259,37 @@ fn serve_with_a_cors_origin() {
     );
     assert!(refused.ends_with("Disallowed CORS origin"), "{refused}");
 }
+
+/// `-vv` logs each request with its session, method, outcome and duration to stderr
+/// (issue 16's tracing), without ANSI colours when stderr is not a terminal.
+#[test]
+fn verbose_serve_logs_requests() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-sse"));
+    cmd.args(["-vv", "serve", "--bind", "127.0.0.1:0"]);
+    let server = ChildGuard::spawn("mcp-sse -vv serve", cmd);
+    let url = server.wait_for_line(PEER_DEADLINE, |l| {
+        l.strip_prefix("mcp-sse: serving the demo server on ")
+            .map(str::to_string)
+    });
+    let out = mcp_sse(&["call", &url, "add", r#"{"a":1,"b":2}"#]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The log line is on stderr, written as the request completes: wait for it (bounded).
+    let start = Instant::now();
+    let line = loop {
+        let all = server.output();
+        if let Some(l) = all.lines().find(|l| l.contains("request done")) {
+            break l.to_string();
+        }
+        assert!(start.elapsed() < PEER_DEADLINE, "no request log:\n{all}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        line.contains("method=tools/call") && line.contains("outcome=\"ok\""),
+        "{line}"
+    );
+    assert!(
+        !line.contains('\x1b'),
+        "no colours off a terminal: {line:?}"
+    );
+    drop(server);
+}

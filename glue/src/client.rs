@@ -435,6 +435,7 @@ impl Inner {
     }
 
     fn tell(&self, event: SessionEvent) {
+        crate::trace::event!(info, event = ?event, "client session");
         if let Some(cb) = &self.options.on_session {
             cb(event);
         }
@@ -550,7 +551,9 @@ impl Inner {
                             h(IncomingMessage::Notification(n)).await;
                         }
                     }
-                    ClientEvent::InvalidMessage { .. } => {
+                    ClientEvent::InvalidMessage { reason, .. } => {
+                        crate::trace::event!(warn, reason, "dropped an invalid server message");
+                        let _ = reason;
                         this.invalid_messages
                             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }

@@ -23,6 +23,7 @@ mod server;
 mod sse_client;
 mod sse_server;
 pub mod tls;
+mod trace;
 mod typed;
 
 pub use builder::{ServerBuilder, ToolError};

@@ -569,6 +569,7 @@ impl SseServer {
     fn on_event(&self, st: &mut State, ev: EndpointEvent, work: &mut Vec<Work>) {
         match ev {
             EndpointEvent::SessionOpened { session, .. } => {
+                crate::trace::event!(debug, session = %session, "session opened");
                 let id: Arc<str> = Arc::from(session.to_string());
                 st.sessions
                     .insert(session, SessionState::new(Some(id), false));
@@ -653,6 +654,7 @@ impl SseServer {
                 }
             }
             EndpointEvent::SessionClosed { session } => {
+                crate::trace::event!(debug, session = %session, "session closed");
                 if let Some(s) = st.sessions.get_mut(&session) {
                     s.closed = true;
                     // Their `Response`s came first; a late waiter sees the channel close.
@@ -692,13 +694,30 @@ impl SseServer {
                         &params,
                         headers,
                     );
+                    #[cfg(feature = "tracing")]
+                    let (span, started) = (
+                        tracing::info_span!(target: "mcp_sse", "request", session = %session, id = %id, method = %method),
+                        Instant::now(),
+                    );
                     let fut = guard_panics(&**self.mcp.handler(), ctx, method, params);
+                    #[cfg(feature = "tracing")]
+                    let fut = tracing::Instrument::instrument(fut, span.clone());
                     let this = self.clone();
                     crate::rt::run_or_spawn(
                         &self.rt,
                         Box::pin(async move {
                             let outcome = flag.run(fut).await;
                             let result = outcome.filter(|_| !flag.is_cancelled());
+                            #[cfg(feature = "tracing")]
+                            span.in_scope(|| {
+                                let outcome = match &result {
+                                    None => "cancelled",
+                                    Some(Ok(_)) => "ok",
+                                    Some(Err(_)) => "error",
+                                };
+                                let micros = started.elapsed().as_micros() as u64;
+                                tracing::debug!(target: "mcp_sse", outcome, micros, "request done");
+                            });
                             this.complete(session, id, result);
                         }),
                     );
@@ -726,6 +745,7 @@ impl SseServer {
                     crate::rt::run_or_spawn(&self.rt, fut);
                 }
                 Work::Invalid { reason, message } => {
+                    crate::trace::event!(warn, reason, "dropped an invalid client message");
                     self.mcp.handler().handle_invalid_message(reason, message);
                 }
             }
