@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real MCP SDKs used by the interop tests (cli/tests/interop_*.rs):
 #   - Python: a venv at target/interop/venv with mcp==$MCP_PY_VERSION and uvicorn;
-#   - Node:   @modelcontextprotocol/sdk@$MCP_TS_VERSION under target/interop/node.
+#   - Node:   @modelcontextprotocol/sdk@$MCP_TS_VERSION, the MCP Inspector (its CLI mode),
+#             server-everything and mcp-remote, pinned, under target/interop/node.
 # Idempotent (a marker file records the installed versions) and safe to run concurrently
 # (everything happens under an exclusive flock on target/interop/setup.lock).
 # On success prints two lines:  python=<path>  and  node=<folder holding node_modules>.
@@ -9,13 +10,17 @@ set -euo pipefail
 
 MCP_PY_VERSION="2.3.0"
 MCP_TS_VERSION="1.32.2"
+# The clients and servers people run (cli/tests/interop_clients.rs).
+INSPECTOR_VERSION="2.12.0"
+EVERYTHING_VERSION="2026.8.31"
+MCP_REMOTE_VERSION="0.15.1"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="$root/target/interop"
 venv="$dir/venv"
 node_dir="$dir/node"
 marker="$dir/installed"
-want="python-mcp=$MCP_PY_VERSION uvicorn node-sdk=$MCP_TS_VERSION"
+want="python-mcp=$MCP_PY_VERSION uvicorn node-sdk=$MCP_TS_VERSION inspector=$INSPECTOR_VERSION everything=$EVERYTHING_VERSION mcp-remote=$MCP_REMOTE_VERSION"
 
 die() { echo "interop/setup.sh: $*" >&2; exit 1; }
 
@@ -28,7 +33,8 @@ exec 9>"$dir/setup.lock"
 flock 9
 
 if [[ -f "$marker" && "$(cat "$marker")" == "$want" && -x "$venv/bin/python" \
-      && -f "$node_dir/node_modules/@modelcontextprotocol/sdk/package.json" ]]; then
+      && -f "$node_dir/node_modules/@modelcontextprotocol/sdk/package.json" \
+      && -x "$node_dir/node_modules/.bin/mcp-inspector" ]]; then
   echo "python=$venv/bin/python"
   echo "node=$node_dir"
   exit 0
@@ -47,8 +53,11 @@ fi
 mkdir -p "$node_dir"
 [[ -f "$node_dir/package.json" ]] || echo '{"name":"mcp-sse-interop","private":true}' > "$node_dir/package.json"
 npm install --prefix "$node_dir" --no-audit --no-fund --loglevel=error \
-  "@modelcontextprotocol/sdk@$MCP_TS_VERSION" >&2 \
-  || die "npm install @modelcontextprotocol/sdk@$MCP_TS_VERSION failed"
+  "@modelcontextprotocol/sdk@$MCP_TS_VERSION" \
+  "@modelcontextprotocol/inspector@$INSPECTOR_VERSION" \
+  "@modelcontextprotocol/server-everything@$EVERYTHING_VERSION" \
+  "mcp-remote@$MCP_REMOTE_VERSION" >&2 \
+  || die "npm install of the Node peers failed"
 [[ -f "$node_dir/node_modules/@modelcontextprotocol/sdk/package.json" ]] \
   || die "npm install finished but $node_dir/node_modules/@modelcontextprotocol/sdk is missing"
 
