@@ -107,7 +107,7 @@ fn mcp_remote_sse_only_against_our_server() {
         writeln!(stdin, "{v}").expect("write to mcp-remote");
         stdin.flush().expect("flush");
     };
-    let mut answer = |id: i64| -> Value {
+    let answer = |id: i64| -> Value {
         loop {
             let line = lines
                 .recv_timeout(PEER_DEADLINE)
