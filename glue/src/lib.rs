@@ -25,7 +25,7 @@ mod sse_server;
 pub mod tls;
 mod typed;
 
-pub use builder::{ServerBuilder, ToolError};
+pub use builder::{ServerBuilder, ToolDef, ToolError, ToolOutput, ToolRegistrationError};
 pub use cancel::CancelFlag;
 pub use client::{
     CallOptions, Client, ClientOptions, IncomingMessage, Link, LinkItem, LoggingCallback,
@@ -38,6 +38,8 @@ pub use connect::{
 };
 /// The sans-IO core this layer drives.
 pub use mcp_sse_core as core;
+/// `schemars`, for `#[derive(JsonSchema)]` on typed tools' argument and output types.
+pub use mcp_sse_core::schemars;
 pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
 pub use serve::{serve_with, ServerOptions, Serving, ACCEPT_BACKOFF, SHUTDOWN_FLUSH_TIMEOUT};
 pub use server::{ClientInfo, Handler, McpServer, Params, RequestContext};
