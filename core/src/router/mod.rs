@@ -53,7 +53,8 @@ pub type Params = Option<Map<String, Value>>;
 /// How a tool call failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToolError {
-    /// A tool-level failure: returned as a result with `isError: true` and this text.
+    /// A tool-level failure: returned as a result with `isError: true` and this text (a typed
+    /// tool's prefixed `Error executing tool <name>: `, as the reference words it).
     Tool(String),
     /// A protocol-level failure: returned as this JSON-RPC error (e.g. -32042).
     Protocol(ErrorObject),
