@@ -4,8 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mcp_sse_glue::{ClientOptions, McpServer, RequestContext, ServerBuilder, ToolError};
-use serde_json::{json, Map, Value};
+use mcp_sse_core::mcp::CallToolResult;
+use mcp_sse_glue::{
+    ClientOptions, McpServer, RequestContext, ServerBuilder, ToolDef, ToolRegistrationError,
+};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{json, Value};
 
 /// Python's `str(float)`: `1.0`, `0.5`, `2.25`.
 pub fn py_float(x: f64) -> String {
@@ -14,21 +19,6 @@ pub fn py_float(x: f64) -> String {
     } else {
         format!("{x}")
     }
-}
-
-fn text(t: impl Into<String>) -> Value {
-    json!({"content": [{"type": "text", "text": t.into()}]})
-}
-
-fn str_arg(args: &Map<String, Value>, name: &str) -> Result<String, ToolError> {
-    args.get(name)
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .ok_or_else(|| ToolError::Tool(format!("missing string argument '{name}'")))
-}
-
-fn schema(props: Value, required: &[&str]) -> Value {
-    json!({"type": "object", "properties": props, "required": required})
 }
 
 fn first_text(v: &Value) -> String {
@@ -45,107 +35,159 @@ fn first_text(v: &Value) -> String {
         .to_string()
 }
 
+// No arguments: an empty object (unknown fields are ignored, as before). Plain comments on
+// these types: a doc comment would become the schema's `description`.
+#[derive(Deserialize, JsonSchema)]
+struct NoArgs {}
+
+#[derive(Deserialize, JsonSchema)]
+struct EchoArgs {
+    text: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct AddArgs {
+    a: i64,
+    b: i64,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct StepsArgs {
+    #[serde(default = "three")]
+    steps: i64,
+}
+
+fn three() -> i64 {
+    3
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct PromptArgs {
+    prompt: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct QuestionArgs {
+    question: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct FailArgs {
+    #[serde(default = "boom")]
+    message: String,
+}
+
+fn boom() -> String {
+    "boom".into()
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct SlowArgs {
+    #[serde(default = "one_second")]
+    seconds: f64,
+}
+
+fn one_second() -> f64 {
+    1.0
+}
+
+/// The demo's tools, typed. Results are the demo contract's, byte for byte: the tools that
+/// answered with text alone return a [`CallToolResult`] (no output schema), `add` returns its
+/// `i64` (wrapped as `{"result": n}` and mirrored as `"n"`), and `fail` and `slow` report their
+/// failures as `isError` results with the text unchanged.
+fn tools(b: ServerBuilder) -> Result<ServerBuilder, ToolRegistrationError> {
+    b.typed_tool(
+        ToolDef::new("echo").description("Echo the given text back."),
+        |_ctx, args: EchoArgs| async move { Ok(CallToolResult::text(args.text)) },
+    )?
+    .typed_tool(
+        ToolDef::new("add").description("Add two integers."),
+        |_ctx, AddArgs { a, b }| async move { a.checked_add(b).ok_or("integer overflow".into()) },
+    )?
+    .typed_tool(
+        ToolDef::new("log_and_progress")
+            .description("Emit log messages and progress notifications, then finish."),
+        |ctx: RequestContext, args: StepsArgs| async move {
+            let steps = args.steps.clamp(0, 10_000);
+            for i in 1..=steps {
+                ctx.log("info", None, Value::String(format!("step {i}/{steps}"))).await;
+                ctx.progress(i as f64, Some(steps as f64), Some(&format!("step {i}"))).await;
+            }
+            Ok(CallToolResult::text(format!("done {steps}")))
+        },
+    )?
+    .typed_tool(
+        ToolDef::new("sample").description("Ask the client's LLM (sampling/createMessage)."),
+        |ctx: RequestContext, args: PromptArgs| async move {
+            let params = json!({"messages": [{"role": "user", "content": {"type": "text", "text": args.prompt}}], "maxTokens": 32});
+            let Value::Object(params) = params else { unreachable!() };
+            let r = ctx.sample(params).await?;
+            let model = r.get("model").and_then(Value::as_str).unwrap_or_default();
+            Ok(CallToolResult::text(format!("{model}: {}", first_text(&r))))
+        },
+    )?
+    .typed_tool(
+        ToolDef::new("list_roots").description("Ask the client for its roots (roots/list)."),
+        |ctx: RequestContext, _: NoArgs| async move {
+            let r = ctx.list_roots().await?;
+            let uris: Vec<&str> = r
+                .get("roots")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|x| x.get("uri").and_then(Value::as_str)).collect())
+                .unwrap_or_default();
+            Ok(CallToolResult::text(uris.join(",")))
+        },
+    )?
+    .typed_tool(
+        ToolDef::new("elicit")
+            .description("Ask the user a question (elicitation/create, form mode)."),
+        |ctx: RequestContext, args: QuestionArgs| async move {
+            let params = json!({"mode": "form", "message": args.question,
+                "requestedSchema": {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}});
+            let Value::Object(params) = params else { unreachable!() };
+            let r = ctx.elicit(params).await?;
+            let action = r.get("action").and_then(Value::as_str).unwrap_or_default();
+            let answer = r.pointer("/content/answer").and_then(Value::as_str).unwrap_or_default();
+            Ok(CallToolResult::text(format!("{action}:{answer}")))
+        },
+    )?
+    .typed_tool(
+        ToolDef::new("ping_client").description("Ping the client (server-to-client ping)."),
+        |ctx: RequestContext, _: NoArgs| async move {
+            ctx.ping().await?;
+            Ok(CallToolResult::text("pong"))
+        },
+    )?
+    .typed_tool(
+        ToolDef::new("fail")
+            .description("Always fails; the failure comes back as an isError result."),
+        |_ctx, args: FailArgs| async move { Ok(CallToolResult::error(args.message)) },
+    )?
+    .typed_tool(
+        ToolDef::new("slow").description("Sleep for the given number of seconds, then return."),
+        |ctx: RequestContext, args: SlowArgs| async move {
+            let seconds = args.seconds;
+            if !(0.0..=3600.0).contains(&seconds) {
+                return Ok(CallToolResult::error("seconds must be between 0 and 3600"));
+            }
+            ctx.sleep(Duration::from_secs_f64(seconds)).await;
+            Ok(CallToolResult::text(format!("slept {}", py_float(seconds))))
+        },
+    )
+}
+
 /// The demo server: `echo`, `add`, `log_and_progress`, `sample`, `list_roots`, `elicit`,
-/// `ping_client`, `fail`, `slow`; a static resource, a resource template and a prompt with a
-/// completable argument.
+/// `ping_client`, `fail`, `slow` (typed tools); a static resource, a resource template and a
+/// prompt with a completable argument.
 pub fn server() -> McpServer {
-    ServerBuilder::new("mcp-sse-demo", env!("CARGO_PKG_VERSION"))
-        .instructions("Demo server of mcp-sse: try the tools.")
-        .tool(
-            json!({"name": "echo", "description": "Echo the given text back.",
-                   "inputSchema": schema(json!({"text": {"type": "string"}}), &["text"])}),
-            |_ctx, args| async move { Ok(text(str_arg(&args, "text")?)) },
-        )
-        .tool(
-            json!({"name": "add", "description": "Add two integers.",
-                   "inputSchema": schema(json!({"a": {"type": "integer"}, "b": {"type": "integer"}}), &["a", "b"]),
-                   "outputSchema": schema(json!({"result": {"type": "integer"}}), &["result"])}),
-            |_ctx, args| async move {
-                let get = |n: &str| args.get(n).and_then(Value::as_i64).ok_or_else(|| ToolError::Tool(format!("missing integer argument '{n}'")));
-                let (a, b) = (get("a")?, get("b")?);
-                let sum = a.checked_add(b).ok_or(ToolError::Tool("integer overflow".into()))?;
-                Ok(json!({"content": [{"type": "text", "text": sum.to_string()}], "structuredContent": {"result": sum}}))
-            },
-        )
-        .tool(
-            json!({"name": "log_and_progress", "description": "Emit log messages and progress notifications, then finish.",
-                   "inputSchema": {"type": "object", "properties": {"steps": {"type": "integer", "default": 3}}}}),
-            |ctx: RequestContext, args| async move {
-                let steps = args.get("steps").and_then(Value::as_i64).unwrap_or(3).clamp(0, 10_000);
-                for i in 1..=steps {
-                    ctx.log("info", None, Value::String(format!("step {i}/{steps}"))).await;
-                    ctx.progress(i as f64, Some(steps as f64), Some(&format!("step {i}"))).await;
-                }
-                Ok(text(format!("done {steps}")))
-            },
-        )
-        .tool(
-            json!({"name": "sample", "description": "Ask the client's LLM (sampling/createMessage).",
-                   "inputSchema": schema(json!({"prompt": {"type": "string"}}), &["prompt"])}),
-            |ctx: RequestContext, args| async move {
-                let prompt = str_arg(&args, "prompt")?;
-                let params = json!({"messages": [{"role": "user", "content": {"type": "text", "text": prompt}}], "maxTokens": 32});
-                let Value::Object(params) = params else { unreachable!() };
-                let r = ctx.sample(params).await?;
-                let model = r.get("model").and_then(Value::as_str).unwrap_or_default();
-                Ok(text(format!("{model}: {}", first_text(&r))))
-            },
-        )
-        .tool(
-            json!({"name": "list_roots", "description": "Ask the client for its roots (roots/list).",
-                   "inputSchema": {"type": "object", "properties": {}}}),
-            |ctx: RequestContext, _args| async move {
-                let r = ctx.list_roots().await?;
-                let uris: Vec<&str> = r
-                    .get("roots")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|x| x.get("uri").and_then(Value::as_str)).collect())
-                    .unwrap_or_default();
-                Ok(text(uris.join(",")))
-            },
-        )
-        .tool(
-            json!({"name": "elicit", "description": "Ask the user a question (elicitation/create, form mode).",
-                   "inputSchema": schema(json!({"question": {"type": "string"}}), &["question"])}),
-            |ctx: RequestContext, args| async move {
-                let question = str_arg(&args, "question")?;
-                let params = json!({"mode": "form", "message": question,
-                    "requestedSchema": schema(json!({"answer": {"type": "string"}}), &["answer"])});
-                let Value::Object(params) = params else { unreachable!() };
-                let r = ctx.elicit(params).await?;
-                let action = r.get("action").and_then(Value::as_str).unwrap_or_default();
-                let answer = r.pointer("/content/answer").and_then(Value::as_str).unwrap_or_default();
-                Ok(text(format!("{action}:{answer}")))
-            },
-        )
-        .tool(
-            json!({"name": "ping_client", "description": "Ping the client (server-to-client ping).",
-                   "inputSchema": {"type": "object", "properties": {}}}),
-            |ctx: RequestContext, _args| async move {
-                ctx.ping().await?;
-                Ok(text("pong"))
-            },
-        )
-        .tool(
-            json!({"name": "fail", "description": "Always fails; the failure comes back as an isError result.",
-                   "inputSchema": {"type": "object", "properties": {"message": {"type": "string", "default": "boom"}}}}),
-            |_ctx, args| async move {
-                let message = args.get("message").and_then(Value::as_str).unwrap_or("boom").to_string();
-                Err(ToolError::Tool(message))
-            },
-        )
-        .tool(
-            json!({"name": "slow", "description": "Sleep for the given number of seconds, then return.",
-                   "inputSchema": {"type": "object", "properties": {"seconds": {"type": "number", "default": 1.0}}}}),
-            |ctx: RequestContext, args| async move {
-                let seconds = args.get("seconds").and_then(Value::as_f64).unwrap_or(1.0);
-                if !(0.0..=3600.0).contains(&seconds) {
-                    return Err(ToolError::Tool("seconds must be between 0 and 3600".into()));
-                }
-                ctx.sleep(Duration::from_secs_f64(seconds)).await;
-                Ok(text(format!("slept {}", py_float(seconds))))
-            },
-        )
+    // The names and types are fixed and valid (the unit test below and every test that starts
+    // the demo register them), so this cannot fail at run time.
+    let builder = tools(
+        ServerBuilder::new("mcp-sse-demo", env!("CARGO_PKG_VERSION"))
+            .instructions("Demo server of mcp-sse: try the tools."),
+    )
+    .expect("the demo's tools register");
+    builder
         .resource(
             json!({"uri": "demo://readme", "name": "readme", "description": "What this server is.", "mimeType": "text/plain"}),
             |_ctx, uri| async move {
@@ -207,5 +249,24 @@ pub fn client_options() -> ClientOptions {
         })),
         client_info: json!({"name": "mcp-sse-demo-client", "version": env!("CARGO_PKG_VERSION")}),
         ..ClientOptions::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_tools_register_with_their_contract_schemas() {
+        let server = tools(ServerBuilder::new("t", "1"));
+        assert!(server.is_ok(), "{:?}", server.err());
+        // The demo's typed argument types keep the hand-written schemas' properties.
+        let echo = mcp_sse_core::router::typed::TypedTool::<EchoArgs, CallToolResult>::new("echo");
+        let def = echo.map(|t| t.definition().clone()).unwrap_or_default();
+        assert_eq!(
+            def["inputSchema"]["properties"],
+            json!({"text": {"type": "string"}})
+        );
+        assert_eq!(def["inputSchema"]["required"], json!(["text"]));
     }
 }

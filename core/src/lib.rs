@@ -22,6 +22,8 @@ pub mod http;
 pub mod jsonrpc;
 pub mod mcp;
 pub mod router;
+/// `schemars`, whose `JsonSchema` typed tools' argument and output types implement.
+pub use schemars;
 pub mod session;
 pub mod sse;
 pub mod transport;

@@ -8,10 +8,14 @@ use std::future::Future;
 use std::sync::Arc;
 
 use mcp_sse_core::jsonrpc::ErrorObject;
+use mcp_sse_core::router::typed::TypedTool;
 use mcp_sse_core::router::{Route, Router};
+use mcp_sse_core::schemars::JsonSchema;
 use mcp_sse_core::session::ServerConfig;
+use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
+pub use mcp_sse_core::router::typed::{ToolDef, ToolOutput, ToolRegistrationError};
 pub use mcp_sse_core::router::ToolError;
 
 use crate::rt::BoxFuture;
@@ -147,6 +151,87 @@ impl ServerBuilder {
         self
     }
 
+    /// Registers a tool from Rust types: the handler takes the arguments as an `A` and returns
+    /// an `O`; the core's [`TypedTool`] does the rest.
+    ///
+    /// - `def` is the name, or a [`ToolDef`] with title, description, annotations, icons.
+    /// - `A: DeserializeOwned + JsonSchema` gives the `inputSchema` (JSON Schema 2020-12; it
+    ///   must describe an object: a struct or a map). Each call's arguments are validated
+    ///   against it and deserialized as serde says; a failure is an `isError` result naming the
+    ///   fields, and the handler does not run.
+    /// - `O: Serialize + JsonSchema` gives the `outputSchema` and `structuredContent` (a
+    ///   non-object wrapped as `{"result": …}`), mirrored as JSON text in one text block, and
+    ///   checked against the schema before it is sent. A [`CallToolResult`] or one
+    ///   [`ContentBlock`] is sent as it is, with no output schema.
+    /// - `Err(ToolError::Tool(m))` and a panic are `isError` results (`Error executing tool
+    ///   <name>: m`, a panic's text withheld); `Err(ToolError::Protocol(e))` is the JSON-RPC
+    ///   error `e`.
+    ///
+    /// Errors at once, with a [`ToolRegistrationError`], for a name that breaks the 2025-11-25
+    /// naming rule (1 to 128 of `A-Z a-z 0-9 _ - .`), a name already registered (typed or
+    /// not), an argument type that is not an object, or a schema the validator rejects.
+    ///
+    /// [`CallToolResult`]: mcp_sse_core::mcp::CallToolResult
+    /// [`ContentBlock`]: mcp_sse_core::mcp::ContentBlock
+    ///
+    /// ```
+    /// use mcp_sse_glue::{ServerBuilder, ToolDef};
+    /// use schemars::JsonSchema;
+    /// use serde::{Deserialize, Serialize};
+    ///
+    /// #[derive(Deserialize, JsonSchema)]
+    /// struct AddArgs { a: i64, b: i64 }
+    ///
+    /// #[derive(Serialize, JsonSchema)]
+    /// struct Sum { sum: i64 }
+    ///
+    /// let server = ServerBuilder::new("calc", "1.0.0")
+    ///     .typed_tool("add", |_ctx, args: AddArgs| async move { Ok(args.a + args.b) })?
+    ///     .typed_tool(
+    ///         ToolDef::new("add_object").description("Add, as an object.").read_only(),
+    ///         |_ctx, AddArgs { a, b }| async move {
+    ///             a.checked_add(b).map(|sum| Sum { sum }).ok_or("overflow".into())
+    ///         },
+    ///     )?
+    ///     .build();
+    /// assert!(server.config().features.tools);
+    ///
+    /// let again = ServerBuilder::new("calc", "1.0.0")
+    ///     .typed_tool("add", |_ctx, args: AddArgs| async move { Ok(args.a + args.b) })?
+    ///     .typed_tool("add", |_ctx, args: AddArgs| async move { Ok(args.a - args.b) });
+    /// assert!(again.is_err());
+    /// # Ok::<(), mcp_sse_glue::ToolRegistrationError>(())
+    /// ```
+    pub fn typed_tool<A, O, F, Fut>(
+        mut self,
+        def: impl Into<ToolDef>,
+        f: F,
+    ) -> Result<Self, ToolRegistrationError>
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        O: ToolOutput + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, ToolError>> + Send + 'static,
+    {
+        let tool = Arc::new(TypedTool::<A, O>::new(def)?);
+        self.router.add_typed_tool(&tool)?;
+        let f = Arc::new(f);
+        self.tools.push(Arc::new(move |ctx, arguments| {
+            let (tool, f) = (tool.clone(), f.clone());
+            Box::pin(async move {
+                let answer = match tool.arguments(arguments) {
+                    Ok(args) => match run_guarded(move || f(ctx, args)).await {
+                        Some(outcome) => tool.result(outcome),
+                        None => tool.panicked(),
+                    },
+                    Err(rejected) => tool.result(Err(rejected)),
+                };
+                answer.map_err(ToolError::Protocol)
+            })
+        }));
+        Ok(self)
+    }
+
     /// Registers a static resource: `def` is the `Resource` object (`uri`, `name`, …), `f`
     /// returns the `contents` array for `resources/read`. A second registration of the same
     /// `uri` is ignored.
@@ -238,6 +323,14 @@ impl ServerBuilder {
         };
         McpServer::new(config, Arc::new(Dispatch { b: self }))
     }
+}
+
+/// Starts `start` and runs the future it returns; `None` if either panicked.
+async fn run_guarded<T, Fut: Future<Output = T>>(start: impl FnOnce() -> Fut) -> Option<T> {
+    use futures_lite::FutureExt;
+    use std::panic::AssertUnwindSafe;
+    let fut = std::panic::catch_unwind(AssertUnwindSafe(start)).ok()?;
+    AssertUnwindSafe(fut).catch_unwind().await.ok()
 }
 
 /// Runs the handler the core's [`Router`] routes each request to.

@@ -26,7 +26,7 @@ pub mod tls;
 mod trace;
 mod typed;
 
-pub use builder::{ServerBuilder, ToolError};
+pub use builder::{ServerBuilder, ToolDef, ToolError, ToolOutput, ToolRegistrationError};
 pub use cancel::CancelFlag;
 pub use client::{
     CallOptions, Client, ClientOptions, Closer, IncomingMessage, Link, LinkItem, LoggingCallback,
@@ -39,6 +39,8 @@ pub use connect::{
 };
 /// The sans-IO core this layer drives.
 pub use mcp_sse_core as core;
+/// `schemars`, for `#[derive(JsonSchema)]` on typed tools' argument and output types.
+pub use mcp_sse_core::schemars;
 pub use mcp_sse_core::session::ReconnectPolicy;
 pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
 pub use serve::{serve_with, ServerOptions, Serving, ACCEPT_BACKOFF, SHUTDOWN_FLUSH_TIMEOUT};

@@ -35,6 +35,7 @@
 
 mod page;
 mod template;
+pub mod typed;
 
 use std::collections::HashMap;
 
@@ -52,7 +53,8 @@ pub type Params = Option<Map<String, Value>>;
 /// How a tool call failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToolError {
-    /// A tool-level failure: returned as a result with `isError: true` and this text.
+    /// A tool-level failure: returned as a result with `isError: true` and this text (a typed
+    /// tool's prefixed `Error executing tool <name>: `, as the reference words it).
     Tool(String),
     /// A protocol-level failure: returned as this JSON-RPC error (e.g. -32042).
     Protocol(ErrorObject),
@@ -173,6 +175,41 @@ impl Router {
     /// that `name` is already registered (the first registration stays, as the reference does).
     pub fn add_tool(&mut self, def: Value) -> Option<usize> {
         add_unique(&mut self.tools, def, "name")
+    }
+
+    /// Registers a typed tool's definition; its index, or
+    /// [`DuplicateName`](typed::ToolRegistrationError::DuplicateName) when a tool of that name is
+    /// already registered (typed or not: unlike [`add_tool`](Self::add_tool), a typed
+    /// registration never silently loses to an earlier one).
+    ///
+    /// ```
+    /// use mcp_sse_core::mcp::CallToolResult;
+    /// use mcp_sse_core::router::typed::{ToolRegistrationError, TypedTool};
+    /// use mcp_sse_core::router::Router;
+    /// type Args = serde_json::Map<String, serde_json::Value>;
+    /// let mut router = Router::new();
+    /// let tool = TypedTool::<Args, CallToolResult>::new("t")?;
+    /// assert_eq!(router.add_typed_tool(&tool), Ok(0));
+    /// assert_eq!(
+    ///     router.add_typed_tool(&tool),
+    ///     Err(ToolRegistrationError::DuplicateName("t".into()))
+    /// );
+    /// # Ok::<(), ToolRegistrationError>(())
+    /// ```
+    pub fn add_typed_tool<A, O>(
+        &mut self,
+        tool: &typed::TypedTool<A, O>,
+    ) -> Result<usize, typed::ToolRegistrationError>
+    where
+        A: serde::de::DeserializeOwned + schemars::JsonSchema,
+        O: typed::ToolOutput,
+    {
+        let name = &tool.tool().name;
+        if find(&self.tools, "name", name).is_some() {
+            return Err(typed::ToolRegistrationError::DuplicateName(name.clone()));
+        }
+        self.tools.push(tool.definition().clone());
+        Ok(self.tools.len() - 1)
     }
 
     /// Registers a static resource (the `Resource` object); `None` for a second `uri`.
