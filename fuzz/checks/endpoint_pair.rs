@@ -524,7 +524,12 @@ impl Harness {
         let a = g.pick(self.apps.len())?;
         let r = g.pick(MAX_IN_FLIGHT)?;
         let kind = g.byte()?;
-        let Some(a) = a else { return Some(()) };
+        // A stalled application answers nothing: its view is stale, and an id it holds may
+        // meanwhile name a new request (the client cancelled the old one and reused the id), which
+        // the answer would end instead (`harness-stale-answer-id-reuse`).
+        let (Some(a), 0) = (a, self.stalled) else {
+            return Some(());
+        };
         let session = self.apps[a].id;
         let result = match kind % 4 {
             0 => Ok(json!({"content": [{"type": "text", "text": "ok"}]})),
@@ -545,15 +550,10 @@ impl Harness {
             return Some(());
         };
         let id = open[r].clone();
-        match self.server.respond(session, id.clone(), result) {
-            Ok(()) => {
-                self.apps[a].open.swap_remove(r);
-            }
-            Err(e) => assert!(
-                !self.drained(),
-                "the answer to held request {id} was refused: {e}"
-            ),
+        if let Err(e) = self.server.respond(session, id.clone(), result) {
+            panic!("the answer to held request {id} was refused: {e}");
         }
+        self.apps[a].open.swap_remove(r);
         Some(())
     }
 
