@@ -4,6 +4,8 @@
 
 #[path = "../../fuzz/checks/client_connection.rs"]
 mod client_connection;
+#[path = "../../fuzz/checks/endpoint_pair.rs"]
+mod endpoint_pair;
 #[path = "../../fuzz/checks/http_request.rs"]
 mod http_request;
 #[path = "../../fuzz/checks/http_response.rs"]
@@ -66,6 +68,7 @@ mod replay_corpus {
     use super::*;
     replay_tests!(
         client_connection,
+        endpoint_pair,
         http_request,
         http_response,
         jsonrpc_decode,

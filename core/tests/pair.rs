@@ -801,6 +801,57 @@ fn shutdown_with_a_stalled_reader_flushes_when_it_reads_or_ends_at_the_grace() {
     }
 }
 
+/// A shutdown that waits for a stalled reader is complete as soon as that reader's stream is
+/// gone: no grace timer is left behind, and a GET arriving afterwards opens no session (found
+/// by the `endpoint_pair` fuzz target, `fuzz/corpus/endpoint_pair/crash-shutdown-grace-outlives-sessions`).
+#[test]
+fn a_shutdown_waiting_for_a_stalled_reader_completes_when_its_stream_is_cut() {
+    let mut config = server_config();
+    config.transport.max_session_queue_bytes = 1024;
+    config.shutdown_grace = Duration::from_secs(3);
+    let mut p = Pair::new(
+        config,
+        session::ClientConfig::default(),
+        transport::ClientConfig::default(),
+    );
+    let session = p.connect_and_initialize();
+    p.hold(Client::STREAM, Dir::ToClient);
+    for i in 0..40 {
+        let params = json!({"level": "info", "data": format!("{i:03}{}", "y".repeat(80))});
+        p.server
+            .notify(
+                session,
+                "notifications/message",
+                params.as_object().cloned(),
+            )
+            .unwrap();
+    }
+    assert!(p.server.is_held_back(session));
+    p.server.shutdown(p.now);
+    p.run();
+    assert!(p.server.has_session(session), "the grace is running");
+    p.cut(Client::STREAM);
+    assert_eq!(p.server.session_count(), 0);
+    assert_eq!(p.server.connection_count(), 0);
+    assert_eq!(
+        p.server.poll_timeout(),
+        None,
+        "nothing is left to wait for: the shutdown is complete"
+    );
+    // A client arriving now finds a server that has shut down.
+    let late = p.server.open_connection(p.now);
+    p.server.handle_bytes(
+        late,
+        bytes::Bytes::from_static(b"GET /sse HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n\r\n"),
+        p.now,
+    );
+    assert_eq!(
+        p.server.session_count(),
+        0,
+        "no session opens after shutdown"
+    );
+}
+
 /// Bytes lost on the wire: a lost answer never arrives and its request resolves exactly once
 /// when the connection ends; a lost POST fails exactly its own request (DIVERGENCE 4).
 /// protocol:error:connection-closed

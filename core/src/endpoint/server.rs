@@ -645,7 +645,11 @@ impl ServerEndpoint {
                     message,
                     headers,
                 } => self.on_message(session, message, headers, source, now),
-                ServerEvent::SessionClosed { session } => self.on_session_closed(session),
+                ServerEvent::SessionClosed { session } => {
+                    self.on_session_closed(session);
+                    // The stream a shutdown was waiting for may be the one that ended.
+                    self.finish_shutdown_if_flushed();
+                }
                 ServerEvent::Writable { session } => {
                     self.flush(session);
                     self.deliver_parked(session, now);
