@@ -845,3 +845,47 @@ fn get_redirects_same_origin_only_and_bounded() {
         other => panic!("{other:?}"),
     }
 }
+
+/// While an ordering barrier waits for its answer, an idle POST connection the server closes is
+/// not reopened (it could carry nothing): no reconnect loop against a server that closes idle
+/// connections, e.g. one shutting down (found by the endpoint_pair fuzz target).
+#[test]
+fn no_connection_churn_behind_a_barrier() {
+    let mut r = Run::ready("http://h/sse", ClientConfig::default());
+    let note =
+        Message::from_slice(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
+    r.c.send(&note).unwrap();
+    r.c.send(&ping(2)).unwrap();
+    let mut open = open_posts(&r.events());
+    let mut busy = None;
+    let mut opened_later = 0;
+    // Rounds of: connect what the client opened; the barrier goes out on one connection; the
+    // server closes every idle one at once (as a server shutting down does).
+    for round in 0..10 {
+        let mut evs = Vec::new();
+        for c in std::mem::take(&mut open) {
+            r.c.handle_connected(c, r.now);
+            evs.extend(r.events());
+            let mut sent = false;
+            while r.c.poll_transmit(c).is_some() {
+                sent = true;
+            }
+            if sent {
+                busy = Some(c);
+            } else if Some(c) != busy {
+                r.c.handle_eof(c, r.now);
+            }
+            evs.extend(r.events());
+        }
+        let more = open_posts(&evs);
+        if round > 0 {
+            opened_later += more.len();
+        }
+        open = more;
+    }
+    assert!(busy.is_some(), "the barrier was sent");
+    assert!(
+        opened_later <= 1,
+        "{opened_later} connections reopened behind the barrier"
+    );
+}

@@ -1101,9 +1101,15 @@ impl Client {
                 });
             }
         }
-        // Open more connections while messages wait (the ones connecting count as busy).
-        let connecting = self.posts.values().filter(|p| !p.connected).count();
-        let mut wanted = self.queue.len().saturating_sub(connecting);
+        // Open more connections while messages wait (the ones connecting, and the idle ones,
+        // count as available). Not while an ordering barrier waits for its answer: nothing
+        // could be sent on them, and a server that closes idle connections (one shutting
+        // down) would make the client reopen them in a loop.
+        if self.barrier_in_flight {
+            return;
+        }
+        let available = self.posts.values().filter(|p| p.current.is_none()).count();
+        let mut wanted = self.queue.len().saturating_sub(available);
         while wanted > 0 && self.posts.len() < self.config.max_in_flight_posts.max(1) {
             let id = ClientConnectionId(self.next_conn);
             self.next_conn += 1;
