@@ -79,44 +79,7 @@ enum Command {
         trace: bool,
     },
     /// Serves the demo server over TCP until SIGINT or SIGTERM.
-    Serve {
-        /// Address to listen on (port 0 picks a free one; the URL is printed).
-        #[arg(long, default_value = "127.0.0.1:8000")]
-        bind: String,
-        /// Mount prefix (the SSE URL becomes PREFIX/sse).
-        #[arg(long, default_value = "")]
-        prefix: String,
-        /// Seconds between keep-alive comments on each stream (0: none).
-        #[arg(long, default_value_t = 15.0)]
-        ping_interval: f64,
-        /// Also allows this Host header (repeatable; turns DNS-rebinding protection on).
-        #[arg(long = "allow-host", value_name = "HOST")]
-        allow_hosts: Vec<String>,
-        /// Also allows this Origin header (repeatable; turns DNS-rebinding protection on).
-        #[arg(long = "allow-origin", value_name = "ORIGIN")]
-        allow_origins: Vec<String>,
-        /// Turns DNS-rebinding protection off (it is on when binding a loopback address).
-        #[arg(long)]
-        no_dns_protection: bool,
-        /// Seconds a shutdown waits for sessions to finish before cutting them; a second
-        /// signal cuts them at once.
-        #[arg(long, default_value_t = 10.0)]
-        shutdown_grace: f64,
-        /// Serves HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
-        #[arg(long, value_name = "FILE", requires = "tls_key")]
-        tls_cert: Option<std::path::PathBuf>,
-        /// The PEM private key of --tls-cert.
-        #[arg(long, value_name = "FILE", requires = "tls_cert")]
-        tls_key: Option<std::path::PathBuf>,
-        /// Requires `Authorization: Bearer TOKEN` on every GET and POST (401 and a
-        /// `WWW-Authenticate: Bearer` challenge otherwise).
-        #[arg(long, value_name = "TOKEN")]
-        bearer_token: Option<String>,
-        /// Lets a browser page from this origin use the server (CORS; repeatable; `*` for
-        /// any). Also allows it past DNS-rebinding protection.
-        #[arg(long = "cors-origin", value_name = "ORIGIN")]
-        cors_origins: Vec<String>,
-    },
+    Serve(ServeArgs),
     /// Connects to a legacy SSE server and lists what it offers.
     Probe {
         /// The server's SSE URL (`http://host:port/sse`).
@@ -232,30 +195,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Demo { runtime, trace } => cmd_demo(runtime, trace),
-        Command::Serve {
-            bind,
-            prefix,
-            ping_interval,
-            allow_hosts,
-            allow_origins,
-            no_dns_protection,
-            shutdown_grace,
-            tls_cert,
-            tls_key,
-            bearer_token,
-            cors_origins,
-        } => cmd_serve(ServeArgs {
-            bind,
-            prefix,
-            ping_interval,
-            allow_hosts,
-            allow_origins,
-            no_dns_protection,
-            shutdown_grace,
-            tls: tls_cert.zip(tls_key),
-            bearer_token,
-            cors_origins,
-        }),
+        Command::Serve(args) => cmd_serve(args),
         Command::Probe { url, client } => cmd_probe(&url, client),
         Command::Call {
             url,
@@ -338,19 +278,43 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::Failed(format!("cannot start the tokio runtime: {e}")))
 }
 
+#[derive(Debug, clap::Args)]
 struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one; the URL is printed).
+    #[arg(long, default_value = "127.0.0.1:8000")]
     bind: String,
+    /// Mount prefix (the SSE URL becomes PREFIX/sse).
+    #[arg(long, default_value = "")]
     prefix: String,
+    /// Seconds between keep-alive comments on each stream (0: none).
+    #[arg(long, default_value_t = 15.0)]
     ping_interval: f64,
+    /// Also allows this Host header (repeatable; turns DNS-rebinding protection on).
+    #[arg(long = "allow-host", value_name = "HOST")]
     allow_hosts: Vec<String>,
+    /// Also allows this Origin header (repeatable; turns DNS-rebinding protection on).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origins: Vec<String>,
+    /// Turns DNS-rebinding protection off (it is on when binding a loopback address).
+    #[arg(long)]
     no_dns_protection: bool,
+    /// Seconds a shutdown waits for sessions to finish before cutting them; a second
+    /// signal cuts them at once.
+    #[arg(long, default_value_t = 10.0)]
     shutdown_grace: f64,
-    /// The certificate chain and key files, for HTTPS.
-    tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
-    /// The token every request must carry.
+    /// Serves HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Requires `Authorization: Bearer TOKEN` on every GET and POST (401 and a
+    /// `WWW-Authenticate: Bearer` challenge otherwise).
+    #[arg(long, value_name = "TOKEN")]
     bearer_token: Option<String>,
-    /// Origins allowed by CORS.
+    /// Lets a browser page from this origin use the server (CORS; repeatable; `*` for
+    /// any). Also allows it past DNS-rebinding protection.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
     cors_origins: Vec<String>,
 }
 
@@ -376,7 +340,7 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
         security,
         ..transport::ServerConfig::default()
     };
-    let tls = match &args.tls {
+    let tls = match args.tls_cert.as_ref().zip(args.tls_key.as_ref()) {
         Some((cert, key)) => Some(
             TlsServer::from_pem(
                 &read_file(cert, "--tls-cert")?,

@@ -72,6 +72,43 @@ fn policy(tries: u32) -> ReconnectPolicy {
     }
 }
 
+/// A client of `server` through cuttable in-process connections, reconnecting with up to
+/// `tries` tries; its session events arrive on the returned channel.
+struct Rig {
+    client: mcp_sse_glue::Client,
+    sse: Arc<mcp_sse_glue::SseServer>,
+    cutter: Cutter,
+    events: async_channel::Receiver<SessionEvent>,
+}
+
+async fn rig(h: &mcp_sse_tests::Harness, server: mcp_sse_glue::McpServer, tries: u32) -> Rig {
+    let (ev_tx, events) = async_channel::unbounded();
+    let options = ClientOptions {
+        reconnect: policy(tries),
+        on_session: Some(Arc::new(move |e| {
+            let _ = ev_tx.try_send(e);
+        })),
+        ..ClientOptions::default()
+    };
+    let sse = mcp_sse_glue::SseServer::new(
+        h.rt(),
+        server,
+        Default::default(),
+        Box::new(mcp_sse_glue::os_random),
+    );
+    let cutter = Cutter::default();
+    let client =
+        mcp_sse_glue::connect_over_sse_wrapped(h.rt(), sse.clone(), options, Some(cutter.wrap()))
+            .await
+            .expect("connect");
+    Rig {
+        client,
+        sse,
+        cutter,
+        events,
+    }
+}
+
 async fn next_event(rx: &async_channel::Receiver<SessionEvent>) -> SessionEvent {
     futures_lite::future::or(async { rx.recv().await.expect("events") }, async {
         smol::Timer::after(Duration::from_secs(20)).await;
@@ -106,29 +143,12 @@ fn cut_under_load(exec: Exec) {
                     },
                 )
                 .build();
-            let (ev_tx, ev_rx) = async_channel::unbounded();
-            let options = ClientOptions {
-                reconnect: policy(5),
-                on_session: Some(Arc::new(move |e| {
-                    let _ = ev_tx.try_send(e);
-                })),
-                ..ClientOptions::default()
-            };
-            let sse = mcp_sse_glue::SseServer::new(
-                h.rt(),
-                server,
-                Default::default(),
-                Box::new(mcp_sse_glue::os_random),
-            );
-            let cutter = Cutter::default();
-            let client = mcp_sse_glue::connect_over_sse_wrapped(
-                h.rt(),
-                sse.clone(),
-                options,
-                Some(cutter.wrap()),
-            )
-            .await
-            .expect("connect");
+            let Rig {
+                client,
+                sse,
+                cutter,
+                events: ev_rx,
+            } = rig(&h, server, 5).await;
             let (res_tx, res_rx) = async_channel::unbounded();
             for _ in 0..8 {
                 let (c, tx) = (client.clone(), res_tx.clone());
@@ -194,29 +214,12 @@ fn gives_up(exec: Exec) {
         |h| {
             async move {
                 let server = ServerBuilder::new("r", "1").build();
-                let (ev_tx, ev_rx) = async_channel::unbounded();
-                let options = ClientOptions {
-                    reconnect: policy(3),
-                    on_session: Some(Arc::new(move |e| {
-                        let _ = ev_tx.try_send(e);
-                    })),
-                    ..ClientOptions::default()
-                };
-                let sse = mcp_sse_glue::SseServer::new(
-                    h.rt(),
-                    server,
-                    Default::default(),
-                    Box::new(mcp_sse_glue::os_random),
-                );
-                let cutter = Cutter::default();
-                let client = mcp_sse_glue::connect_over_sse_wrapped(
-                    h.rt(),
-                    sse.clone(),
-                    options,
-                    Some(cutter.wrap()),
-                )
-                .await
-                .expect("connect");
+                let Rig {
+                    client,
+                    sse,
+                    cutter,
+                    events: ev_rx,
+                } = rig(&h, server, 3).await;
                 // The server shuts down (new GETs get 503), then the stream is cut.
                 sse.shutdown().await;
                 cutter.cut();
