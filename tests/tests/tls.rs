@@ -51,6 +51,19 @@ fn tls_failure_of(r: Result<mcp_sse_glue::Client, ConnectError>) -> TlsFailure {
     }
 }
 
+/// The echo server behind TLS with `p`'s certificate, and its `https://127.0.0.1:PORT/sse`.
+async fn serve_pki(exec: Exec, p: &pki::TestPki) -> (mcp_sse_glue::Serving, String) {
+    let s = serve_tls(
+        exec,
+        load::echo_server(),
+        ServerOptions::default(),
+        tls_server(p),
+    )
+    .await;
+    let url = format!("https://127.0.0.1:{}/sse", s.local_addr().port());
+    (s, url)
+}
+
 fn https_round_trip(exec: Exec) {
     mcp_sse_tests::run_for(
         exec,
@@ -100,14 +113,7 @@ fn bad_certificates(exec: Exec) {
         |_h| async move {
             // Self-signed, and the client trusts only the webpki roots.
             let p = pki::make(&["127.0.0.1"], Leaf::SelfSigned);
-            let s = serve_tls(
-                exec,
-                load::echo_server(),
-                ServerOptions::default(),
-                tls_server(&p),
-            )
-            .await;
-            let url = format!("https://127.0.0.1:{}/sse", s.local_addr().port());
+            let (s, url) = serve_pki(exec, &p).await;
             let f = tls_failure_of(connect(exec, &url, ClientOptions::default()).await);
             assert!(matches!(f, TlsFailure::UntrustedCertificate(_)), "{f:?}");
             assert!(f.to_string().contains("--cacert"), "{f}");
@@ -115,14 +121,7 @@ fn bad_certificates(exec: Exec) {
 
             // Valid, trusted, but for another name.
             let p = pki::make(&["other.example"], Leaf::Valid);
-            let s = serve_tls(
-                exec,
-                load::echo_server(),
-                ServerOptions::default(),
-                tls_server(&p),
-            )
-            .await;
-            let url = format!("https://127.0.0.1:{}/sse", s.local_addr().port());
+            let (s, url) = serve_pki(exec, &p).await;
             let f = tls_failure_of(connect(exec, &url, trusting(&p.ca_pem)).await);
             match &f {
                 TlsFailure::NameMismatch { name, .. } => assert_eq!(name, "127.0.0.1"),
@@ -132,14 +131,7 @@ fn bad_certificates(exec: Exec) {
 
             // Trusted and for the right name, but expired.
             let p = pki::make(&["127.0.0.1"], Leaf::Expired);
-            let s = serve_tls(
-                exec,
-                load::echo_server(),
-                ServerOptions::default(),
-                tls_server(&p),
-            )
-            .await;
-            let url = format!("https://127.0.0.1:{}/sse", s.local_addr().port());
+            let (s, url) = serve_pki(exec, &p).await;
             let f = tls_failure_of(connect(exec, &url, trusting(&p.ca_pem)).await);
             assert!(matches!(f, TlsFailure::Expired(_)), "{f:?}");
             s.shutdown().await;
