@@ -313,7 +313,7 @@ struct ServeArgs {
     #[arg(long, value_name = "TOKEN")]
     bearer_token: Option<String>,
     /// Lets a browser page from this origin use the server (CORS; repeatable; `*` for
-    /// any). Also allows it past DNS-rebinding protection.
+    /// any). The transport lets an allowed origin past the Origin check.
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     cors_origins: Vec<String>,
 }
@@ -417,14 +417,6 @@ fn security_for(args: &ServeArgs) -> SecuritySettings {
             .allowed_origins
             .extend(args.allow_origins.iter().cloned());
     }
-    // A CORS origin must also pass the Origin check (`*` cannot be listed: with it, turn
-    // protection off or allow origins one by one).
-    security.allowed_origins.extend(
-        args.cors_origins
-            .iter()
-            .filter(|o| o.as_str() != "*")
-            .cloned(),
-    );
     if args.no_dns_protection {
         security.dns_rebinding_protection = false;
     }

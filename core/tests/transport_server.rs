@@ -879,3 +879,41 @@ fn cors_preflights_and_answers() {
     assert_eq!(status_and_body(&resp).0, 405);
     assert!(!resp.contains("access-control-"), "{resp}");
 }
+
+/// A CORS-allowed origin passes the DNS-rebinding Origin check at the transport itself (a
+/// library user configuring `cors` needs no matching `allowed_origins`); the Host check still
+/// applies, and other origins are still refused.
+#[test]
+fn a_cors_allowed_origin_passes_the_origin_check() {
+    let mut f = fixture(ServerConfig {
+        cors: Some(mcp_sse_core::transport::CorsConfig::new([
+            "https://app.example",
+        ])),
+        ..protected()
+    });
+    let q = q(&f);
+    let resp = post(
+        &mut f,
+        &q,
+        Some("application/json"),
+        "Origin: https://app.example\r\n",
+        PING,
+    );
+    assert_eq!(status_and_body(&resp), (202, "Accepted"), "{resp}");
+    let resp = post(
+        &mut f,
+        &q,
+        Some("application/json"),
+        "Origin: https://evil.example\r\n",
+        PING,
+    );
+    assert_eq!(status_and_body(&resp), (403, "Invalid Origin header"));
+    let raw = format!(
+        "POST /messages/{q} HTTP/1.1\r\nHost: evil.example\r\nOrigin: https://app.example\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{PING}",
+        PING.len()
+    );
+    assert_eq!(
+        status_and_body(&request(&mut f, &raw)),
+        (421, "Invalid Host header")
+    );
+}

@@ -354,6 +354,21 @@ impl Server {
         self.sessions.get(&session).and_then(|e| e.owner.as_ref())
     }
 
+    /// The DNS-rebinding checks (Host, then Origin), or the answer to refuse with. An `Origin`
+    /// that [`ServerConfig::cors`] allows passes the Origin check: allowing a browser origin is
+    /// the same decision (the Host check still applies).
+    fn check_security(&self, head: &RequestHead) -> Result<(), Reply> {
+        let origin = head.headers.get_str("origin");
+        let cors_allowed = matches!(
+            (&self.config.cors, origin),
+            (Some(cors), Some(o)) if cors.allows(o)
+        );
+        let origin = if cors_allowed { None } else { origin };
+        self.security
+            .check(head.headers.get_str("host"), origin)
+            .map_err(|e| Reply::plain(e.status(), security_body(e)))
+    }
+
     /// Runs the configured authentication: the principal (`None` without authentication), or
     /// the `401` to answer.
     fn authenticate(&self, head: &RequestHead) -> Result<Option<Principal>, Reply> {
@@ -1050,11 +1065,8 @@ impl Server {
                 Ok(owner) => owner,
                 Err(reply) => return fixed(reply, false),
             };
-            if let Err(e) = self
-                .security
-                .check(head.headers.get_str("host"), head.headers.get_str("origin"))
-            {
-                return fixed(Reply::plain(e.status(), security_body(e)), false);
+            if let Err(reply) = self.check_security(&head) {
+                return fixed(reply, false);
             }
             if self.shutting_down || self.sessions.len() >= self.config.max_sessions {
                 return fixed(Reply::plain(503, "Service Unavailable"), false);
@@ -1112,11 +1124,8 @@ impl Server {
         if !content_type_ok {
             return fixed(Reply::plain(400, "Invalid Content-Type header"), false);
         }
-        if let Err(e) = self
-            .security
-            .check(head.headers.get_str("host"), head.headers.get_str("origin"))
-        {
-            return fixed(Reply::plain(e.status(), security_body(e)), false);
+        if let Err(reply) = self.check_security(&head) {
+            return fixed(reply, false);
         }
         let Some(raw_id) = head.query().and_then(|q| query_param(q, "session_id")) else {
             return fixed(Reply::plain(400, "session_id is required"), false);
