@@ -318,15 +318,13 @@ impl Pump {
                     self.lock().machine.handle_bytes(id, bytes, Instant::now());
                     self.clone().process_inner(true).await;
                 }
-                Some(Err(e)) if crate::tls::tls_failure(&e).is_some() => {
-                    if let Some(f) = crate::tls::tls_failure(&e) {
-                        self.lock().machine.handle_tls_failed(id, f);
+                Some(end) => {
+                    // A TLS failure is reported as such; any other end as the end of input.
+                    let tls = end.err().as_ref().and_then(crate::tls::tls_failure);
+                    match tls {
+                        Some(f) => self.lock().machine.handle_tls_failed(id, f),
+                        None => self.lock().machine.handle_eof(id, Instant::now()),
                     }
-                    self.clone().process().await;
-                    break;
-                }
-                Some(Ok(None)) | Some(Err(_)) => {
-                    self.lock().machine.handle_eof(id, Instant::now());
                     self.clone().process().await;
                     break;
                 }
