@@ -29,6 +29,16 @@ pub fn encode_chunk(data: &[u8], out: &mut BytesMut) {
     out.put_slice(b"\r\n");
 }
 
+/// The framed size of a chunk of `len` payload bytes: its size line, the payload and the CRLF.
+///
+/// ```
+/// assert_eq!(mcp_sse_core::http::chunk_len(333), b"14d\r\n".len() + 333 + 2);
+/// ```
+pub fn chunk_len(len: usize) -> usize {
+    let digits = (usize::BITS - len.leading_zeros()).div_ceil(4).max(1) as usize;
+    digits + 2 + len + 2
+}
+
 /// Writes a chunk-size line, `<lowercase hex len>\r\n`, so the caller can write the `len` payload
 /// bytes and the closing `\r\n` itself. `len` 0 writes `0\r\n`, the start of the last chunk.
 ///

@@ -2,6 +2,9 @@
 //!
 //! - [`RequestDecoder`] (server side) turns the bytes of one connection into
 //!   [`RequestEvent`]s: a [`RequestHead`], the body in pieces, `End`, then the next request.
+//! - [`ServerConnection`] (server side) is one connection's HTTP/1.1 semantics on top of it:
+//!   keep-alive, pipelining one answer at a time, read backpressure, streamed (chunked)
+//!   answers, the close rules and the head-read / keep-alive deadlines.
 //! - [`ResponseDecoder`] (client side) does the same for responses, matched FIFO with the
 //!   [`ResponseExpectation`] registered for each request sent.
 //! - [`RequestHead::encode`], [`ResponseHead::encode`] and [`encode_chunk`] /
@@ -43,8 +46,9 @@ mod input;
 pub mod limits;
 pub mod request_decoder;
 pub mod response_decoder;
+pub mod server_connection;
 
-pub use chunked::{encode_chunk, encode_chunk_header, encode_last_chunk};
+pub use chunked::{chunk_len, encode_chunk, encode_chunk_header, encode_last_chunk};
 pub use error::{reason_phrase, HttpError};
 pub use head::{RequestHead, ResponseHead, Version};
 pub use headers::{HeaderName, Headers};
@@ -54,3 +58,4 @@ pub use limits::{
 };
 pub use request_decoder::{RequestDecoder, RequestEvent};
 pub use response_decoder::{ResponseDecoder, ResponseEvent, ResponseExpectation};
+pub use server_connection::{ConnectionConfig, ServerConnection};

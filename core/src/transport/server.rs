@@ -21,7 +21,8 @@ use bytes::{Bytes, BytesMut};
 use foldhash::HashMap;
 
 use crate::http::{
-    self, Headers, HttpError, RequestDecoder, RequestEvent, RequestHead, ResponseHead,
+    self, ConnectionConfig, Headers, HttpError, RequestEvent, RequestHead, ResponseHead,
+    ServerConnection,
 };
 use crate::jsonrpc::Message;
 use crate::sse::{Encoder, OutgoingEvent};
@@ -38,11 +39,7 @@ use super::wall_clock::format_utc_python;
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(15);
 /// Default bound on the bytes queued for one session's SSE stream and not yet taken by the driver.
 pub const DEFAULT_MAX_SESSION_QUEUE_BYTES: usize = 8 * 1024 * 1024;
-/// Default time allowed to receive a complete request head once its first byte arrived
-/// (slow-loris protection).
-pub const DEFAULT_HEAD_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default time an idle keep-alive connection (between requests) is kept open.
-pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(60);
+pub use crate::http::server_connection::{DEFAULT_HEAD_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT};
 /// Default bound on live sessions; a GET beyond it is answered `503`.
 pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
 
@@ -110,6 +107,17 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
+    /// The HTTP/1.1 rules of each connection: framing limits, the head-read and keep-alive
+    /// timeouts, and the reply backpressure bound (`max_session_queue_bytes`).
+    pub fn connection_config(&self) -> ConnectionConfig {
+        ConnectionConfig {
+            limits: self.http_limits,
+            head_read_timeout: self.head_read_timeout,
+            keep_alive_timeout: self.keep_alive_timeout,
+            max_queued_reply_bytes: self.max_session_queue_bytes,
+        }
+    }
+
     /// Sets the message endpoint path with the reference's constructor rules.
     pub fn with_message_path(mut self, path: &str) -> Result<Self, EndpointError> {
         self.message_path = MessagePath::new(path)?;
@@ -208,10 +216,10 @@ enum RequestKind {
     },
 }
 
+/// The routing of the request in flight on a connection (its HTTP state is the connection's).
 #[derive(Debug)]
 struct InFlight {
     kind: RequestKind,
-    keep_alive: bool,
     /// A reply that must win over a body-size error (405 precedes 413).
     beats_too_large: bool,
     body: BytesMut,
@@ -219,28 +227,25 @@ struct InFlight {
     extra_headers: Vec<(&'static str, String)>,
 }
 
+/// What a connection is used for, beside its HTTP/1.1 state.
 #[derive(Debug)]
-enum ConnState {
-    /// Reading requests (keep-alive).
+enum Route {
+    /// Carrying requests; the one in flight once its head has been routed.
     Requests { in_flight: Option<InFlight> },
-    /// Carrying a session's SSE stream; further input is ignored.
+    /// Carrying a session's SSE stream.
     Stream {
         session: SessionId,
         next_ping: Option<Instant>,
     },
-    /// Finished: flush what is queued, then close.
-    Closing,
+    /// Nothing more to route: the connection is closing.
+    Done,
 }
 
 #[derive(Debug)]
 struct Connection {
-    decoder: RequestDecoder,
-    state: ConnState,
-    out: VecDeque<Bytes>,
-    out_bytes: usize,
-    transmit_reported: bool,
-    /// When the current head started arriving, or when the connection went idle.
-    phase_started: Instant,
+    /// Keep-alive, pipelining, framing, the close rules and the read deadlines.
+    http: ServerConnection,
+    route: Route,
     /// The deadline of this connection's newest entry in the timer heap, while that entry is
     /// there: `schedule` pushes only when the deadline differs from it.
     armed: Option<Instant>,
@@ -412,16 +417,14 @@ impl Server {
         let id = ConnectionId(self.next_connection);
         self.next_connection += 1;
         let mut conn = Connection {
-            decoder: RequestDecoder::new(self.config.http_limits),
-            state: ConnState::Requests { in_flight: None },
-            out: VecDeque::new(),
-            out_bytes: 0,
-            transmit_reported: false,
-            phase_started: now,
+            http: ServerConnection::new(self.config.connection_config(), now),
+            route: Route::Requests { in_flight: None },
             armed: None,
         };
         if self.shutting_down {
-            finish_conn(&mut conn, id, &mut self.events);
+            conn.http.close();
+            conn.route = Route::Done;
+            note(&mut conn, id, &mut self.events);
         }
         self.connections.insert(id, Box::new(conn));
         self.schedule(id);
@@ -430,28 +433,21 @@ impl Server {
 
     /// Feeds bytes read from `connection`.
     pub fn handle_bytes(&mut self, connection: ConnectionId, data: Bytes, now: Instant) {
-        let unread_bound = self.unread_input_bound();
         let Some(conn) = self.connections.get_mut(&connection) else {
             return;
         };
-        match conn.state {
-            ConnState::Requests { .. } => {
-                conn.decoder.handle_bytes(data);
-                if conn.out_bytes > self.config.max_session_queue_bytes
-                    && conn.decoder.buffered_bytes() > unread_bound
-                {
-                    // The driver kept reading although `wants_read` said no: a peer that
-                    // sends without reading is cut off rather than buffered without end.
-                    finish_conn(conn, connection, &mut self.events);
-                    return;
-                }
-                self.process(connection, now);
-                self.schedule(connection);
-            }
-            // A client writing on its SSE GET connection, or after we decided to close, is
-            // ignored (and nothing of it is kept).
-            ConnState::Stream { .. } | ConnState::Closing => {}
+        // A client writing on its SSE GET connection, or after we decided to close, is ignored
+        // (and nothing of it is kept): the connection drops it.
+        conn.http.handle_bytes(data, now);
+        if conn.http.is_closing() {
+            // The driver kept reading although `wants_read` said no: a peer that sends without
+            // reading is cut off rather than buffered without end.
+            note(conn, connection, &mut self.events);
         }
+        if matches!(conn.route, Route::Requests { .. }) {
+            self.process(connection, now);
+        }
+        self.schedule(connection);
     }
 
     /// The peer finished sending on `connection` (read side EOF).
@@ -459,30 +455,26 @@ impl Server {
         let Some(conn) = self.connections.get_mut(&connection) else {
             return;
         };
-        match conn.state {
-            ConnState::Requests { .. } => {
-                if conn.decoder.is_idle() {
-                    self.begin_close(connection);
-                } else {
-                    // The input is complete and already buffered (bounded by the decoder's
-                    // limits): answer all of it before closing, even past the reply bound;
-                    // there is no later resume for a closing connection.
-                    conn.decoder.handle_eof();
-                    self.process_all(connection, now);
-                    self.begin_close(connection);
-                }
+        match conn.route {
+            Route::Requests { .. } => {
+                // The input is complete and already buffered (bounded by the decoder's limits):
+                // all of it is answered before the connection closes, even past the reply bound.
+                conn.http.handle_eof();
+                note(conn, connection, &mut self.events);
+                self.process(connection, now);
+                self.schedule(connection);
             }
             // The GET's client went away: that ends the session (the reference's
             // `http.disconnect`).
-            ConnState::Stream { .. } => self.handle_close(connection),
-            ConnState::Closing => {}
+            Route::Stream { .. } => self.handle_close(connection),
+            Route::Done => {}
         }
     }
 
     /// `connection` is gone (closed by either side, or failed). Ends its session if it carried one.
     pub fn handle_close(&mut self, connection: ConnectionId) {
         if let Some(conn) = self.connections.remove(&connection) {
-            if let ConnState::Stream { session, .. } = conn.state {
+            if let Route::Stream { session, .. } = conn.route {
                 self.end_session(session);
             }
         }
@@ -497,43 +489,33 @@ impl Server {
     /// a pipelined `GET`, …), so call [`Server::poll_event`] after writing.
     pub fn poll_transmit(&mut self, connection: ConnectionId, now: Instant) -> Option<Bytes> {
         let conn = self.connections.get_mut(&connection)?;
-        match conn.out.pop_front() {
-            Some(b) => {
-                let was_backed_up = conn.out_bytes > self.config.max_session_queue_bytes;
-                conn.out_bytes -= b.len();
-                if was_backed_up
-                    && conn.out_bytes <= self.config.max_session_queue_bytes
-                    && matches!(conn.state, ConnState::Requests { .. })
-                {
-                    self.process(connection, now);
-                    self.schedule(connection);
-                    return Some(b);
-                }
-                let Some(conn) = self.connections.get_mut(&connection) else {
-                    return Some(b);
-                };
-                if let ConnState::Stream { session, .. } = conn.state {
-                    if let Some(entry) = self.sessions.get_mut(&session) {
-                        if entry.blocked
-                            && conn.out_bytes <= self.config.max_session_queue_bytes / 2
-                        {
-                            entry.blocked = false;
-                            self.events.push_back(ServerEvent::Writable { session });
-                        }
+        let was_backed_up = conn.http.is_backed_up();
+        let b = conn.http.poll_transmit()?;
+        match conn.route {
+            Route::Requests { .. } if was_backed_up && !conn.http.is_backed_up() => {
+                self.process(connection, now);
+                self.schedule(connection);
+            }
+            Route::Stream { session, .. } => {
+                if let Some(entry) = self.sessions.get_mut(&session) {
+                    if entry.blocked
+                        && conn.http.queued_bytes() <= self.config.max_session_queue_bytes / 2
+                    {
+                        entry.blocked = false;
+                        self.events.push_back(ServerEvent::Writable { session });
                     }
                 }
-                Some(b)
             }
-            None => {
-                conn.transmit_reported = false;
-                None
-            }
+            Route::Requests { .. } | Route::Done => {}
         }
+        Some(b)
     }
 
     /// Bytes queued on `connection` and not yet taken.
     pub fn queued_bytes(&self, connection: ConnectionId) -> usize {
-        self.connections.get(&connection).map_or(0, |c| c.out_bytes)
+        self.connections
+            .get(&connection)
+            .map_or(0, |c| c.http.queued_bytes())
     }
 
     /// Whether the driver should read more from `connection`. `false` while the replies queued
@@ -542,25 +524,17 @@ impl Server {
     /// [`Server::poll_transmit`] has drained them. Bytes handed in anyway are kept up to one
     /// request's worth (head and body limits), then the connection is closed.
     pub fn wants_read(&self, connection: ConnectionId) -> bool {
-        self.connections.get(&connection).is_some_and(|c| {
-            !matches!(c.state, ConnState::Requests { .. })
-                || c.out_bytes <= self.config.max_session_queue_bytes
-        })
-    }
-
-    /// Unread input a request connection may hold while its replies are backed up.
-    fn unread_input_bound(&self) -> usize {
-        let l = &self.config.http_limits;
-        l.max_head_bytes.saturating_add(l.max_body_bytes)
+        self.connections
+            .get(&connection)
+            .is_some_and(|c| c.http.wants_read())
     }
 
     /// Whether the driver should close `connection` now: everything queued was taken and the
     /// connection is finished (error, `Connection: close`, shutdown, unknown id).
     pub fn wants_close(&self, connection: ConnectionId) -> bool {
-        match self.connections.get(&connection) {
-            None => true,
-            Some(c) => matches!(c.state, ConnState::Closing) && c.out.is_empty(),
-        }
+        self.connections
+            .get(&connection)
+            .is_none_or(|c| c.http.wants_close())
     }
 
     /// Next event for the driver.
@@ -591,12 +565,10 @@ impl Server {
             .get_mut(&entry.connection)
             .ok_or(SendError::UnknownSession)?;
         let limit = self.config.max_session_queue_bytes;
-        if conn.out_bytes > 0 && conn.out_bytes + json.len() > limit {
+        let queued = conn.http.queued_bytes();
+        if queued > 0 && queued + json.len() > limit {
             entry.blocked = true;
-            return Err(SendError::QueueFull {
-                queued: conn.out_bytes,
-                limit,
-            });
+            return Err(SendError::QueueFull { queued, limit });
         }
         // Compact JSON never contains a raw CR or LF, so it is exactly one `data:` line.
         // `from_utf8` validates ASCII runs word-at-a-time; `from_utf8_lossy` alone walks chunks
@@ -611,8 +583,8 @@ impl Server {
             data: &data,
             retry: None,
         };
-        let chunk = encode_event_chunk(&self.encoder, &ev);
-        push_out(conn, chunk, entry.connection, &mut self.events);
+        send_event(&mut conn.http, &self.encoder, &ev);
+        note(conn, entry.connection, &mut self.events);
         Ok(())
     }
 
@@ -627,17 +599,19 @@ impl Server {
             let Some(conn) = self.connections.get_mut(&id) else {
                 continue;
             };
-            match &conn.state {
-                ConnState::Stream { session, .. } => {
-                    let session = *session;
-                    let mut last = BytesMut::new();
-                    http::encode_last_chunk(&mut last);
-                    push_out(conn, last.freeze(), id, &mut self.events);
-                    finish_conn(conn, id, &mut self.events);
-                    self.end_session(session);
-                }
-                ConnState::Requests { in_flight: None } => finish_conn(conn, id, &mut self.events),
-                ConnState::Requests { in_flight: Some(_) } | ConnState::Closing => {}
+            let session = match conn.route {
+                Route::Stream { session, .. } => Some(session),
+                Route::Requests { .. } | Route::Done => None,
+            };
+            if session.is_some() {
+                conn.http.finish_stream();
+                conn.route = Route::Done;
+            } else {
+                conn.http.close_after_response();
+            }
+            note(conn, id, &mut self.events);
+            if let Some(session) = session {
+                self.end_session(session);
             }
         }
     }
@@ -653,7 +627,7 @@ impl Server {
     fn timer_is_current(&self, at: Instant, id: ConnectionId) -> bool {
         self.connections
             .get(&id)
-            .is_some_and(|c| conn_deadline(&self.config, c) == Some(at))
+            .is_some_and(|c| conn_deadline(c) == Some(at))
     }
 
     fn drop_stale_timers(&mut self) {
@@ -682,11 +656,10 @@ impl Server {
     /// entries stay until they reach the top; once they outnumber the connections the heap is
     /// rebuilt, so it holds at most about twice as many entries as there are connections.
     fn schedule(&mut self, id: ConnectionId) {
-        let config = &self.config;
         let Some(conn) = self.connections.get_mut(&id) else {
             return;
         };
-        let at = conn_deadline(config, conn);
+        let at = conn_deadline(conn);
         if at == conn.armed {
             // Unchanged: its entry is still in the heap (or it has none).
             return;
@@ -702,10 +675,9 @@ impl Server {
     /// outnumber the connections (after pushes, and after connections go).
     fn compact_timers(&mut self) {
         if self.timers.len() > 2 * self.connections.len() + 64 {
-            let config = &self.config;
             let mut current = Vec::with_capacity(self.connections.len());
             for (id, c) in self.connections.iter_mut() {
-                c.armed = conn_deadline(config, c);
+                c.armed = conn_deadline(c);
                 if let Some(at) = c.armed {
                     current.push(Reverse((at, *id)));
                 }
@@ -734,8 +706,8 @@ impl Server {
             let Some(conn) = self.connections.get_mut(&id) else {
                 continue;
             };
-            match &mut conn.state {
-                ConnState::Stream { next_ping, .. } => {
+            match &mut conn.route {
+                Route::Stream { next_ping, .. } => {
                     if let (Some(at), Some(interval)) = (*next_ping, self.config.ping_interval) {
                         let mut next = at + interval;
                         if next <= now {
@@ -746,45 +718,36 @@ impl Server {
                         let mut body = BytesMut::new();
                         // The text has no CR/LF, so encoding cannot fail.
                         if self.encoder.encode_comment(&text, &mut body).is_ok() {
-                            let mut chunk = BytesMut::with_capacity(body.len() + 8);
-                            http::encode_chunk(&body, &mut chunk);
                             // Same queue policy as `send_json`: a reader that stopped reading
                             // must not grow the queue by a ping per interval without bound.
                             let limit = self.config.max_session_queue_bytes;
-                            if conn.out_bytes == 0 || conn.out_bytes + chunk.len() <= limit {
-                                push_out(conn, chunk.freeze(), id, &mut self.events);
+                            let queued = conn.http.queued_bytes();
+                            if queued == 0 || queued + http::chunk_len(body.len()) <= limit {
+                                let _: Result<(), ()> =
+                                    conn.http.send_chunk_with(body.len(), |out| {
+                                        out.extend_from_slice(&body);
+                                        Ok(())
+                                    });
                             }
                         }
                     }
                 }
-                ConnState::Requests { in_flight } => {
-                    let reading = conn.decoder.is_reading_head() || in_flight.is_some();
-                    if reading {
-                        // Slow-loris: the head (or body) did not complete in time.
-                        let reply = Reply::plain(408, "Request Timeout");
-                        write_reply(conn, id, &reply, false, &mut self.events);
+                Route::Requests { .. } => {
+                    // Slow-loris: the head (or body) did not complete in time; an idle
+                    // keep-alive connection just closes.
+                    conn.http.handle_timeout(now, || {
+                        encode_reply(&Reply::plain(408, "Request Timeout"), false)
+                    });
+                    if conn.http.is_closing() {
+                        conn.route = Route::Done;
                     }
-                    finish_conn(conn, id, &mut self.events);
                 }
-                ConnState::Closing => {}
+                Route::Done => {}
             }
+            note(conn, id, &mut self.events);
         }
         for id in due {
             self.schedule(id);
-        }
-    }
-
-    fn begin_close(&mut self, connection: ConnectionId) {
-        let Some(conn) = self.connections.get_mut(&connection) else {
-            return;
-        };
-        let session = match conn.state {
-            ConnState::Stream { session, .. } => Some(session),
-            _ => None,
-        };
-        finish_conn(conn, connection, &mut self.events);
-        if let Some(s) = session {
-            self.end_session(s);
         }
     }
 
@@ -795,103 +758,27 @@ impl Server {
         }
     }
 
+    /// Hands the connection's buffered requests to the router while its answers are not backed
+    /// up (the connection decides; after the peer's EOF it answers everything).
     fn process(&mut self, id: ConnectionId, now: Instant) {
-        self.process_bounded(id, now, self.config.max_session_queue_bytes);
-    }
-
-    /// [`Server::process`] without backpressure, for input that ends here.
-    fn process_all(&mut self, id: ConnectionId, now: Instant) {
-        self.process_bounded(id, now, usize::MAX);
-    }
-
-    /// Processes buffered requests while fewer than `reply_bound` bytes of replies are queued.
-    fn process_bounded(&mut self, id: ConnectionId, now: Instant, reply_bound: usize) {
         loop {
             let Some(conn) = self.connections.get_mut(&id) else {
                 return;
             };
-            if conn.out_bytes > reply_bound {
-                // Backpressure: the peer is not reading its answers; the next request waits
-                // (resumed from `poll_transmit`).
-                return;
-            }
-            let ConnState::Requests { in_flight } = &mut conn.state else {
+            let Route::Requests { in_flight } = &mut conn.route else {
                 return;
             };
-            let was_idle = in_flight.is_none() && !conn.decoder.is_reading_head();
-            let polled = conn.decoder.poll_event();
-            match polled {
+            match conn.http.poll_request(now) {
                 Ok(None) => {
-                    if was_idle && conn.decoder.is_reading_head() {
-                        conn.phase_started = now;
+                    if conn.http.is_closing() {
+                        conn.route = Route::Done;
                     }
+                    note(conn, id, &mut self.events);
                     return;
                 }
                 Ok(Some(RequestEvent::Head(head))) => {
-                    conn.phase_started = now;
-                    let in_flight_new = self.route(head);
-                    let Some(conn) = self.connections.get_mut(&id) else {
-                        return;
-                    };
-                    match in_flight_new {
-                        Routed::Request(inf) => {
-                            conn.state = ConnState::Requests {
-                                in_flight: Some(inf),
-                            };
-                        }
-                        Routed::Stream {
-                            session,
-                            head_only,
-                            request,
-                            keep_alive,
-                            owner,
-                            extra_headers,
-                        } => {
-                            let mut out = BytesMut::with_capacity(512);
-                            let mut rh = ResponseHead::new(200, "OK");
-                            for (k, v) in SSE_HEADERS {
-                                rh.headers.push(k, Bytes::from_static(v.as_bytes()));
-                            }
-                            for (k, v) in extra_headers {
-                                rh.headers.push(k, v);
-                            }
-                            rh.encode(&mut out);
-                            if head_only {
-                                push_out(conn, out.freeze(), id, &mut self.events);
-                                conn.state = if keep_alive {
-                                    ConnState::Requests { in_flight: None }
-                                } else {
-                                    ConnState::Closing
-                                };
-                                continue;
-                            }
-                            let endpoint = format!("{}?session_id={session}", self.endpoint_base);
-                            let ev = OutgoingEvent {
-                                id: None,
-                                event: Some("endpoint"),
-                                data: &endpoint,
-                                retry: None,
-                            };
-                            out.extend_from_slice(&encode_event_chunk(&self.encoder, &ev));
-                            push_out(conn, out.freeze(), id, &mut self.events);
-                            let next_ping = self.config.ping_interval.map(|p| now + p);
-                            conn.state = ConnState::Stream { session, next_ping };
-                            self.sessions.insert(
-                                session,
-                                SessionEntry {
-                                    connection: id,
-                                    blocked: false,
-                                    owner,
-                                },
-                            );
-                            self.events.push_back(ServerEvent::SessionOpened {
-                                session,
-                                connection: id,
-                                request,
-                            });
-                            return;
-                        }
-                    }
+                    let routed = self.route(head);
+                    self.start_request(id, routed, now);
                 }
                 Ok(Some(RequestEvent::Body(chunk))) => {
                     // Only a message POST reads its body; a fixed reply discards it.
@@ -906,19 +793,18 @@ impl Server {
                     }
                 }
                 Ok(Some(RequestEvent::End)) => {
-                    let Some(inf) = in_flight.take() else {
-                        continue;
-                    };
-                    conn.phase_started = now;
-                    self.finish_request(id, inf);
+                    if let Some(inf) = in_flight.take() {
+                        self.finish_request(id, inf, now);
+                    }
                 }
                 Err(err) => {
-                    // The connection closes after this reply. `Connection: close` is written
-                    // when the client asked for it or when no head was read (as uvicorn does).
-                    let inf = in_flight.take();
-                    let announce_close = inf.as_ref().is_none_or(|i| !i.keep_alive);
-                    let reply = match (inf, &err) {
-                        (Some(inf), HttpError::BodyTooLarge { .. }) if inf.beats_too_large => {
+                    // The connection closes after this reply (the connection decides whether it
+                    // announces `Connection: close`).
+                    let reply = match in_flight.take() {
+                        Some(inf)
+                            if inf.beats_too_large
+                                && matches!(err, HttpError::BodyTooLarge { .. }) =>
+                        {
                             match inf.kind {
                                 RequestKind::Fixed(r) => r,
                                 RequestKind::PostMessage { .. } => http_error_reply(&err),
@@ -926,26 +812,93 @@ impl Server {
                         }
                         _ => http_error_reply(&err),
                     };
-                    if !matches!(err, HttpError::UnexpectedEof) {
-                        write_reply(conn, id, &reply, !announce_close, &mut self.events);
-                    }
-                    finish_conn(conn, id, &mut self.events);
+                    conn.http
+                        .fail_with(&err, |keep_alive| encode_reply(&reply, keep_alive));
+                    conn.route = Route::Done;
+                    note(conn, id, &mut self.events);
                     return;
                 }
             }
         }
     }
 
-    fn finish_request(&mut self, id: ConnectionId, inf: InFlight) {
+    /// A routed head: a request whose answer waits for its body, or an SSE stream that starts
+    /// now (a `HEAD` gets the stream's head alone).
+    fn start_request(&mut self, id: ConnectionId, routed: Routed, now: Instant) {
+        let Some(conn) = self.connections.get_mut(&id) else {
+            return;
+        };
+        match routed {
+            Routed::Request(inf) => {
+                conn.route = Route::Requests {
+                    in_flight: Some(inf),
+                };
+            }
+            Routed::Stream {
+                session,
+                head_only,
+                request,
+                owner,
+                extra_headers,
+            } => {
+                let mut out = BytesMut::with_capacity(512);
+                let mut rh = ResponseHead::new(200, "OK");
+                for (k, v) in SSE_HEADERS {
+                    rh.headers.push(k, Bytes::from_static(v.as_bytes()));
+                }
+                for (k, v) in extra_headers {
+                    rh.headers.push(k, v);
+                }
+                rh.encode(&mut out);
+                if head_only {
+                    conn.http.respond_with(now, |_| out.freeze());
+                    conn.route = Route::Requests { in_flight: None };
+                    note(conn, id, &mut self.events);
+                    return;
+                }
+                let endpoint = format!("{}?session_id={session}", self.endpoint_base);
+                let ev = OutgoingEvent {
+                    id: None,
+                    event: Some("endpoint"),
+                    data: &endpoint,
+                    retry: None,
+                };
+                let encoder = &self.encoder;
+                // A fixed event name and a quoted path: encoding cannot fail (if it did, the
+                // head would go out alone and the client would report a missing endpoint).
+                let _ = conn
+                    .http
+                    .start_stream_with_chunk(out, encoder.encoded_len(&ev), |buf| {
+                        encoder.encode_event(&ev, buf)
+                    });
+                note(conn, id, &mut self.events);
+                let next_ping = self.config.ping_interval.map(|p| now + p);
+                conn.route = Route::Stream { session, next_ping };
+                self.sessions.insert(
+                    session,
+                    SessionEntry {
+                        connection: id,
+                        blocked: false,
+                        owner,
+                    },
+                );
+                self.events.push_back(ServerEvent::SessionOpened {
+                    session,
+                    connection: id,
+                    request,
+                });
+            }
+        }
+    }
+
+    fn finish_request(&mut self, id: ConnectionId, inf: InFlight, now: Instant) {
         let InFlight {
             kind,
-            keep_alive,
             body,
             extra_headers,
             ..
         } = inf;
-        let keep_alive = keep_alive && !self.shutting_down;
-        let reply = match kind {
+        let mut reply = match kind {
             RequestKind::Fixed(reply) => reply,
             RequestKind::PostMessage { session, headers } => {
                 if !self.sessions.contains_key(&session) {
@@ -966,17 +919,23 @@ impl Server {
                 }
             }
         };
-        let mut reply = reply;
         reply.headers.extend(extra_headers);
         let Some(conn) = self.connections.get_mut(&id) else {
             return;
         };
-        write_reply(conn, id, &reply, keep_alive, &mut self.events);
-        conn.state = if keep_alive {
-            ConnState::Requests { in_flight: None }
+        conn.http.respond_with(now, |keep_alive| {
+            if keep_alive && reply.status == 202 && reply.headers.is_empty() {
+                Bytes::from_static(ACCEPTED_KEEP_ALIVE)
+            } else {
+                encode_reply(&reply, keep_alive)
+            }
+        });
+        conn.route = if conn.http.is_closing() {
+            Route::Done
         } else {
-            ConnState::Closing
+            Route::Requests { in_flight: None }
         };
+        note(conn, id, &mut self.events);
     }
 
     /// Routes `head`, with CORS around it when configured: preflights answered here, and the
@@ -1018,7 +977,6 @@ impl Server {
                 };
                 return Routed::Request(InFlight {
                     kind: RequestKind::Fixed(reply),
-                    keep_alive: head.keep_alive(),
                     beats_too_large: true,
                     body: BytesMut::new(),
                     extra_headers: Vec::new(),
@@ -1040,12 +998,10 @@ impl Server {
     }
 
     fn route_uncors(&mut self, head: RequestHead) -> Routed {
-        let keep_alive = head.keep_alive();
         let path = percent_decode_path(head.path());
         let fixed = |reply: Reply, beats: bool| {
             Routed::Request(InFlight {
                 kind: RequestKind::Fixed(reply),
-                keep_alive,
                 beats_too_large: beats,
                 body: BytesMut::new(),
                 extra_headers: Vec::new(),
@@ -1082,7 +1038,6 @@ impl Server {
                 session,
                 head_only,
                 request: Box::new(head),
-                keep_alive,
                 owner,
                 extra_headers: Vec::new(),
             };
@@ -1143,7 +1098,6 @@ impl Server {
                 session,
                 headers: head.headers,
             },
-            keep_alive,
             beats_too_large: false,
             body: BytesMut::new(),
             extra_headers: Vec::new(),
@@ -1157,7 +1111,6 @@ enum Routed {
         session: SessionId,
         head_only: bool,
         request: Box<RequestHead>,
-        keep_alive: bool,
         owner: Option<Principal>,
         /// Headers added to the stream's head (CORS).
         extra_headers: Vec<(&'static str, String)>,
@@ -1179,64 +1132,31 @@ fn http_error_reply(err: &HttpError) -> Reply {
 }
 
 /// When `c` must next be looked at: its ping, or its head-read or keep-alive timeout.
-fn conn_deadline(config: &ServerConfig, c: &Connection) -> Option<Instant> {
-    match &c.state {
-        ConnState::Stream { next_ping, .. } => *next_ping,
-        ConnState::Requests { in_flight } => {
-            if c.decoder.is_reading_head() || in_flight.is_some() {
-                Some(c.phase_started + config.head_read_timeout)
-            } else {
-                Some(c.phase_started + config.keep_alive_timeout)
-            }
-        }
-        ConnState::Closing => None,
+fn conn_deadline(c: &Connection) -> Option<Instant> {
+    match &c.route {
+        _ if c.http.is_closing() => None,
+        Route::Stream { next_ping, .. } => *next_ping,
+        Route::Requests { .. } | Route::Done => c.http.deadline(),
     }
 }
 
-/// Marks `conn` finished (flush what is queued, then close) and makes sure the driver looks at it.
-fn finish_conn(conn: &mut Connection, id: ConnectionId, events: &mut VecDeque<ServerEvent>) {
-    conn.state = ConnState::Closing;
-    if !conn.transmit_reported {
-        conn.transmit_reported = true;
+/// Reports `conn` to the driver if it has something new to write or became finished (once per
+/// transition, see [`ServerEvent::Transmit`]).
+fn note(conn: &mut Connection, id: ConnectionId, events: &mut VecDeque<ServerEvent>) {
+    if conn.http.take_wakeup() {
         events.push_back(ServerEvent::Transmit { connection: id });
     }
 }
 
-fn push_out(
-    conn: &mut Connection,
-    bytes: Bytes,
-    id: ConnectionId,
-    events: &mut VecDeque<ServerEvent>,
-) {
-    if bytes.is_empty() {
-        return;
-    }
-    conn.out_bytes += bytes.len();
-    conn.out.push_back(bytes);
-    if !conn.transmit_reported {
-        conn.transmit_reported = true;
-        events.push_back(ServerEvent::Transmit { connection: id });
-    }
+/// One SSE event framed as one HTTP chunk of `conn`'s stream.
+/// An event that cannot be encoded (never: a fixed name and data of any lines) is dropped whole.
+fn send_event(conn: &mut ServerConnection, encoder: &Encoder, ev: &OutgoingEvent<'_>) {
+    let _ = conn.send_chunk_with(encoder.encoded_len(ev), |out| encoder.encode_event(ev, out));
 }
 
 /// The `202` a delivered message gets on a kept-alive connection, as [`encode_reply`] writes it
 /// (a test checks they agree): sent once per client message, so it is not re-encoded each time.
 const ACCEPTED_KEEP_ALIVE: &[u8] = b"HTTP/1.1 202 Accepted\r\ncontent-length: 8\r\n\r\nAccepted";
-
-fn write_reply(
-    conn: &mut Connection,
-    id: ConnectionId,
-    reply: &Reply,
-    keep_alive: bool,
-    events: &mut VecDeque<ServerEvent>,
-) {
-    let bytes = if keep_alive && reply.status == 202 && reply.headers.is_empty() {
-        Bytes::from_static(ACCEPTED_KEEP_ALIVE)
-    } else {
-        encode_reply(reply, keep_alive)
-    };
-    push_out(conn, bytes, id, events);
-}
 
 fn encode_reply(reply: &Reply, keep_alive: bool) -> Bytes {
     let mut head = ResponseHead::new(reply.status, http::reason_phrase(reply.status));
@@ -1269,19 +1189,6 @@ fn encode_reply(reply: &Reply, keep_alive: bool) -> Bytes {
     out.freeze()
 }
 
-/// One SSE event framed as one HTTP chunk: `<hex>\r\n<event>\r\n`.
-fn encode_event_chunk(encoder: &Encoder, ev: &OutgoingEvent<'_>) -> Bytes {
-    let len = encoder.encoded_len(ev);
-    let mut out = BytesMut::with_capacity(len + 16);
-    http::encode_chunk_header(len, &mut out);
-    // Event names and data here never hold CR/LF (fixed names, compact JSON, quoted paths).
-    if encoder.encode_event(ev, &mut out).is_err() {
-        return Bytes::new();
-    }
-    out.extend_from_slice(b"\r\n");
-    out.freeze()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1297,7 +1204,7 @@ mod tests {
     fn scanned(s: &Server) -> Option<Instant> {
         s.connections
             .values()
-            .filter_map(|c| conn_deadline(&s.config, c))
+            .filter_map(|c| conn_deadline(c))
             .min()
     }
 
@@ -1400,7 +1307,7 @@ mod tests {
             assert_eq!(s.poll_timeout(), expected, "step {step}");
             // Not only the earliest: every connection's deadline has its entry in the heap.
             for (id, c) in &s.connections {
-                if let Some(at) = conn_deadline(&s.config, c) {
+                if let Some(at) = conn_deadline(c) {
                     assert!(
                         s.timers.iter().any(|Reverse(e)| *e == (at, *id)),
                         "step {step}: {id:?}'s deadline is not in the heap"
