@@ -291,6 +291,53 @@ impl ServerEndpoint {
         bytes
     }
 
+    /// Opens an exchange for a request a host HTTP server (hyper, axum) has parsed, as
+    /// [`transport::Server::open_exchange`]: routed now, answered by [`Self::poll_response`],
+    /// a stream's frames taken with [`Self::poll_transmit`], the end reported with
+    /// [`Self::handle_close`]. Everything else (sessions, backpressure, timers, shutdown) is as
+    /// for a connection; a driver answers a POST only once [`Self::wants_read`] allows it, which
+    /// holds the POSTing client back while its session's messages are parked.
+    pub fn open_exchange(
+        &mut self,
+        head: crate::http::RequestHead,
+        root_path: Option<&str>,
+        now: Instant,
+    ) -> ConnectionId {
+        self.saw(now);
+        let id = self.transport.open_exchange(head, root_path, now);
+        self.pump(Some(id), now);
+        id
+    }
+
+    /// Body bytes of an exchange's request.
+    pub fn handle_exchange_body(&mut self, exchange: ConnectionId, data: Bytes, now: Instant) {
+        self.saw(now);
+        self.transport.handle_exchange_body(exchange, data, now);
+        self.pump(Some(exchange), now);
+    }
+
+    /// The end of an exchange's request body.
+    pub fn handle_exchange_end(&mut self, exchange: ConnectionId, now: Instant) {
+        self.saw(now);
+        if self.events.len() >= self.config.max_queued_events {
+            self.throttled.insert(exchange);
+        }
+        self.transport.handle_exchange_end(exchange, now);
+        self.pump(Some(exchange), now);
+    }
+
+    /// The host could not read an exchange's request body: it gets no answer.
+    pub fn handle_exchange_error(&mut self, exchange: ConnectionId, now: Instant) {
+        self.saw(now);
+        self.transport.handle_exchange_error(exchange);
+        self.pump(Some(exchange), now);
+    }
+
+    /// The answer to an exchange's request once decided (taken once).
+    pub fn poll_response(&mut self, exchange: ConnectionId) -> Option<transport::HostResponse> {
+        self.transport.poll_response(exchange)
+    }
+
     /// Whether the driver should read more from `connection`: the transport wants input, no
     /// message it delivered is parked for a held-back session, and the event queue is below
     /// [`EndpointConfig::max_queued_events`].

@@ -11,6 +11,7 @@ mod auth;
 mod client;
 mod cors;
 mod endpoint;
+mod framing;
 mod query;
 mod security;
 mod server;
@@ -26,6 +27,7 @@ pub use client::{
 };
 pub use cors::{CorsConfig, DEFAULT_CORS_MAX_AGE};
 pub use endpoint::{percent_decode_path, EndpointError, MessagePath};
+pub use framing::{HostBody, HostResponse};
 pub use query::{form_decode, query_param, quote_path};
 pub use security::{Security, SecurityError, SecuritySettings};
 pub use server::{

@@ -21,8 +21,7 @@ use bytes::{Bytes, BytesMut};
 use foldhash::HashMap;
 
 use crate::http::{
-    self, ConnectionConfig, Headers, HttpError, RequestEvent, RequestHead, ResponseHead,
-    ServerConnection,
+    self, ConnectionConfig, Headers, HttpError, RequestEvent, RequestHead, ServerConnection,
 };
 use crate::jsonrpc::Message;
 use crate::sse::{Encoder, OutgoingEvent};
@@ -30,6 +29,7 @@ use crate::sse::{Encoder, OutgoingEvent};
 use super::auth::{AuthConfig, Principal, UNAUTHENTICATED_BODY};
 use super::cors::CorsConfig;
 use super::endpoint::{percent_decode_path, EndpointError, MessagePath};
+use super::framing::{Framing, HostExchange, HostResponse, Reply};
 use super::query::{query_param, quote_path};
 use super::security::{Security, SecuritySettings};
 use super::session_id::SessionId;
@@ -187,24 +187,6 @@ pub enum SendError {
     },
 }
 
-/// A reply computed from a request head, sent once the body has been read.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: &'static str,
-}
-
-impl Reply {
-    fn plain(status: u16, body: &'static str) -> Self {
-        Reply {
-            status,
-            headers: Vec::new(),
-            body,
-        }
-    }
-}
-
 #[derive(Debug)]
 enum RequestKind {
     /// Answer this fixed reply after the body.
@@ -244,7 +226,7 @@ enum Route {
 #[derive(Debug)]
 struct Connection {
     /// Keep-alive, pipelining, framing, the close rules and the read deadlines.
-    http: ServerConnection,
+    http: Framing,
     route: Route,
     /// The deadline of this connection's newest entry in the timer heap, while that entry is
     /// there: `schedule` pushes only when the deadline differs from it.
@@ -291,16 +273,43 @@ pub struct Server {
     events: VecDeque<ServerEvent>,
     shutting_down: bool,
     wall_clock: Option<SystemTime>,
-    /// The decoded path of the SSE route and of the message mount (prefix included).
-    sse_route: String,
-    message_route: String,
-    /// The percent-quoted endpoint announced to clients, without the query.
-    endpoint_base: String,
+    /// The routes under [`ServerConfig::root_path`].
+    mount: Mount,
     /// Connection deadlines, earliest first. An entry is current while its connection still has
     /// exactly that deadline; a connection whose deadline changed has a newer entry, and the old
     /// one is dropped when it reaches the top (or when the heap is rebuilt, see
     /// [`Server::schedule`]), so the top is found without scanning every connection.
     timers: BinaryHeap<Reverse<(Instant, ConnectionId)>>,
+}
+
+/// The routes of one mount prefix (ASGI `root_path`).
+#[derive(Debug, Clone)]
+struct Mount {
+    /// The decoded path of the SSE route and of the message mount (prefix included).
+    sse_route: String,
+    message_route: String,
+    /// The percent-quoted endpoint announced to clients, without the query.
+    endpoint_base: String,
+}
+
+impl Mount {
+    fn new(root_path: &str, config: &ServerConfig) -> Self {
+        let root = root_path.trim_end_matches('/');
+        let sse_route = format!("{root}{}", config.sse_path);
+        let message_route = format!("{root}{}", config.message_path.as_str());
+        let endpoint_base = quote_path(&message_route);
+        Mount {
+            sse_route,
+            message_route,
+            endpoint_base,
+        }
+    }
+
+    /// Whether `path` is the message mount or below it.
+    fn below_message_mount(&self, path: &str) -> bool {
+        let mount = self.message_route.trim_end_matches('/');
+        path.len() > mount.len() && path.starts_with(mount) && path.as_bytes()[mount.len()] == b'/'
+    }
 }
 
 impl std::fmt::Debug for Server {
@@ -313,22 +322,11 @@ impl std::fmt::Debug for Server {
     }
 }
 
-const SSE_HEADERS: [(&str, &str); 5] = [
-    ("cache-control", "no-store"),
-    ("connection", "keep-alive"),
-    ("x-accel-buffering", "no"),
-    ("content-type", "text/event-stream; charset=utf-8"),
-    ("Transfer-Encoding", "chunked"),
-];
-
 impl Server {
     /// Creates a server. `random` yields 16 random bytes per new session id (inject a real
     /// generator in drivers and a deterministic one in tests).
     pub fn new(config: ServerConfig, random: Box<dyn FnMut() -> [u8; 16] + Send>) -> Self {
-        let root = config.root_path.trim_end_matches('/').to_string();
-        let sse_route = format!("{root}{}", config.sse_path);
-        let message_route = format!("{root}{}", config.message_path.as_str());
-        let endpoint_base = quote_path(&message_route);
+        let mount = Mount::new(&config.root_path, &config);
         let security = config.security.resolve(config.local_addr);
         Server {
             config,
@@ -341,9 +339,7 @@ impl Server {
             events: VecDeque::new(),
             shutting_down: false,
             wall_clock: None,
-            sse_route,
-            message_route,
-            endpoint_base,
+            mount,
             timers: BinaryHeap::new(),
         }
     }
@@ -417,7 +413,7 @@ impl Server {
         let id = ConnectionId(self.next_connection);
         self.next_connection += 1;
         let mut conn = Connection {
-            http: ServerConnection::new(self.config.connection_config(), now),
+            http: Framing::Http1(ServerConnection::new(self.config.connection_config(), now)),
             route: Route::Requests { in_flight: None },
             armed: None,
         };
@@ -436,9 +432,12 @@ impl Server {
         let Some(conn) = self.connections.get_mut(&connection) else {
             return;
         };
+        let Framing::Http1(http1) = &mut conn.http else {
+            return;
+        };
         // A client writing on its SSE GET connection, or after we decided to close, is ignored
         // (and nothing of it is kept): the connection drops it.
-        conn.http.handle_bytes(data, now);
+        http1.handle_bytes(data, now);
         if conn.http.is_closing() {
             // The driver kept reading although `wants_read` said no: a peer that sends without
             // reading is cut off rather than buffered without end.
@@ -457,9 +456,12 @@ impl Server {
         };
         match conn.route {
             Route::Requests { .. } => {
+                let Framing::Http1(http1) = &mut conn.http else {
+                    return;
+                };
                 // The input is complete and already buffered (bounded by the decoder's limits):
                 // all of it is answered before the connection closes, even past the reply bound.
-                conn.http.handle_eof();
+                http1.handle_eof();
                 note(conn, connection, &mut self.events);
                 self.process(connection, now);
                 self.schedule(connection);
@@ -583,7 +585,7 @@ impl Server {
             data: &data,
             retry: None,
         };
-        send_event(&mut conn.http, &self.encoder, &ev);
+        conn.http.send_event(&self.encoder, &ev);
         note(conn, entry.connection, &mut self.events);
         Ok(())
     }
@@ -722,12 +724,8 @@ impl Server {
                             // must not grow the queue by a ping per interval without bound.
                             let limit = self.config.max_session_queue_bytes;
                             let queued = conn.http.queued_bytes();
-                            if queued == 0 || queued + http::chunk_len(body.len()) <= limit {
-                                let _: Result<(), ()> =
-                                    conn.http.send_chunk_with(body.len(), |out| {
-                                        out.extend_from_slice(&body);
-                                        Ok(())
-                                    });
+                            if queued == 0 || queued + conn.http.framed_len(body.len()) <= limit {
+                                conn.http.send_comment(body.freeze());
                             }
                         }
                     }
@@ -735,9 +733,7 @@ impl Server {
                 Route::Requests { .. } => {
                     // Slow-loris: the head (or body) did not complete in time; an idle
                     // keep-alive connection just closes.
-                    conn.http.handle_timeout(now, || {
-                        encode_reply(&Reply::plain(408, "Request Timeout"), false)
-                    });
+                    conn.http.handle_timeout(now);
                     if conn.http.is_closing() {
                         conn.route = Route::Done;
                     }
@@ -765,10 +761,13 @@ impl Server {
             let Some(conn) = self.connections.get_mut(&id) else {
                 return;
             };
-            let Route::Requests { in_flight } = &mut conn.route else {
+            let Framing::Http1(http1) = &mut conn.http else {
                 return;
             };
-            match conn.http.poll_request(now) {
+            if !matches!(conn.route, Route::Requests { .. }) {
+                return;
+            }
+            match http1.poll_request(now) {
                 Ok(None) => {
                     if conn.http.is_closing() {
                         conn.route = Route::Done;
@@ -776,49 +775,148 @@ impl Server {
                     note(conn, id, &mut self.events);
                     return;
                 }
-                Ok(Some(RequestEvent::Head(head))) => {
-                    let routed = self.route(head);
-                    self.start_request(id, routed, now);
-                }
-                Ok(Some(RequestEvent::Body(chunk))) => {
-                    // Only a message POST reads its body; a fixed reply discards it.
-                    if let Some(
-                        inf @ InFlight {
-                            kind: RequestKind::PostMessage { .. },
-                            ..
-                        },
-                    ) = in_flight
-                    {
-                        inf.body.extend_from_slice(&chunk);
-                    }
-                }
-                Ok(Some(RequestEvent::End)) => {
-                    if let Some(inf) = in_flight.take() {
-                        self.finish_request(id, inf, now);
-                    }
-                }
+                Ok(Some(event)) => self.handle_request_event(id, event, now),
                 Err(err) => {
-                    // The connection closes after this reply (the connection decides whether it
-                    // announces `Connection: close`).
-                    let reply = match in_flight.take() {
-                        Some(inf)
-                            if inf.beats_too_large
-                                && matches!(err, HttpError::BodyTooLarge { .. }) =>
-                        {
-                            match inf.kind {
-                                RequestKind::Fixed(r) => r,
-                                RequestKind::PostMessage { .. } => http_error_reply(&err),
-                            }
-                        }
-                        _ => http_error_reply(&err),
-                    };
-                    conn.http
-                        .fail_with(&err, |keep_alive| encode_reply(&reply, keep_alive));
-                    conn.route = Route::Done;
-                    note(conn, id, &mut self.events);
+                    self.fail_request(id, &err);
                     return;
                 }
             }
+        }
+    }
+
+    /// One step of the request in flight on `id`, whichever framing parsed it.
+    fn handle_request_event(&mut self, id: ConnectionId, event: RequestEvent, now: Instant) {
+        let Some(conn) = self.connections.get_mut(&id) else {
+            return;
+        };
+        let Route::Requests { in_flight } = &mut conn.route else {
+            return;
+        };
+        match event {
+            RequestEvent::Head(head) => {
+                let routed = self.route(head, &self.mount);
+                self.start_request(id, routed, now);
+            }
+            RequestEvent::Body(chunk) => {
+                // Only a message POST reads its body; a fixed reply discards it.
+                if let Some(
+                    inf @ InFlight {
+                        kind: RequestKind::PostMessage { .. },
+                        ..
+                    },
+                ) = in_flight
+                {
+                    inf.body.extend_from_slice(&chunk);
+                }
+            }
+            RequestEvent::End => {
+                if let Some(inf) = in_flight.take() {
+                    self.finish_request(id, inf, now);
+                }
+            }
+        }
+    }
+
+    /// The request on `id` failed at the HTTP level: its answer, then the end of the requests
+    /// (the framing decides whether the close is announced).
+    fn fail_request(&mut self, id: ConnectionId, err: &HttpError) {
+        let Some(conn) = self.connections.get_mut(&id) else {
+            return;
+        };
+        let in_flight = match &mut conn.route {
+            Route::Requests { in_flight } => in_flight.take(),
+            Route::Stream { .. } | Route::Done => None,
+        };
+        let reply = match in_flight {
+            Some(inf) if inf.beats_too_large && matches!(err, HttpError::BodyTooLarge { .. }) => {
+                match inf.kind {
+                    RequestKind::Fixed(r) => r,
+                    RequestKind::PostMessage { .. } => http_error_reply(err),
+                }
+            }
+            _ => http_error_reply(err),
+        };
+        conn.http.fail(err, &reply);
+        conn.route = Route::Done;
+        note(conn, id, &mut self.events);
+    }
+
+    /// Opens an exchange for a request that a host HTTP server (hyper, axum) has parsed: the
+    /// transport routes `head` now and answers as on its own connections, with the host doing
+    /// the HTTP/1.1 framing (see [`HostResponse`]). `root_path` is the mount prefix the request
+    /// arrived under (the nested path of the host's router, included in `head`'s target),
+    /// `None` for [`ServerConfig::root_path`].
+    ///
+    /// Then hand the body in with [`Server::handle_exchange_body`] and
+    /// [`Server::handle_exchange_end`], take the answer with [`Server::poll_response`], and for
+    /// a stream take its frames with [`Server::poll_transmit`] until [`Server::wants_close`].
+    /// Report the host's end of the exchange (a client gone, a body dropped) with
+    /// [`Server::handle_close`]. [`ServerEvent::Transmit`] says when to look, as for
+    /// connections.
+    pub fn open_exchange(
+        &mut self,
+        head: RequestHead,
+        root_path: Option<&str>,
+        now: Instant,
+    ) -> ConnectionId {
+        let id = ConnectionId(self.next_connection);
+        self.next_connection += 1;
+        self.connections.insert(
+            id,
+            Box::new(Connection {
+                http: Framing::Host(HostExchange::new()),
+                route: Route::Requests { in_flight: None },
+                armed: None,
+            }),
+        );
+        let mount = root_path.map(|root| Mount::new(root, &self.config));
+        let routed = self.route(head, mount.as_ref().unwrap_or(&self.mount));
+        self.start_request(id, routed, now);
+        self.schedule(id);
+        id
+    }
+
+    /// Body bytes of an exchange's request. Past [`http::Limits::max_body_bytes`] the request
+    /// is answered `413` (or the reply that wins over it, as a `405`).
+    pub fn handle_exchange_body(&mut self, exchange: ConnectionId, data: Bytes, now: Instant) {
+        let limit = self.config.http_limits.max_body_bytes;
+        let Some(conn) = self.connections.get_mut(&exchange) else {
+            return;
+        };
+        let Framing::Host(x) = &mut conn.http else {
+            return;
+        };
+        match x.count_body(data.len(), limit) {
+            Ok(()) => self.handle_request_event(exchange, RequestEvent::Body(data), now),
+            Err(err) => self.fail_request(exchange, &err),
+        }
+    }
+
+    /// The end of an exchange's request body: the request is answered.
+    pub fn handle_exchange_end(&mut self, exchange: ConnectionId, now: Instant) {
+        if matches!(
+            self.connections.get(&exchange).map(|c| &c.http),
+            Some(Framing::Host(_))
+        ) {
+            self.handle_request_event(exchange, RequestEvent::End, now);
+        }
+    }
+
+    /// The host could not read the exchange's request (a broken body): it gets no answer.
+    pub fn handle_exchange_error(&mut self, exchange: ConnectionId) {
+        if matches!(
+            self.connections.get(&exchange).map(|c| &c.http),
+            Some(Framing::Host(_))
+        ) {
+            self.fail_request(exchange, &HttpError::UnexpectedEof);
+        }
+    }
+
+    /// The answer to an exchange's request, once decided (taken once).
+    pub fn poll_response(&mut self, exchange: ConnectionId) -> Option<HostResponse> {
+        match &mut self.connections.get_mut(&exchange)?.http {
+            Framing::Host(x) => x.take_response(),
+            Framing::Http1(_) => None,
         }
     }
 
@@ -835,42 +933,36 @@ impl Server {
                 };
             }
             Routed::Stream {
-                session,
+                endpoint_base,
                 head_only,
                 request,
                 owner,
                 extra_headers,
             } => {
-                let mut out = BytesMut::with_capacity(512);
-                let mut rh = ResponseHead::new(200, "OK");
-                for (k, v) in SSE_HEADERS {
-                    rh.headers.push(k, Bytes::from_static(v.as_bytes()));
-                }
-                for (k, v) in extra_headers {
-                    rh.headers.push(k, v);
-                }
-                rh.encode(&mut out);
                 if head_only {
-                    conn.http.respond_with(now, |_| out.freeze());
-                    conn.route = Route::Requests { in_flight: None };
+                    conn.http.respond_stream_head(now, extra_headers);
+                    conn.route = if conn.http.is_closing() {
+                        Route::Done
+                    } else {
+                        Route::Requests { in_flight: None }
+                    };
                     note(conn, id, &mut self.events);
                     return;
                 }
-                let endpoint = format!("{}?session_id={session}", self.endpoint_base);
+                let session = loop {
+                    let candidate = SessionId::from_random_bytes((self.random)());
+                    if !self.sessions.contains_key(&candidate) {
+                        break candidate;
+                    }
+                };
+                let endpoint = format!("{endpoint_base}?session_id={session}");
                 let ev = OutgoingEvent {
                     id: None,
                     event: Some("endpoint"),
                     data: &endpoint,
                     retry: None,
                 };
-                let encoder = &self.encoder;
-                // A fixed event name and a quoted path: encoding cannot fail (if it did, the
-                // head would go out alone and the client would report a missing endpoint).
-                let _ = conn
-                    .http
-                    .start_stream_with_chunk(out, encoder.encoded_len(&ev), |buf| {
-                        encoder.encode_event(&ev, buf)
-                    });
+                conn.http.start_stream(extra_headers, &self.encoder, &ev);
                 note(conn, id, &mut self.events);
                 let next_ping = self.config.ping_interval.map(|p| now + p);
                 conn.route = Route::Stream { session, next_ping };
@@ -923,13 +1015,7 @@ impl Server {
         let Some(conn) = self.connections.get_mut(&id) else {
             return;
         };
-        conn.http.respond_with(now, |keep_alive| {
-            if keep_alive && reply.status == 202 && reply.headers.is_empty() {
-                Bytes::from_static(ACCEPTED_KEEP_ALIVE)
-            } else {
-                encode_reply(&reply, keep_alive)
-            }
-        });
+        conn.http.respond(now, &reply);
         conn.route = if conn.http.is_closing() {
             Route::Done
         } else {
@@ -940,9 +1026,9 @@ impl Server {
 
     /// Routes `head`, with CORS around it when configured: preflights answered here, and the
     /// allowed origin's headers added to whatever the route answers.
-    fn route(&mut self, head: RequestHead) -> Routed {
+    fn route(&self, head: RequestHead, mount: &Mount) -> Routed {
         let Some(cors) = &self.config.cors else {
-            return self.route_uncors(head);
+            return self.route_uncors(head, mount);
         };
         let origin = head.headers.get_str("origin").map(str::to_string);
         let allowed = origin.as_deref().filter(|o| cors.allows(o));
@@ -951,9 +1037,9 @@ impl Server {
             head.method == "OPTIONS" && head.headers.get("access-control-request-method").is_some();
         if preflight {
             let path = percent_decode_path(head.path());
-            let methods = if path == self.sse_route {
+            let methods = if path == mount.sse_route {
                 Some("GET, HEAD, OPTIONS")
-            } else if self.below_message_mount(&path) {
+            } else if mount.below_message_mount(&path) {
                 Some("POST, OPTIONS")
             } else {
                 None
@@ -983,7 +1069,7 @@ impl Server {
                 });
             }
         }
-        let mut routed = self.route_uncors(head);
+        let mut routed = self.route_uncors(head, mount);
         match &mut routed {
             Routed::Request(inf) => inf.extra_headers = extra,
             Routed::Stream { extra_headers, .. } => *extra_headers = extra,
@@ -991,13 +1077,7 @@ impl Server {
         routed
     }
 
-    /// Whether `path` is the message mount or below it.
-    fn below_message_mount(&self, path: &str) -> bool {
-        let mount = self.message_route.trim_end_matches('/');
-        path.len() > mount.len() && path.starts_with(mount) && path.as_bytes()[mount.len()] == b'/'
-    }
-
-    fn route_uncors(&mut self, head: RequestHead) -> Routed {
+    fn route_uncors(&self, head: RequestHead, mount: &Mount) -> Routed {
         let path = percent_decode_path(head.path());
         let fixed = |reply: Reply, beats: bool| {
             Routed::Request(InFlight {
@@ -1007,7 +1087,7 @@ impl Server {
                 extra_headers: Vec::new(),
             })
         };
-        if path == self.sse_route {
+        if path == mount.sse_route {
             if head.method != "GET" && head.method != "HEAD" {
                 let mut r = Reply::plain(405, "Method Not Allowed");
                 r.headers.push(("allow", "HEAD, GET".into()));
@@ -1028,22 +1108,16 @@ impl Server {
                 return fixed(Reply::plain(503, "Service Unavailable"), false);
             }
             let head_only = head.method == "HEAD";
-            let session = loop {
-                let candidate = SessionId::from_random_bytes((self.random)());
-                if !self.sessions.contains_key(&candidate) {
-                    break candidate;
-                }
-            };
             return Routed::Stream {
-                session,
+                endpoint_base: mount.endpoint_base.clone(),
                 head_only,
                 request: Box::new(head),
                 owner,
                 extra_headers: Vec::new(),
             };
         }
-        let mount = self.message_route.trim_end_matches('/');
-        let below_mount = self.below_message_mount(&path);
+        let below_mount = mount.below_message_mount(&path);
+        let mount = mount.message_route.trim_end_matches('/');
         if path == mount && !mount.is_empty() {
             // Starlette's slash redirect for the mount.
             let host = head.headers.get_str("host").unwrap_or("localhost");
@@ -1108,7 +1182,8 @@ impl Server {
 enum Routed {
     Request(InFlight),
     Stream {
-        session: SessionId,
+        /// The percent-quoted message endpoint to announce (without the query).
+        endpoint_base: String,
         head_only: bool,
         request: Box<RequestHead>,
         owner: Option<Principal>,
@@ -1149,55 +1224,9 @@ fn note(conn: &mut Connection, id: ConnectionId, events: &mut VecDeque<ServerEve
 }
 
 /// One SSE event framed as one HTTP chunk of `conn`'s stream.
-/// An event that cannot be encoded (never: a fixed name and data of any lines) is dropped whole.
-fn send_event(conn: &mut ServerConnection, encoder: &Encoder, ev: &OutgoingEvent<'_>) {
-    let _ = conn.send_chunk_with(encoder.encoded_len(ev), |out| encoder.encode_event(ev, out));
-}
-
-/// The `202` a delivered message gets on a kept-alive connection, as [`encode_reply`] writes it
-/// (a test checks they agree): sent once per client message, so it is not re-encoded each time.
-const ACCEPTED_KEEP_ALIVE: &[u8] = b"HTTP/1.1 202 Accepted\r\ncontent-length: 8\r\n\r\nAccepted";
-
-fn encode_reply(reply: &Reply, keep_alive: bool) -> Bytes {
-    let mut head = ResponseHead::new(reply.status, http::reason_phrase(reply.status));
-    let mut pushed_length = false;
-    for (k, v) in &reply.headers {
-        // Starlette writes content-length before content-type; `allow` and `location` around it
-        // as in the captures.
-        if *k == "content-type" && !pushed_length {
-            head.headers
-                .push("content-length", reply.body.len().to_string());
-            pushed_length = true;
-        }
-        if *k == "location" && !pushed_length {
-            head.headers
-                .push("content-length", reply.body.len().to_string());
-            pushed_length = true;
-        }
-        head.headers.push(*k, v.clone());
-    }
-    if !pushed_length {
-        head.headers
-            .push("content-length", reply.body.len().to_string());
-    }
-    if !keep_alive {
-        head.headers.push("Connection", "close");
-    }
-    let mut out = BytesMut::with_capacity(128 + reply.body.len());
-    head.encode(&mut out);
-    out.extend_from_slice(reply.body.as_bytes());
-    out.freeze()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_stored_202_is_what_the_reply_encoder_writes() {
-        let accepted = Reply::plain(202, "Accepted");
-        assert_eq!(&encode_reply(&accepted, true)[..], ACCEPTED_KEEP_ALIVE);
-    }
 
     /// The earliest deadline, found by looking at every connection (what `poll_timeout` did
     /// before the heap).
