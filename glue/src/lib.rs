@@ -14,6 +14,7 @@ mod connect;
 mod driver_api;
 #[doc(hidden)]
 pub mod driver_checks;
+mod exchange;
 pub mod io;
 mod locked;
 pub mod queue;
@@ -37,6 +38,7 @@ pub use connect::{
     connect_over_sse_wrapped, connect_url, os_random, serve_in_memory, ConnectError,
     ConnectionWrap, IN_PROCESS_URL,
 };
+pub use exchange::{Exchange, ExchangeError, ExchangeFrames};
 /// The sans-IO core this layer drives.
 pub use mcp_sse_core as core;
 /// `schemars`, for `#[derive(JsonSchema)]` on typed tools' argument and output types.

@@ -32,11 +32,11 @@ use crate::server::{guard_panics, ClientInfo, McpServer, Params, RequestContext}
 /// The reason the client is given when a handler drops its wait for a server→client request.
 const ABANDONED: &str = "caller cancelled";
 
-struct ConnSignal {
+pub(crate) struct ConnSignal {
     /// The endpoint has output for this connection (`IoEvent::Transmit`), or it closed.
-    wake: Event,
+    pub(crate) wake: Event,
     /// Reading may resume (`IoEvent::Readable`, output taken), or it closed.
-    readable: Event,
+    pub(crate) readable: Event,
 }
 
 /// What the driver keeps per live session: the handlers it runs and the requests it awaits.
@@ -70,9 +70,9 @@ impl SessionState {
     }
 }
 
-struct State {
-    endpoint: ServerEndpoint,
-    conns: HashMap<ConnectionId, Arc<ConnSignal>>,
+pub(crate) struct State {
+    pub(crate) endpoint: ServerEndpoint,
+    pub(crate) conns: HashMap<ConnectionId, Arc<ConnSignal>>,
     sessions: HashMap<SessionId, SessionState>,
     /// What the timer task sleeps until (`None` while it has nothing to wait for).
     timer_armed: Option<Instant>,
@@ -80,7 +80,7 @@ struct State {
 
 /// Application work the endpoint's events asked for, started once the lock is released (user
 /// code never runs under it).
-enum Work {
+pub(crate) enum Work {
     Request {
         session: SessionId,
         session_id: Option<Arc<str>>,
@@ -177,7 +177,7 @@ impl SseServer {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         crate::locked::relock(&self.state)
     }
 
@@ -340,7 +340,7 @@ impl SseServer {
         }
     }
 
-    fn close_conn(self: &Arc<Self>, id: ConnectionId) {
+    pub(crate) fn close_conn(self: &Arc<Self>, id: ConnectionId) {
         let work = {
             let mut st = self.lock();
             st.endpoint.handle_close(id);
@@ -490,7 +490,7 @@ impl SseServer {
     /// Starts the timer task once: it sleeps until [`ServerEndpoint::poll_timeout`] (or a
     /// kick, when a call moved the deadline earlier), runs `handle_timeout`, and ends once the
     /// server is dropped. It holds only a weak reference while it sleeps.
-    fn ensure_timer(self: &Arc<Self>) {
+    pub(crate) fn ensure_timer(self: &Arc<Self>) {
         if self.timer_started.swap(true, Ordering::SeqCst) {
             return;
         }
@@ -529,7 +529,7 @@ impl SseServer {
     /// connections' tasks, protocol events update the session table (cancel flags, answers to
     /// waiting handlers) and become [`Work`] to start once the lock is released. Called after
     /// every call into the endpoint.
-    fn pump(&self, st: &mut State) -> Vec<Work> {
+    pub(crate) fn pump(&self, st: &mut State) -> Vec<Work> {
         let mut work = Vec::new();
         loop {
             while let Some(io) = st.endpoint.poll_io() {
@@ -673,7 +673,7 @@ impl SseServer {
     }
 
     /// Starts the work the endpoint's events asked for (outside the lock).
-    fn run(self: &Arc<Self>, work: Vec<Work>) {
+    pub(crate) fn run(self: &Arc<Self>, work: Vec<Work>) {
         for w in work {
             match w {
                 Work::Request {

@@ -240,8 +240,13 @@ impl Drop for ChildGuard {
 }
 
 /// Starts `mcp-sse serve --bind 127.0.0.1:0 --ping-interval 1` and returns it with its SSE URL.
+///
+/// Only the CLI's own test binaries have the binary (the adapter crates include this module too).
 pub fn start_our_server() -> (ChildGuard, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-sse"));
+    let Some(bin) = option_env!("CARGO_BIN_EXE_mcp-sse") else {
+        panic!("only the mcp-sse crate's tests can start `mcp-sse serve`");
+    };
+    let mut cmd = Command::new(bin);
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--ping-interval", "1"]);
     let server = ChildGuard::spawn("mcp-sse serve", cmd);
     let url = server.wait_for_line(PEER_DEADLINE, |l| {
