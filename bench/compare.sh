@@ -59,14 +59,16 @@ start() {
 
 base=$((20000 + RANDOM % 20000))
 P_SMOL=$base P_TOKIO=$((base + 1)) P_PY=$((base + 2)) P_RMCP=$((base + 3))
-P_TOKIO_CT=$((base + 4)) P_RMCP_CT=$((base + 5))
-echo "== servers on 127.0.0.1:$base..$((base + 5))" >&2
+P_TOKIO_CT=$((base + 4)) P_RMCP_CT=$((base + 5)) P_AXUM=$((base + 6))
+echo "== servers on 127.0.0.1:$base..$((base + 6))" >&2
 start ours-smol "$P_SMOL" "$LOADGEN" --serve "127.0.0.1:$P_SMOL" --exec smol --max-secs "$SERVER_SECS"
 start ours-tokio "$P_TOKIO" "$LOADGEN" --serve "127.0.0.1:$P_TOKIO" --exec tokio --max-secs "$SERVER_SECS"
 start python "$P_PY" "$PY" bench/python/echo_server.py "$P_PY" "$SERVER_SECS"
 start rmcp "$P_RMCP" "$RMCP" serve "127.0.0.1:$P_RMCP" "$SERVER_SECS"
 # Like for like on one thread: tokio's current-thread runtime on both sides, for both.
 start ours-tokio-ct "$P_TOKIO_CT" "$LOADGEN" --serve "127.0.0.1:$P_TOKIO_CT" --exec tokio-ct --max-secs "$SERVER_SECS"
+# Our server mounted in an axum app through the hyper adapter (tokio, under /mcp).
+start ours-axum "$P_AXUM" "$LOADGEN" --serve "127.0.0.1:$P_AXUM" --exec tokio --transport axum --max-secs "$SERVER_SECS"
 start rmcp-ct "$P_RMCP_CT" env RMCP_CURRENT_THREAD=1 "$RMCP" serve "127.0.0.1:$P_RMCP_CT" "$SERVER_SECS"
 
 # run LABEL WORKLOAD CMD...: runs one client once, tags its JSON line with the round.
@@ -97,6 +99,11 @@ job_ours() { # mcp-sse over TCP, the client on the executor of its server
 job_smol() { job_ours smol "$P_SMOL"; }
 job_tokio() { job_ours tokio "$P_TOKIO"; }
 job_tokio_ct() { job_ours tokio-ct "$P_TOKIO_CT"; }
+job_axum() { # the same tokio client against the axum mount: what the convenience costs
+  local url=http://127.0.0.1:$P_AXUM/mcp/sse
+  run mcp-sse/tokio+axum seq "$LOADGEN" --exec tokio --url "$url" --calls "$CALLS" --in-flight 1
+  run mcp-sse/tokio+axum inflight8 "$LOADGEN" --exec tokio --url "$url" --calls "$CALLS" --in-flight 8
+}
 job_rmcp_ct() {
   local url=http://127.0.0.1:$P_RMCP_CT/sse
   run rmcp-0.10-ct seq env RMCP_CURRENT_THREAD=1 "$RMCP" client "$url" echo "$CALLS" 1 4 200
@@ -125,7 +132,7 @@ job_inproc() { # mcp-sse in process (no peers to compare with)
     run "mcp-sse/$ex" inproc-connect "$LOADGEN" --exec "$ex" --transport inproc --mode connect --calls "$((CONNECTS * 10))" --warmup 50
   done
 }
-JOBS=(job_smol job_tokio job_tokio_ct job_rmcp_ct job_rmcp job_python job_inproc)
+JOBS=(job_smol job_tokio job_axum job_tokio_ct job_rmcp_ct job_rmcp job_python job_inproc)
 round() {
   local n=${#JOBS[@]} i
   for i in $(seq 0 $((n - 1))); do
@@ -155,7 +162,7 @@ def load(label, wl):
     return statistics.median(x["load1"] for x in rs) if rs else None
 print("\nTCP 127.0.0.1, medians of %d interleaved rounds (load = 1-min load average, 2 cores)" % max(len(v) for v in by.values()))
 print("%-17s %-17s %10s %9s %9s %9s %6s" % ("impl", "workload", "calls/s", "p50 ms", "p99 ms", "cpu s", "load"))
-labels = ["mcp-sse/smol", "mcp-sse/tokio", "mcp-sse/tokio-ct", "rmcp-0.10", "rmcp-0.10-ct", "python-2.3.0"]
+labels = ["mcp-sse/smol", "mcp-sse/tokio", "mcp-sse/tokio+axum", "mcp-sse/tokio-ct", "rmcp-0.10", "rmcp-0.10-ct", "python-2.3.0"]
 wls = ["seq", "inflight8", "echo1MiB", "connect", "inproc-seq", "inproc-inflight8", "inproc-inflight64", "inproc-echo1MiB", "inproc-connect"]
 for wl in wls:
     for lb in labels:
@@ -165,6 +172,8 @@ for wl in wls:
 # tokio and smol: against rmcp's default (multi-thread, 2 workers); tokio-ct: like for like.
 pairs = [(a, b) for a in labels[:2] for b in ("rmcp-0.10", "python-2.3.0")]
 pairs.append(("mcp-sse/tokio-ct", "rmcp-0.10-ct"))
+# The axum mount against our own listener, same tokio client (<1 = the mount is slower).
+pairs.append(("mcp-sse/tokio+axum", "mcp-sse/tokio"))
 def paired(label, peer, wl, key, invert):
     # The median over rounds of this round's ratio (both ran in the same round).
     mine = {x["round"]: x["r"][key] for x in by.get((label, wl), [])}

@@ -6,12 +6,16 @@
 //!
 //! Layers, bottom up:
 //! - [`sse`]: an incremental WHATWG-exact `text/event-stream` decoder and an encoder.
-//! - [`http`]: HTTP/1.1 framing (request/response heads, chunked bodies) on `httparse`.
+//! - [`http`]: HTTP/1.1 framing (request/response heads, chunked bodies) on `httparse`, and
+//!   [`http::ServerConnection`], one server connection's keep-alive, pipelining, backpressure,
+//!   close rules and deadlines.
 //! - [`jsonrpc`]: JSON-RPC 2.0 message parsing, validation and byte-exact encoding.
 //! - [`mcp`]: typed MCP 2025-11-25 params and results, and each method as a type
 //!   ([`mcp::rpc`]).
 //! - [`transport`]: the legacy HTTP+SSE server and client machines: routing, Host/Origin
-//!   checks, authentication, CORS, the SSE streams, the client's GET and POST pool, redirects.
+//!   checks, authentication, CORS, the SSE streams, the client's GET and POST pool, redirects;
+//!   its answers go out over its own connections or a host HTTP server's exchanges
+//!   ([`transport::HostResponse`], for hyper/axum).
 //! - [`session`]: sans-IO MCP client and server session state machines.
 //! - [`endpoint`]: the composed MCP server: the transport and one session machine per stream.
 //! - [`router`]: the MCP server application's routing of requests to registered tools,

@@ -114,11 +114,15 @@ impl SseServer {
     ///
     /// A POST is answered once its message was taken by the endpoint, so a session that is
     /// held back (its client not reading its stream) holds its POSTing client back too.
+    ///
+    /// `data` is attached to the handlers' [`RequestContext`](crate::RequestContext) of the
+    /// messages this request carries ([`RequestContext::request_data`](crate::RequestContext::request_data)).
     pub async fn serve_exchange<B, E>(
         self: &Arc<Self>,
         head: RequestHead,
         root_path: Option<&str>,
         mut body: B,
+        data: Option<crate::RequestData>,
     ) -> Result<Exchange, ExchangeError>
     where
         B: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -133,6 +137,9 @@ impl SseServer {
             let mut st = self.lock();
             let id = st.endpoint.open_exchange(head, root_path, Instant::now());
             st.conns.insert(id, signal.clone());
+            if let Some(data) = data {
+                st.request_data.insert(id, data);
+            }
             (id, self.pump(&mut st))
         };
         self.run(work);

@@ -102,7 +102,13 @@ pub struct RequestContext {
     request_id: Option<RequestId>,
     meta: Option<Map<String, Value>>,
     headers: Option<Arc<Headers>>,
+    data: Option<RequestData>,
 }
+
+/// Per-request data a host HTTP server attached to the request that carried a message (the
+/// hyper adapter attaches the request's `http::Extensions`): see
+/// [`RequestContext::request_data`].
+pub type RequestData = Arc<dyn std::any::Any + Send + Sync>;
 
 impl std::fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -135,7 +141,21 @@ impl RequestContext {
             request_id,
             meta,
             headers,
+            data: None,
         }
+    }
+
+    pub(crate) fn with_data(mut self, data: Option<RequestData>) -> Self {
+        self.data = data;
+        self
+    }
+
+    /// What the host server attached to the HTTP request that carried this message, if it is a
+    /// `T` (with the hyper adapter: the request's `http::Extensions`, where middleware put
+    /// what it learned, e.g. an authenticated user). `None` on mcp-sse's own listener and in
+    /// memory.
+    pub fn request_data<T: std::any::Any>(&self) -> Option<&T> {
+        self.data.as_deref().and_then(|d| d.downcast_ref::<T>())
     }
 
     /// The id of the request being handled (`None` for a notification).

@@ -27,7 +27,7 @@ use crate::client::LinkItem;
 use crate::io::{ByteWrite, Connection};
 use crate::queue;
 use crate::rt::Rt;
-use crate::server::{guard_panics, ClientInfo, McpServer, Params, RequestContext};
+use crate::server::{guard_panics, ClientInfo, McpServer, Params, RequestContext, RequestData};
 
 /// The reason the client is given when a handler drops its wait for a server→client request.
 const ABANDONED: &str = "caller cancelled";
@@ -73,6 +73,8 @@ impl SessionState {
 pub(crate) struct State {
     pub(crate) endpoint: ServerEndpoint,
     pub(crate) conns: HashMap<ConnectionId, Arc<ConnSignal>>,
+    /// What a host server attached to an exchange, for the handlers of the messages it carried.
+    pub(crate) request_data: HashMap<ConnectionId, RequestData>,
     sessions: HashMap<SessionId, SessionState>,
     /// What the timer task sleeps until (`None` while it has nothing to wait for).
     timer_armed: Option<Instant>,
@@ -88,6 +90,7 @@ pub(crate) enum Work {
         method: String,
         params: Params,
         headers: Headers,
+        data: Option<RequestData>,
         flag: Arc<CancelFlag>,
     },
     Notification {
@@ -95,6 +98,7 @@ pub(crate) enum Work {
         session_id: Option<Arc<str>>,
         notification: Notification,
         headers: Headers,
+        data: Option<RequestData>,
     },
     Invalid {
         reason: &'static str,
@@ -167,6 +171,7 @@ impl SseServer {
             state: Mutex::new(State {
                 endpoint: ServerEndpoint::new(config, random),
                 conns: HashMap::default(),
+                request_data: HashMap::default(),
                 sessions: HashMap::default(),
                 timer_armed: None,
             }),
@@ -344,6 +349,7 @@ impl SseServer {
         let work = {
             let mut st = self.lock();
             st.endpoint.handle_close(id);
+            st.request_data.remove(&id);
             if let Some(sig) = st.conns.remove(&id) {
                 sig.wake.notify(usize::MAX);
                 sig.readable.notify(usize::MAX);
@@ -594,7 +600,9 @@ impl SseServer {
                 method,
                 params,
                 headers,
+                connection,
             } => {
+                let data = connection.and_then(|c| st.request_data.get(&c).cloned());
                 let Some(s) = st.sessions.get_mut(&session) else {
                     return;
                 };
@@ -608,6 +616,7 @@ impl SseServer {
                     method,
                     params,
                     headers,
+                    data,
                     flag,
                 });
             }
@@ -620,13 +629,16 @@ impl SseServer {
                 session,
                 notification,
                 headers,
+                connection,
             } => {
+                let data = connection.and_then(|c| st.request_data.get(&c).cloned());
                 let session_id = st.sessions.get(&session).and_then(|s| s.session_id.clone());
                 work.push(Work::Notification {
                     session,
                     session_id,
                     notification,
                     headers,
+                    data,
                 });
             }
             EndpointEvent::Response {
@@ -683,6 +695,7 @@ impl SseServer {
                     method,
                     params,
                     headers,
+                    data,
                     flag,
                 } => {
                     let headers = (!headers.is_empty()).then(|| Arc::new(headers));
@@ -693,7 +706,8 @@ impl SseServer {
                         Some(id.clone()),
                         &params,
                         headers,
-                    );
+                    )
+                    .with_data(data);
                     #[cfg(feature = "tracing")]
                     let (span, started) = (
                         tracing::info_span!(target: "mcp_sse", "request", session = %session, id = %id, method = %method),
@@ -727,6 +741,7 @@ impl SseServer {
                     session_id,
                     notification,
                     headers,
+                    data,
                 } => {
                     let headers = (!headers.is_empty()).then(|| Arc::new(headers));
                     let ctx = RequestContext::new(
@@ -736,7 +751,8 @@ impl SseServer {
                         None,
                         &notification.params,
                         headers,
-                    );
+                    )
+                    .with_data(data);
                     let fut = self.mcp.handler().handle_notification(
                         ctx,
                         notification.method,

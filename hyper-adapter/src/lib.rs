@@ -29,14 +29,15 @@
 //!   (`400 Bad Request` with an empty body) before the service sees it.
 //! - **The mount prefix** comes from axum's `OriginalUri` (feature `axum`, on by default) when
 //!   the service is nested, else from the transport configuration's `root_path`.
-//! - **The request headers reach the handlers** ([`RequestContext`] of the tool, prompt or
-//!   resource), including any that a middleware set.
+//! - **The request headers and extensions reach the handlers**: [`RequestContext::header`] and
+//!   [`extensions`] (what a middleware set, e.g. an authenticated user), for the tool, prompt or
+//!   resource the POST called.
 //!
 //! It runs on tokio, hyper's home: the server is built with the tokio driver ([`server`],
 //! [`server_with`]). smol users serve with `mcp_sse_smol::serve` (mcp-sse's own listener), or
 //! put mcp-sse behind their proxy.
 //!
-//! [`RequestContext`]: mcp_sse_glue::RequestContext
+//! [`RequestContext::header`]: mcp_sse_glue::RequestContext::header
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -120,8 +121,9 @@ where
     let (parts, body) = request.into_parts();
     let (head, root_path) = request_head(&parts);
     let body = DataFrames(body);
+    let extensions: mcp_sse_glue::RequestData = Arc::new(parts.extensions);
     match server
-        .serve_exchange(head, root_path.as_deref(), body)
+        .serve_exchange(head, root_path.as_deref(), body, Some(extensions))
         .await
     {
         Ok(Exchange { response, frames }) => {
@@ -227,6 +229,21 @@ where
             }
         }
     }
+}
+
+/// The `http::Extensions` of the request that carried the message a handler is handling
+/// (what middleware put there: an authenticated user, a request id, …).
+///
+/// ```
+/// # use mcp_sse_glue::RequestContext;
+/// #[derive(Clone)]
+/// struct User(String);
+/// fn user(ctx: &RequestContext) -> Option<String> {
+///     mcp_sse_hyper::extensions(ctx)?.get::<User>().map(|u| u.0.clone())
+/// }
+/// ```
+pub fn extensions(ctx: &mcp_sse_glue::RequestContext) -> Option<&http::Extensions> {
+    ctx.request_data::<http::Extensions>()
 }
 
 /// The response body: a whole answer, or the SSE stream, one event per frame.

@@ -59,6 +59,13 @@ fn start_app(mcp: mcp_sse_glue::McpServer) -> App {
             .layer(SetRequestHeaderLayer::overriding(
                 axum::http::HeaderName::from_static("x-middleware"),
                 axum::http::HeaderValue::from_static("seen"),
+            ))
+            // As an authentication middleware would: what it learned, in the extensions.
+            .layer(tower::util::MapRequestLayer::new(
+                |mut request: axum::http::Request<axum::body::Body>| {
+                    request.extensions_mut().insert(User("alice".into()));
+                    request
+                },
             ));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -67,6 +74,10 @@ fn start_app(mcp: mcp_sse_glue::McpServer) -> App {
     });
     App { addr, server, rt }
 }
+
+/// What the test's middleware puts into each request's extensions.
+#[derive(Clone, Debug)]
+struct User(String);
 
 fn sse_url(addr: SocketAddr) -> String {
     format!("http://{addr}/mcp/sse")
@@ -112,11 +123,12 @@ fn our_client_passes_the_full_demo_check_through_the_axum_mount() {
 }
 
 #[test]
-fn request_headers_set_by_a_middleware_reach_the_handler() {
+fn request_headers_and_extensions_set_by_a_middleware_reach_the_handler() {
     #[derive(serde::Serialize, schemars::JsonSchema)]
     struct Seen {
         middleware: Option<String>,
         authorization: Option<String>,
+        user: Option<String>,
     }
     #[derive(serde::Deserialize, schemars::JsonSchema)]
     struct NoArgs {}
@@ -127,6 +139,9 @@ fn request_headers_set_by_a_middleware_reach_the_handler() {
                 Ok(Seen {
                     middleware: ctx.header("x-middleware"),
                     authorization: ctx.header("authorization"),
+                    user: mcp_sse_hyper::extensions(&ctx)
+                        .and_then(|e| e.get::<User>())
+                        .map(|u| u.0.clone()),
                 })
             },
         )
@@ -156,7 +171,7 @@ fn request_headers_set_by_a_middleware_reach_the_handler() {
             .expect("call");
         assert_eq!(
             r["structuredContent"],
-            json!({"middleware": "seen", "authorization": "Bearer t0k3n"}),
+            json!({"middleware": "seen", "authorization": "Bearer t0k3n", "user": "alice"}),
             "{r}"
         );
         client.close().await;

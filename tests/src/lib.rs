@@ -39,6 +39,9 @@ pub enum Transport {
     SseInProcess,
     /// HTTP+SSE over 127.0.0.1 TCP.
     SseTcp,
+    /// HTTP+SSE over 127.0.0.1 TCP through the hyper adapter (`mcp-sse-hyper`) nested under
+    /// `/mcp` in an axum app (tokio only: hyper's home).
+    SseAxum,
 }
 
 /// Which executor a run uses.
@@ -239,7 +242,7 @@ impl Harness {
                     stop: None,
                 })
             }
-            Transport::SseTcp => {
+            Transport::SseTcp | Transport::SseAxum => {
                 let (url, sse, stop) = self.serve_tcp(server).await;
                 let client = mcp_sse_glue::connect_url(
                     rt,
@@ -258,8 +261,11 @@ impl Harness {
     }
 
     /// Serves `server` on 127.0.0.1 (ephemeral port); returns the SSE URL, the transport server
-    /// and a stopper.
+    /// and a stopper. On [`Transport::SseAxum`] it is served by axum, through the hyper adapter.
     pub async fn serve_tcp(&self, server: McpServer) -> (String, Arc<SseServer>, Stopper) {
+        if self.transport == Transport::SseAxum {
+            return serve_axum(server).await;
+        }
         let s = serve_loopback(self.exec, server, ServerOptions::default()).await;
         let url = format!("http://{}/sse", s.local_addr());
         let sse = s.sse().clone();
@@ -269,6 +275,58 @@ impl Harness {
             Box::new(move || Box::pin(async move { s.shutdown().await })),
         )
     }
+}
+
+/// Serves `server` on 127.0.0.1 (ephemeral port) in an axum app, nested under `/mcp` through
+/// the hyper adapter, on the current tokio runtime; returns the SSE URL, the transport server
+/// and a stopper (the server's graceful shutdown, then axum's, bounded).
+pub async fn serve_axum(server: McpServer) -> (String, Arc<SseServer>, Stopper) {
+    serve_axum_with(server, ServerConfig::default()).await
+}
+
+/// [`serve_axum`] with a transport configuration (its `local_addr` is set to the bound one).
+pub async fn serve_axum_with(
+    server: McpServer,
+    config: ServerConfig,
+) -> (String, Arc<SseServer>, Stopper) {
+    serve_axum_at("127.0.0.1:0", server, config).await
+}
+
+/// [`serve_axum_with`] on `addr` (127.0.0.1 only).
+pub async fn serve_axum_at(
+    addr: &str,
+    server: McpServer,
+    config: ServerConfig,
+) -> (String, Arc<SseServer>, Stopper) {
+    assert!(
+        addr.starts_with("127.0.0.1:"),
+        "test servers bind 127.0.0.1 only"
+    );
+    let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let config = ServerConfig {
+        local_addr: Some(addr),
+        ..config
+    };
+    let sse = mcp_sse_hyper::server_with(server, config);
+    let app = axum::Router::new().nest_service("/mcp", mcp_sse_hyper::service(sse.clone()));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+    let stopped = sse.clone();
+    let stop: Stopper = Box::new(move || {
+        Box::pin(async move {
+            stopped.shutdown().await;
+            let _ = stop_tx.send(());
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        })
+    });
+    (format!("http://{addr}/mcp/sse"), sse, stop)
 }
 
 /// Serves `server` with `options` on 127.0.0.1 (ephemeral port) on `exec`'s driver.
@@ -488,6 +546,10 @@ macro_rules! interaction_test {
             #[test]
             fn sse_tcp_smol() {
                 $crate::run($crate::Exec::Smol, $crate::Transport::SseTcp, |$h| $body);
+            }
+            #[test]
+            fn sse_axum_tokio() {
+                $crate::run($crate::Exec::Tokio, $crate::Transport::SseAxum, |$h| $body);
             }
             #[test]
             fn sse_tcp_tokio() {

@@ -156,6 +156,18 @@ pub async fn connect(exec: Exec, transport: Transport, url: Option<&str>) -> Ben
                 .expect("connect in process"),
             stop: None,
         },
+        Transport::SseAxum => {
+            assert_eq!(exec, Exec::Tokio, "the hyper adapter runs on tokio");
+            let (url, _sse, stop) =
+                crate::serve_axum_with(echo_server(), large_server_config()).await;
+            let client = mcp_sse_glue::connect_url(rt, &url, options, large_client_config())
+                .await
+                .expect("connect through axum");
+            BenchConn {
+                client,
+                stop: Some(stop),
+            }
+        }
         Transport::SseTcp => {
             let (url, stop) = match url {
                 Some(u) => (u.to_string(), None),
@@ -184,6 +196,13 @@ pub async fn serve_tcp(exec: Exec, addr: &str) -> (String, Stopper) {
         url,
         Box::new(move || Box::pin(async move { s.shutdown().await })),
     )
+}
+
+/// Serves [`echo_server`] like [`serve_tcp`], through the hyper adapter in an axum app (under
+/// `/mcp`; tokio only). Call inside a tokio runtime.
+pub async fn serve_axum(addr: &str) -> (String, Stopper) {
+    let (url, _sse, stop) = crate::serve_axum_at(addr, echo_server(), large_server_config()).await;
+    (url, stop)
 }
 
 /// The `tools/call` params of an echo of `size` bytes of text.

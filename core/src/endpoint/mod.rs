@@ -205,6 +205,9 @@ pub enum EndpointEvent {
         params: Option<Map<String, Value>>,
         /// The headers of the POST that carried it.
         headers: Headers,
+        /// The connection or host exchange whose POST carried it (`None` for a direct
+        /// session), so a driver can find what it keeps per request (a host's extensions).
+        connection: Option<ConnectionId>,
     },
     /// A request announced by [`EndpointEvent::Request`] will not be answered: stop its
     /// handler; a later [`ServerEndpoint::respond`] for it fails with
@@ -227,6 +230,8 @@ pub enum EndpointEvent {
         notification: Notification,
         /// The headers of the POST that carried it.
         headers: Headers,
+        /// As for [`EndpointEvent::Request`].
+        connection: Option<ConnectionId>,
     },
     /// The answer to a [`ServerEndpoint::send_request`]: exactly once per request (the
     /// client's result or error, -32001 on timeout, -32000 when the session ended).

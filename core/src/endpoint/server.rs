@@ -722,7 +722,7 @@ impl ServerEndpoint {
         };
         let must_wait = slot.held_back() || !slot.parked.is_empty();
         if !must_wait {
-            self.deliver(session, message, headers, now);
+            self.deliver(session, message, headers, source, now);
             return;
         }
         // At the bound the oldest parked message goes to the machine now (in order; the
@@ -742,17 +742,24 @@ impl ServerEndpoint {
         }
         if let Some(p) = oldest {
             self.release(p.connection);
-            self.deliver(session, p.message, p.headers, now);
+            self.deliver(session, p.message, p.headers, p.connection, now);
         }
     }
 
     /// Feeds one client message to its session and moves what it produced on.
-    fn deliver(&mut self, session: SessionId, message: Message, headers: Headers, now: Instant) {
+    fn deliver(
+        &mut self,
+        session: SessionId,
+        message: Message,
+        headers: Headers,
+        source: Option<ConnectionId>,
+        now: Instant,
+    ) {
         let Some(slot) = self.sessions.get_mut(&session) else {
             return;
         };
         slot.machine.handle_message(message, now);
-        self.take_session_events(session, Some(headers), None);
+        self.take_session_events(session, Some(headers), source, None);
         self.flush(session);
         self.rearm(session);
     }
@@ -770,7 +777,7 @@ impl ServerEndpoint {
                 return;
             };
             self.release(p.connection);
-            self.deliver(session, p.message, p.headers, now);
+            self.deliver(session, p.message, p.headers, p.connection, now);
         }
     }
 
@@ -793,7 +800,7 @@ impl ServerEndpoint {
 
     /// After an application call or a timer on `session`: its events, its output, its timer.
     fn after_call(&mut self, session: SessionId) {
-        self.take_session_events(session, None, None);
+        self.take_session_events(session, None, None, None);
         self.flush(session);
         self.rearm(session);
         // Sessions exist only once a connection was opened, with a time.
@@ -872,6 +879,7 @@ impl ServerEndpoint {
         &mut self,
         session: SessionId,
         mut headers: Option<Headers>,
+        source: Option<ConnectionId>,
         closing: Option<CancelReason>,
     ) {
         let draining = self.shutdown != Shutdown::No;
@@ -904,6 +912,7 @@ impl ServerEndpoint {
                         method,
                         params,
                         headers: headers.take().unwrap_or_default(),
+                        connection: source,
                     }
                 }
                 SessionEvent::RequestCancelled { id } => {
@@ -924,6 +933,7 @@ impl ServerEndpoint {
                     session,
                     notification,
                     headers: headers.take().unwrap_or_default(),
+                    connection: source,
                 },
                 SessionEvent::ClientResponse { id, result } => EndpointEvent::Response {
                     session,
@@ -949,7 +959,7 @@ impl ServerEndpoint {
         if let Some(slot) = self.sessions.get_mut(&session) {
             slot.machine.handle_connection_lost();
         }
-        self.take_session_events(session, None, Some(reason));
+        self.take_session_events(session, None, None, Some(reason));
         if let Some(slot) = self.sessions.remove(&session) {
             // Parked messages were answered 202 but their session is gone: nobody can receive
             // what they would produce.

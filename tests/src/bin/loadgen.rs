@@ -2,9 +2,9 @@
 //! prints calls/s, p50 and p99 as one JSON line. Used by `bench/compare.sh`.
 //!
 //! ```text
-//! loadgen [--exec smol|tokio|tokio-ct] [--transport memory|inproc|tcp] [--url http://127.0.0.1:P/sse]
+//! loadgen [--exec smol|tokio|tokio-ct] [--transport memory|inproc|tcp|axum] [--url http://127.0.0.1:P/sse]
 //!         [--mode echo|connect] [--calls N] [--in-flight K] [--size BYTES] [--warmup N]
-//! loadgen --serve 127.0.0.1:PORT [--exec smol|tokio|tokio-ct] [--max-secs S]
+//! loadgen --serve 127.0.0.1:PORT [--exec smol|tokio|tokio-ct] [--transport axum] [--max-secs S]
 //! ```
 //! `--serve` runs only the echo server (limits raised for 16 MiB echoes) and exits by itself
 //! after `--max-secs` (default 600). `tokio` is the multi-thread runtime with 2 workers,
@@ -62,6 +62,7 @@ fn parse() -> Result<Args, String> {
                     "memory" => Transport::InMemory,
                     "inproc" => Transport::SseInProcess,
                     "tcp" => Transport::SseTcp,
+                    "axum" => Transport::SseAxum,
                     o => return Err(format!("unknown transport {o}")),
                 }
             }
@@ -95,6 +96,7 @@ fn name(t: Transport) -> &'static str {
         Transport::InMemory => "memory",
         Transport::SseInProcess => "inproc",
         Transport::SseTcp => "tcp",
+        Transport::SseAxum => "axum",
     }
 }
 
@@ -110,7 +112,11 @@ fn main() {
     let exec = ex.exec();
     if let Some(addr) = &a.serve {
         ex.block_on(async {
-            let (url, stop) = load::serve_tcp(exec, addr).await;
+            let (url, stop) = if a.transport == Transport::SseAxum {
+                load::serve_axum(addr).await
+            } else {
+                load::serve_tcp(exec, addr).await
+            };
             println!("{{\"listening\":\"{url}\"}}");
             let rt = mcp_sse_tests::driver_rt(exec);
             rt.sleep_until(Instant::now() + Duration::from_secs(a.max_secs))

@@ -185,12 +185,13 @@ impl RawPeer {
                 });
                 Self::over_sse(h, connector, mcp_sse_glue::IN_PROCESS_URL, sse, None).await
             }
-            Transport::SseTcp => {
+            Transport::SseTcp | Transport::SseAxum => {
                 let (url, sse, stop) = h.serve_tcp(server).await;
                 let port: u16 = url
                     .trim_start_matches("http://127.0.0.1:")
-                    .trim_end_matches("/sse")
-                    .parse()
+                    .split('/')
+                    .next()
+                    .and_then(|p| p.parse().ok())
                     .expect("port in the served URL");
                 let crt = rt.clone();
                 let connector: Connector =
