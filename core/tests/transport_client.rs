@@ -889,3 +889,148 @@ fn no_connection_churn_behind_a_barrier() {
         "{opened_later} connections reopened behind the barrier"
     );
 }
+
+fn refreshing(token: &str) -> ClientConfig {
+    ClientConfig {
+        bearer_token: Some(token.into()),
+        refresh_token_on_401: true,
+        // An explicit Authorization header is replaced by the token.
+        headers: vec![("authorization".into(), "Basic old".into())],
+        ..ClientConfig::default()
+    }
+}
+
+fn unauthorized(challenge: &str) -> String {
+    format!(
+        "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: {challenge}\r\ncontent-length: 0\r\n\r\n"
+    )
+}
+
+/// The bearer token goes on the GET; a 401 on the GET asks for a fresh token once, and the GET
+/// is sent again with it on a new connection; a second 401 is the typed error.
+#[test]
+fn a_401_on_the_get_refreshes_the_token_once() {
+    let now = Instant::now();
+    let mut c = Client::new("http://h/sse", refreshing("stale"), now).unwrap();
+    assert_eq!(c.poll_event(), Some(ClientEvent::Open(Client::STREAM)));
+    c.handle_connected(Client::STREAM, now);
+    let get = String::from_utf8(c.poll_transmit(Client::STREAM).unwrap().to_vec()).unwrap();
+    assert!(get.contains("\r\nAuthorization: Bearer stale\r\n"), "{get}");
+    assert!(!get.contains("Basic old"), "{get}");
+    let mut r = Run { c, now };
+    let evs = r.feed(Client::STREAM, &unauthorized("Bearer realm=\"mcp\""));
+    assert_eq!(
+        evs,
+        vec![
+            ClientEvent::Close(Client::STREAM),
+            ClientEvent::TokenRequired {
+                challenge: Some("Bearer realm=\"mcp\"".into())
+            }
+        ]
+    );
+    r.c.handle_token("fresh".into());
+    let evs = r.events();
+    let [ClientEvent::Open(second)] = evs.as_slice() else {
+        panic!("{evs:?}")
+    };
+    let second = *second;
+    r.c.handle_connected(second, now);
+    let get = String::from_utf8(r.c.poll_transmit(second).unwrap().to_vec()).unwrap();
+    assert!(get.contains("\r\nAuthorization: Bearer fresh\r\n"), "{get}");
+    let evs = r.feed(second, &unauthorized("Bearer"));
+    assert_eq!(
+        closed_with(&evs),
+        Some(Some(ClientError::Unauthorized {
+            challenge: Some("Bearer".into())
+        })),
+        "refreshed once only: {evs:?}"
+    );
+}
+
+/// A provider that fails after a 401 on the GET ends the transport with the typed cause.
+#[test]
+fn a_failing_token_provider_on_the_get_is_typed() {
+    let mut r = Run::new("http://h/sse", refreshing("stale"));
+    r.feed(Client::STREAM, &unauthorized("Bearer"));
+    r.c.handle_token_failed("the refresh token was revoked");
+    let evs = r.events();
+    assert_eq!(
+        closed_with(&evs),
+        Some(Some(ClientError::TokenProvider(
+            "the refresh token was revoked".into()
+        ))),
+        "{evs:?}"
+    );
+    assert!(ClientError::TokenProvider("x".into())
+        .to_string()
+        .contains("token provider failed"));
+}
+
+/// A 401 mid-session: that POST waits (and nothing else is sent) while the token is refreshed,
+/// then it is retried once with the new token; a provider failure fails exactly that message.
+#[test]
+fn a_401_on_a_post_retries_that_message_once_with_a_fresh_token() {
+    let mut r = Run::ready("http://h/sse", refreshing("t1"));
+    let t = r.c.send(&ping(1)).unwrap();
+    let conn = open_posts(&r.events())[0];
+    r.c.handle_connected(conn, r.now);
+    r.events();
+    let post: Vec<u8> = std::iter::from_fn(|| r.c.poll_transmit(conn))
+        .flatten()
+        .collect();
+    assert!(String::from_utf8_lossy(&post).contains("Authorization: Bearer t1\r\n"));
+    let evs = r.feed(conn, &unauthorized("Bearer error=\"invalid_token\""));
+    assert_eq!(
+        evs,
+        vec![ClientEvent::TokenRequired {
+            challenge: Some("Bearer error=\"invalid_token\"".into())
+        }]
+    );
+    // Meanwhile a second message waits too.
+    let t2 = r.c.send(&ping(2)).unwrap();
+    assert!(
+        r.c.poll_transmit(conn).is_none(),
+        "nothing sent while refreshing"
+    );
+    r.c.handle_token("t2".into());
+    r.events();
+    let post: Vec<u8> = std::iter::from_fn(|| r.c.poll_transmit(conn))
+        .flatten()
+        .collect();
+    let text = String::from_utf8_lossy(&post).into_owned();
+    assert!(text.contains("Authorization: Bearer t2\r\n"), "{text}");
+    assert!(
+        text.contains(r#""id":1"#),
+        "the refused message goes first: {text}"
+    );
+    let evs = r.feed(
+        conn,
+        "HTTP/1.1 202 Accepted\r\ncontent-length: 8\r\n\r\nAccepted",
+    );
+    assert!(evs.contains(&ClientEvent::Sent(t)), "{evs:?}");
+    let evs = r.feed(conn, "");
+    let _ = evs;
+    // The second message was dispatched after the first's answer.
+    let post: Vec<u8> = std::iter::from_fn(|| r.c.poll_transmit(conn))
+        .flatten()
+        .collect();
+    assert!(String::from_utf8_lossy(&post).contains(r#""id":2"#));
+    // Its 401 asks again; the provider fails: only it fails, typed, and the transport goes on.
+    let evs = r.feed(conn, &unauthorized("Bearer"));
+    assert_eq!(
+        evs,
+        vec![ClientEvent::TokenRequired {
+            challenge: Some("Bearer".into())
+        }]
+    );
+    r.c.handle_token_failed("offline");
+    let evs = r.events();
+    assert_eq!(
+        evs,
+        vec![ClientEvent::SendFailed(
+            t2,
+            ClientError::TokenProvider("offline".into())
+        )]
+    );
+    assert!(closed_with(&evs).is_none());
+}

@@ -86,12 +86,16 @@ struct Driver {
     written: usize,
     ready: bool,
     closed: bool,
+    token_requests: usize,
 }
 
 impl Driver {
     fn new(now: Instant) -> Self {
         let config = ClientConfig {
             headers: vec![("Authorization".into(), "Bearer x".into())],
+            // A 401 asks for a token: the driver alternates between giving one and failing.
+            bearer_token: Some("x".into()),
+            refresh_token_on_401: true,
             read_timeout: Duration::from_secs(30),
             endpoint_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
@@ -128,6 +132,7 @@ impl Driver {
             written: 0,
             ready: false,
             closed: false,
+            token_requests: 0,
         }
     }
 
@@ -184,6 +189,14 @@ impl Driver {
                     assert!(self.ready, "message before Ready");
                 }
                 ClientEvent::Sent(t) | ClientEvent::SendFailed(t, _) => self.resolve(t),
+                ClientEvent::TokenRequired { .. } => {
+                    self.token_requests += 1;
+                    if self.token_requests % 2 == 1 {
+                        self.client.handle_token(format!("t{}", self.token_requests));
+                    } else {
+                        self.client.handle_token_failed("fuzz");
+                    }
+                }
                 ClientEvent::Closed(_) => {
                     self.closed = true;
                     for (t, n) in &self.tokens {

@@ -709,6 +709,10 @@ impl Harness {
                         self.client.handle_connected(c, now);
                     }
                 }
+                // The pair runs without authentication: no 401 is ever answered.
+                transport::ClientEvent::TokenRequired { .. } => {
+                    panic!("a token was asked for without authentication")
+                }
                 transport::ClientEvent::Close(c) | transport::ClientEvent::Transmit(c) => {
                     let close = matches!(ev, transport::ClientEvent::Close(_));
                     match self.link_of_client(c) {

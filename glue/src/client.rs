@@ -89,6 +89,10 @@ pub struct ClientOptions {
     /// Whom to trust on `https://` URLs (`None`: the `webpki-roots`, as
     /// [`TlsClient::webpki`](crate::tls::TlsClient::webpki)).
     pub tls: Option<crate::tls::TlsClient>,
+    /// The bearer token for the GET and every POST, from a provider that is asked again (once
+    /// per `401`) when the server refuses it: see [`TokenProvider`](crate::TokenProvider).
+    /// `None`: no `Authorization` beyond the transport configuration's headers.
+    pub bearer: Option<crate::TokenProvider>,
 }
 
 impl Default for ClientOptions {
@@ -103,6 +107,7 @@ impl Default for ClientOptions {
             elicitation_callback: None,
             protocol_version: session::LATEST_PROTOCOL_VERSION.to_string(),
             tls: None,
+            bearer: None,
             reconnect: ReconnectPolicy::Off,
             on_session: None,
         }

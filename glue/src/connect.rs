@@ -11,7 +11,7 @@ use crate::io::{duplex, traced, Connection, TraceFn};
 use crate::queue;
 use crate::rt::Rt;
 use crate::server::McpServer;
-use crate::sse_client::{connect_sse, Connector, LINK_CAPACITY};
+use crate::sse_client::{connect_sse_with, Connector, TokenProvider, LINK_CAPACITY};
 use crate::sse_server::{DirectSink, SseServer};
 
 /// Why connecting failed.
@@ -205,8 +205,9 @@ async fn open_link(
     url: &str,
     config: transport::ClientConfig,
     server: Option<Arc<SseServer>>,
+    tokens: Option<TokenProvider>,
 ) -> Result<(Link, Closer), transport::ClientError> {
-    let (link, handle, session) = connect_sse(rt, connector, url, config).await?;
+    let (link, handle, session) = connect_sse_with(rt, connector, url, config, tokens).await?;
     let session = session.as_deref().and_then(SessionId::parse_lenient);
     let closer: Closer = Box::new(move || {
         Box::pin(async move {
@@ -235,19 +236,21 @@ async fn start_over(
         url,
         config.clone(),
         server.clone(),
+        options.bearer.clone(),
     )
     .await?;
-    let (rrt, url) = (rt.clone(), url.to_string());
+    let (rrt, url, tokens) = (rt.clone(), url.to_string(), options.bearer.clone());
     let relink: Relink = Arc::new(move || {
-        let (rt, connector, url, config, server) = (
+        let (rt, connector, url, config, server, tokens) = (
             rrt.clone(),
             connector.clone(),
             url.clone(),
             config.clone(),
             server.clone(),
+            tokens.clone(),
         );
         Box::pin(async move {
-            let (link, closer) = open_link(rt, connector, &url, config, server)
+            let (link, closer) = open_link(rt, connector, &url, config, server, tokens)
                 .await
                 .map_err(|e| e.to_error_object())?;
             Ok((link, Some(closer)))

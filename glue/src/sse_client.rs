@@ -18,6 +18,59 @@ use crate::rt::{BoxFuture, Rt};
 /// Opens a new connection to the server (TCP, or an in-memory pipe to an in-process server).
 pub type Connector = Arc<dyn Fn() -> BoxFuture<'static, io::Result<Connection>> + Send + Sync>;
 
+/// Gives the bearer token the client sends on the GET and every POST: called with `None`
+/// before connecting, and with the server's `WWW-Authenticate` challenge after a `401`, when
+/// the request that got it waits and is retried once with the new token (the core decides:
+/// [`transport::ClientConfig::refresh_token_on_401`]). An `Err` fails what waited for it with
+/// [`ClientError::TokenProvider`].
+///
+/// ```
+/// use mcp_sse_glue::TokenProvider;
+/// let fixed = TokenProvider::fixed("s3cret");
+/// let refreshing = TokenProvider::new(|challenge| async move {
+///     // e.g. run the OAuth refresh flow the challenge points to
+///     let _ = challenge;
+///     Ok::<_, String>("fresh".to_string())
+/// });
+/// # let _ = (fixed, refreshing);
+/// ```
+#[derive(Clone)]
+pub struct TokenProvider(Arc<TokenFn>);
+
+/// The provider's callback: challenge → token, or why not.
+type TokenFn = dyn Fn(Option<String>) -> BoxFuture<'static, Result<String, String>> + Send + Sync;
+
+impl std::fmt::Debug for TokenProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenProvider")
+    }
+}
+
+impl TokenProvider {
+    /// An async callback: `challenge` → token.
+    pub fn new<F, Fut>(f: F) -> Self
+    where
+        F: Fn(Option<String>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<String, String>> + Send + 'static,
+    {
+        TokenProvider(Arc::new(move |c| Box::pin(f(c))))
+    }
+
+    /// Always the same token (a `401` then fails after one retry with it).
+    pub fn fixed(token: impl Into<String>) -> Self {
+        let token: String = token.into();
+        TokenProvider::new(move |_| {
+            let t = token.clone();
+            async move { Ok(t) }
+        })
+    }
+
+    /// Asks for a token.
+    pub async fn token(&self, challenge: Option<String>) -> Result<String, String> {
+        (self.0)(challenge).await
+    }
+}
+
 /// Bound, in items, of the queue between the transport and the client session (a
 /// [`crate::queue`]: its storage follows what it holds, so the bound costs nothing while idle).
 pub const LINK_CAPACITY: usize = 64;
@@ -40,6 +93,8 @@ struct State {
 struct Pump {
     rt: Rt,
     connector: Connector,
+    /// Asked after a `401` ([`ClientEvent::TokenRequired`]).
+    tokens: Option<TokenProvider>,
     state: Mutex<State>,
     inbound: crate::queue::Sender<LinkItem>,
     ready: async_channel::Sender<Result<Option<String>, ClientError>>,
@@ -79,6 +134,22 @@ pub async fn connect_sse(
     url: &str,
     config: transport::ClientConfig,
 ) -> Result<(Link, SseLinkHandle, Option<String>), ClientError> {
+    connect_sse_with(rt, connector, url, config, None).await
+}
+
+/// [`connect_sse`] with a bearer-token provider: its first token goes on the GET, and a `401`
+/// asks it once more (see [`TokenProvider`]).
+pub async fn connect_sse_with(
+    rt: Rt,
+    connector: Connector,
+    url: &str,
+    mut config: transport::ClientConfig,
+    tokens: Option<TokenProvider>,
+) -> Result<(Link, SseLinkHandle, Option<String>), ClientError> {
+    if let Some(p) = &tokens {
+        config.bearer_token = Some(p.token(None).await.map_err(ClientError::TokenProvider)?);
+        config.refresh_token_on_401 = true;
+    }
     let machine = transport::Client::new(url, config, Instant::now())?;
     let (in_tx, in_rx) = crate::queue::bounded(LINK_CAPACITY);
     // Unbounded on purpose: the client's read loop sends on it and must never wait for the
@@ -89,6 +160,7 @@ pub async fn connect_sse(
     let pump = Arc::new(Pump {
         rt: rt.clone(),
         connector,
+        tokens,
         state: Mutex::new(State {
             machine,
             pending: Default::default(),
@@ -244,6 +316,25 @@ impl Pump {
             }
             ClientEvent::InvalidMessage(e) => {
                 let _ = self.inbound.send(LinkItem::Invalid(e.to_string())).await;
+            }
+            ClientEvent::TokenRequired { challenge } => {
+                // Asked off the event loop: the provider may take its time (a refresh flow),
+                // and nothing waits on the machine meanwhile but what needs the token.
+                let this = self.clone();
+                self.rt.spawn(Box::pin(async move {
+                    let answer = match &this.tokens {
+                        Some(p) => p.token(challenge).await,
+                        None => Err("no token provider".to_string()),
+                    };
+                    {
+                        let mut st = this.lock();
+                        match answer {
+                            Ok(token) => st.machine.handle_token(token),
+                            Err(reason) => st.machine.handle_token_failed(&reason),
+                        }
+                    }
+                    this.process().await;
+                }));
             }
             ClientEvent::Sent(token) => {
                 self.lock().tokens.remove(&token);

@@ -2,7 +2,9 @@
 //! our client on both executors. Without the token the GET is refused with a typed error that
 //! carries the challenge; with it the session works and handlers see the principal; when the
 //! credentials stop being accepted mid-session, the next call fails at once with the typed
-//! 401 cause and the session stays usable for the server's other clients.
+//! 401 cause and the session stays usable for the server's other clients. With a token
+//! provider (`ClientOptions::bearer`) a 401 on the GET or mid-session refreshes the token once
+//! and retries; a failing provider fails just that call, typed.
 //!
 //! Requirement ids: the POST table's row 9 (`../shared/spec/legacy-sse.md` a.3) is pinned at
 //! the machine level in `core/tests/transport_server.rs`.
@@ -134,4 +136,128 @@ fn smol() {
 #[test]
 fn tokio() {
     run(Exec::Tokio);
+}
+
+/// Accepts the bearer tokens in `valid`, all of them the principal `alice`.
+struct Rotating {
+    valid: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Authenticate for Rotating {
+    fn authenticate(&self, head: &RequestHead) -> Result<Principal, AuthRejection> {
+        let token = head
+            .headers
+            .get_str("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let valid = self.valid.lock().map(|v| v.clone()).unwrap_or_default();
+        match token {
+            Some(t) if valid.iter().any(|v| v == t) => Ok(Principal("alice".into())),
+            _ => Err(AuthRejection::Unauthenticated),
+        }
+    }
+}
+
+/// A token provider (issue 16): its first token goes on the GET; a 401 on the GET and one
+/// mid-session each ask it once more and the request is retried with the new token; a
+/// provider that fails fails just that call, with the typed cause.
+fn run_refresh(exec: Exec) {
+    mcp_sse_tests::run_for(
+        exec,
+        Transport::SseTcp,
+        Duration::from_secs(60),
+        |_h| async move {
+            let valid = Arc::new(std::sync::Mutex::new(vec!["t1".to_string()]));
+            let server = ServerBuilder::new("auth", "1")
+                .tool(
+                    json!({"name": "whoami", "inputSchema": {"type": "object"}}),
+                    |ctx, _args| async move {
+                        let who = ctx.principal().map(|p| p.0).unwrap_or_default();
+                        Ok(json!({"content": [{"type": "text", "text": who}]}))
+                    },
+                )
+                .build();
+            let mut options = ServerOptions::default();
+            options.transport.auth = Some(AuthConfig::new(Rotating {
+                valid: valid.clone(),
+            }));
+            let serving = serve_loopback(exec, server, options).await;
+            let url = format!("http://{}/sse", serving.local_addr());
+
+            // What the provider hands out: first a stale token, then the current one.
+            let current = Arc::new(std::sync::Mutex::new(Ok::<String, String>("t1".into())));
+            let asked = Arc::new(std::sync::Mutex::new(Vec::<Option<String>>::new()));
+            let (cur, log) = (current.clone(), asked.clone());
+            let provider = mcp_sse_glue::TokenProvider::new(move |challenge| {
+                let first = challenge.is_none();
+                if let Ok(mut l) = log.lock() {
+                    l.push(challenge);
+                }
+                let answer = if first {
+                    Ok("stale".to_string())
+                } else {
+                    cur.lock()
+                        .map(|c| c.clone())
+                        .unwrap_or_else(|_| Err("poisoned".into()))
+                };
+                async move { answer }
+            });
+            let client_options = ClientOptions {
+                bearer: Some(provider),
+                ..ClientOptions::default()
+            };
+            let client = match exec {
+                Exec::Smol => {
+                    mcp_sse_smol::connect_with(&url, client_options, ClientConfig::default()).await
+                }
+                Exec::Tokio => {
+                    mcp_sse_tokio::connect_with(&url, client_options, ClientConfig::default()).await
+                }
+            }
+            .expect("connects after one refresh");
+            let params = json!({"name": "whoami"}).as_object().cloned();
+            let whoami = || client.request("tools/call", params.clone(), CallOptions::default());
+            assert_eq!(
+                whoami().await.expect("whoami")["content"][0]["text"],
+                "alice"
+            );
+
+            // The token is rotated on the server: the next call gets a 401, refreshes, succeeds.
+            *valid.lock().expect("lock") = vec!["t2".into()];
+            *current.lock().expect("lock") = Ok("t2".into());
+            assert_eq!(
+                whoami().await.expect("after a refresh")["content"][0]["text"],
+                "alice"
+            );
+
+            // Rotated again, and the provider cannot give a token: that call fails, typed.
+            *valid.lock().expect("lock") = vec!["t3".into()];
+            *current.lock().expect("lock") = Err("the refresh token was revoked".into());
+            let e = whoami().await.expect_err("no token");
+            assert_eq!(e.code, -32000, "{e:?}");
+            assert!(e.message.contains("token provider failed"), "{e:?}");
+            assert!(e.message.contains("revoked"), "{e:?}");
+
+            let asked = asked.lock().expect("lock").clone();
+            assert_eq!(asked.len(), 4, "{asked:?}");
+            assert_eq!(asked[0], None);
+            assert!(
+                asked[1..]
+                    .iter()
+                    .all(|c| c.as_deref().is_some_and(|c| c.starts_with("Bearer"))),
+                "{asked:?}"
+            );
+            client.close().await;
+            serving.shutdown().await;
+        },
+    );
+}
+
+#[test]
+fn token_refresh_smol() {
+    run_refresh(Exec::Smol);
+}
+
+#[test]
+fn token_refresh_tokio() {
+    run_refresh(Exec::Tokio);
 }

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 
 use crate::http::{
     self, HttpError, RequestHead, ResponseDecoder, ResponseEvent, ResponseExpectation,
@@ -66,6 +66,13 @@ pub struct ClientConfig {
     pub sse_limits: sse::DecoderLimits,
     /// Bound on a kept error body.
     pub max_error_body_bytes: usize,
+    /// A bearer token, sent as `Authorization: Bearer …` on the GET and every POST (it replaces
+    /// an `Authorization` of [`headers`](Self::headers)); [`Client::handle_token`] changes it.
+    pub bearer_token: Option<String>,
+    /// Whether a `401` may be answered by one token refresh: the request that got it waits,
+    /// [`ClientEvent::TokenRequired`] asks the driver for a fresh token, and the request is
+    /// retried once with it. Off, a `401` fails at once with [`ClientError::Unauthorized`].
+    pub refresh_token_on_401: bool,
 }
 
 impl ClientConfig {
@@ -99,6 +106,8 @@ impl Default for ClientConfig {
             http_limits: http::Limits::default(),
             sse_limits: sse::DecoderLimits::default(),
             max_error_body_bytes: DEFAULT_MAX_ERROR_BODY_BYTES,
+            bearer_token: None,
+            refresh_token_on_401: false,
         }
     }
 }
@@ -114,6 +123,11 @@ pub enum ClientError {
         /// Why.
         reason: String,
     },
+    /// The bearer-token provider could not give a token (after a `401`, see
+    /// [`ClientConfig::refresh_token_on_401`]): the request that needed it fails, and a GET
+    /// that needed it ends the transport.
+    #[error("the bearer-token provider failed: {0}")]
+    TokenProvider(String),
     /// A connection could not be opened or failed (the message names the address).
     #[error("connection failed: {0}")]
     Connection(String),
@@ -127,7 +141,7 @@ pub enum ClientError {
     },
     /// The server requires credentials it did not get or accept (HTTP 401), on the GET or on
     /// a POST; `challenge` is its `WWW-Authenticate` header.
-    #[error("the server requires authentication (HTTP 401{}); send a bearer token: ClientConfig::headers `Authorization: Bearer …`, or mcp-sse --bearer-token", .challenge.as_deref().map(|c| format!(", WWW-Authenticate: {c}")).unwrap_or_default())]
+    #[error("the server requires authentication (HTTP 401{}); send a bearer token: ClientOptions::bearer (a TokenProvider, refreshed on a 401), ClientConfig::bearer_token, or mcp-sse --bearer-token", .challenge.as_deref().map(|c| format!(", WWW-Authenticate: {c}")).unwrap_or_default())]
     Unauthorized {
         /// The `WWW-Authenticate` challenge, if the server sent one.
         challenge: Option<String>,
@@ -368,6 +382,15 @@ pub enum ClientEvent {
     Message(Message),
     /// A `message` event that is not valid JSON-RPC; the stream continues.
     InvalidMessage(ClientError),
+    /// A `401` came back and [`ClientConfig::refresh_token_on_401`] is on: get a fresh token
+    /// (the challenge says what the server wants) and hand it in with
+    /// [`Client::handle_token`], or report [`Client::handle_token_failed`]. The request that
+    /// got the `401` waits (a GET, or a POST: then no POST is sent meanwhile), and is retried
+    /// once with the new token; a second `401` fails it with [`ClientError::Unauthorized`].
+    TokenRequired {
+        /// The `WWW-Authenticate` challenge, if the server sent one.
+        challenge: Option<String>,
+    },
     /// The server accepted this message (2xx).
     Sent(SendToken),
     /// This message failed (and only this one, unless a `Closed` follows).
@@ -411,6 +434,8 @@ struct PostConn {
 #[derive(Debug)]
 struct PostInFlight {
     token: SendToken,
+    /// The message, kept (a reference count) for a retry after a token refresh.
+    message: Bytes,
     barrier: bool,
     status: Option<u16>,
     close_after: bool,
@@ -468,6 +493,14 @@ pub struct Client {
     next_token: u64,
     events: VecDeque<ClientEvent>,
     closed: bool,
+    /// A [`ClientEvent::TokenRequired`] is out and unanswered: no POST is sent meanwhile.
+    awaiting_token: bool,
+    /// The GET waits for that token.
+    stream_awaits_token: bool,
+    /// The GET was already retried after a token refresh.
+    stream_token_refreshed: bool,
+    /// Messages already retried once after a token refresh (a second `401` fails them).
+    token_retried: HashSet<SendToken>,
 }
 
 impl Client {
@@ -526,6 +559,10 @@ impl Client {
             next_token: 0,
             events,
             closed: false,
+            awaiting_token: false,
+            stream_awaits_token: false,
+            stream_token_refreshed: false,
+            token_retried: HashSet::default(),
         })
     }
 
@@ -636,9 +673,7 @@ impl Client {
                 head.headers.push("Host", self.target.authority.clone());
                 head.headers.push("Accept", "text/event-stream");
                 head.headers.push("Cache-Control", "no-store");
-                for (k, v) in &self.config.headers {
-                    head.headers.push(k.clone(), v.clone());
-                }
+                push_credentials(&mut head, &self.config);
                 let mut out = BytesMut::with_capacity(256);
                 head.encode(&mut out);
                 self.stream_out.push_back(out.freeze());
@@ -713,6 +748,11 @@ impl Client {
         self.target.path_and_query = path_and_query;
         self.sse_url = target;
         self.events.push_back(ClientEvent::Close(self.stream));
+        self.reopen_stream();
+    }
+
+    /// Opens a new connection for the GET (after a redirect or a token refresh).
+    fn reopen_stream(&mut self) {
         self.stream_out.clear();
         self.stream = ClientConnectionId(self.next_conn);
         self.next_conn += 1;
@@ -723,6 +763,56 @@ impl Client {
         });
         self.phase = StreamPhase::Connecting;
         self.events.push_back(ClientEvent::Open(self.stream));
+    }
+
+    /// Asks the driver for a fresh token (once at a time).
+    fn request_token(&mut self, challenge: Option<String>) {
+        if !self.awaiting_token {
+            self.awaiting_token = true;
+            self.events
+                .push_back(ClientEvent::TokenRequired { challenge });
+        }
+    }
+
+    /// The answer to [`ClientEvent::TokenRequired`] (or a new token at any time): it goes on
+    /// every request from now on, and what waited for it is retried.
+    pub fn handle_token(&mut self, token: String) {
+        self.config.bearer_token = Some(token);
+        if self.closed || !self.awaiting_token {
+            return;
+        }
+        self.awaiting_token = false;
+        if std::mem::take(&mut self.stream_awaits_token) {
+            self.reopen_stream();
+        }
+        self.dispatch_posts();
+    }
+
+    /// The token provider failed after a [`ClientEvent::TokenRequired`]: what waited for it
+    /// fails with [`ClientError::TokenProvider`] (a GET ends the transport); other messages go
+    /// on with the current token.
+    pub fn handle_token_failed(&mut self, reason: &str) {
+        if self.closed || !self.awaiting_token {
+            return;
+        }
+        self.awaiting_token = false;
+        let err = ClientError::TokenProvider(reason.to_string());
+        if std::mem::take(&mut self.stream_awaits_token) {
+            self.finish(Some(err));
+            return;
+        }
+        let retried = std::mem::take(&mut self.token_retried);
+        let mut kept = VecDeque::with_capacity(self.queue.len());
+        for (token, body, barrier) in self.queue.drain(..) {
+            if retried.contains(&token) {
+                self.events
+                    .push_back(ClientEvent::SendFailed(token, err.clone()));
+            } else {
+                kept.push_back((token, body, barrier));
+            }
+        }
+        self.queue = kept;
+        self.dispatch_posts();
     }
 
     /// The `host:port` the client connects to (the port the URL names, or its scheme's).
@@ -935,6 +1025,17 @@ impl Client {
                             body,
                             challenge,
                         } => {
+                            if status == 401
+                                && self.config.refresh_token_on_401
+                                && !self.stream_token_refreshed
+                            {
+                                // One refresh, then the GET again on a new connection.
+                                self.stream_token_refreshed = true;
+                                self.stream_awaits_token = true;
+                                self.events.push_back(ClientEvent::Close(self.stream));
+                                self.request_token(challenge);
+                                return;
+                            }
                             let err = if status == 401 {
                                 ClientError::Unauthorized { challenge }
                             } else {
@@ -1044,7 +1145,8 @@ impl Client {
             return;
         };
         let path = path.clone();
-        if self.closed {
+        if self.closed || self.awaiting_token {
+            // While a token is being refreshed nothing is sent: it would get the same 401.
             return;
         }
         // Hand queued messages to idle, connected POST connections.
@@ -1075,16 +1177,14 @@ impl Client {
             head.headers.push("Host", self.target.authority.clone());
             head.headers.push("Content-Type", "application/json");
             head.headers.push("Content-Length", body.len().to_string());
-            for (k, v) in &self.config.headers {
-                head.headers.push(k.clone(), v.clone());
-            }
+            push_credentials(&mut head, &self.config);
             let mut out = BytesMut::with_capacity(256);
             head.encode(&mut out);
             if let Some(p) = self.posts.get_mut(&id) {
                 p.out.push_back(out.freeze());
                 // An empty body (`send_json` of nothing) is no bytes to write, not an empty write.
                 if !body.is_empty() {
-                    p.out.push_back(body);
+                    p.out.push_back(body.clone());
                 }
                 self.events.push_back(ClientEvent::Transmit(id));
                 p.decoder.expect(ResponseExpectation {
@@ -1093,6 +1193,7 @@ impl Client {
                 });
                 p.current = Some(PostInFlight {
                     token,
+                    message: body.clone(),
                     barrier,
                     status: None,
                     close_after: false,
@@ -1221,6 +1322,14 @@ impl Client {
         if inf.barrier {
             self.barrier_in_flight = false;
         }
+        let retried = self.token_retried.remove(&inf.token);
+        if status == 401 && self.config.refresh_token_on_401 && !retried {
+            // Retried once with a fresh token, first in line.
+            self.token_retried.insert(inf.token);
+            self.queue.push_front((inf.token, inf.message, inf.barrier));
+            self.request_token(inf.challenge);
+            return true;
+        }
         if (200..300).contains(&status) {
             self.events.push_back(ClientEvent::Sent(inf.token));
         } else if status == 404 {
@@ -1251,6 +1360,20 @@ fn challenge_of(head: &http::ResponseHead) -> Option<String> {
     (head.status == 401)
         .then(|| head.headers.get_str("www-authenticate").map(str::to_string))
         .flatten()
+}
+
+/// The configured headers, with the bearer token (when set) as the `Authorization`.
+fn push_credentials(head: &mut RequestHead, config: &ClientConfig) {
+    for (k, v) in &config.headers {
+        if config.bearer_token.is_some() && k.eq_ignore_ascii_case("authorization") {
+            continue;
+        }
+        head.headers.push(k.clone(), v.clone());
+    }
+    if let Some(token) = &config.bearer_token {
+        head.headers
+            .push("Authorization", format!("Bearer {token}"));
+    }
 }
 
 fn request_head(method: &str, target: &str) -> RequestHead {

@@ -351,6 +351,10 @@ impl Pair {
         while let Some(ev) = self.client.poll_event() {
             moved = true;
             match ev {
+                // The pair runs without authentication: no 401 is ever answered.
+                transport::ClientEvent::TokenRequired { .. } => {
+                    panic!("a token was asked for without authentication")
+                }
                 transport::ClientEvent::Open(c) => {
                     let s = self.server.open_connection(now);
                     self.server_closed.insert(s, false);
