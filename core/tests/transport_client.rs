@@ -1034,3 +1034,62 @@ fn a_401_on_a_post_retries_that_message_once_with_a_fresh_token() {
     );
     assert!(closed_with(&evs).is_none());
 }
+
+/// Redirects of a POST (issue 16): 307 and 308 are followed on the same origin with the method
+/// and body kept, bounded by `max_redirects`; another status or origin fails that message with
+/// a typed error, and the transport goes on.
+#[test]
+fn post_redirects_follow_307_and_308_on_the_same_origin_only() {
+    let config = ClientConfig {
+        max_redirects: 2,
+        ..ClientConfig::default()
+    };
+    let mut r = Run::ready("http://h/sse", config);
+    let post_of = |r: &mut Run, conn| -> String {
+        let b: Vec<u8> = std::iter::from_fn(|| r.c.poll_transmit(conn))
+            .flatten()
+            .collect();
+        String::from_utf8(b).unwrap()
+    };
+    let t = r.c.send(&ping(1)).unwrap();
+    let conn = open_posts(&r.events())[0];
+    r.c.handle_connected(conn, r.now);
+    r.events();
+    assert!(post_of(&mut r, conn).starts_with("POST /messages/?session_id=abc "));
+    r.feed(conn, &redirect(307, "/v2/messages/?session_id=abc"));
+    let again = post_of(&mut r, conn);
+    assert!(
+        again.starts_with("POST /v2/messages/?session_id=abc "),
+        "{again}"
+    );
+    assert!(
+        again.ends_with(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
+        "{again}"
+    );
+    let evs = r.feed(conn, &redirect(308, "other/"));
+    assert!(evs.is_empty(), "{evs:?}");
+    assert!(post_of(&mut r, conn).starts_with("POST /v2/messages/other/ "));
+    // A third redirect is one too many.
+    let evs = r.feed(conn, &redirect(307, "/x"));
+    assert!(
+        matches!(&evs[..], [ClientEvent::SendFailed(tok, ClientError::Redirect { status: 307, reason, .. })]
+            if *tok == t && reason.contains("max_redirects")),
+        "{evs:?}"
+    );
+    // Another origin, and a status that would turn the POST into a GET, are refused.
+    for (status, location, why) in [
+        (307, "http://elsewhere/messages/", "origin"),
+        (302, "/v3/", "307 and 308"),
+    ] {
+        let t = r.c.send(&ping(2)).unwrap();
+        r.events();
+        post_of(&mut r, conn);
+        let evs = r.feed(conn, &redirect(status, location));
+        assert!(
+            matches!(&evs[..], [ClientEvent::SendFailed(tok, ClientError::Redirect { reason, .. })]
+                if *tok == t && reason.contains(why)),
+            "{evs:?}"
+        );
+    }
+    assert!(closed_with(&r.events()).is_none(), "the transport goes on");
+}

@@ -192,7 +192,8 @@ impl Driver {
                 ClientEvent::TokenRequired { .. } => {
                     self.token_requests += 1;
                     if self.token_requests % 2 == 1 {
-                        self.client.handle_token(format!("t{}", self.token_requests));
+                        self.client
+                            .handle_token(format!("t{}", self.token_requests));
                     } else {
                         self.client.handle_token_failed("fuzz");
                     }

@@ -147,7 +147,8 @@ pub enum ClientError {
         challenge: Option<String>,
     },
     /// A redirect that is not followed: to another origin, a scheme change, past
-    /// [`ClientConfig::max_redirects`], without a usable `Location`, or of a POST.
+    /// [`ClientConfig::max_redirects`], without a usable `Location`, or a POST's other than
+    /// `307`/`308` (which are followed with the method and body kept).
     #[error("HTTP {status} redirect to {location:?} not followed: {reason}")]
     Redirect {
         /// The redirect's status.
@@ -442,6 +443,11 @@ struct PostInFlight {
     body: BytesMut,
     /// The `WWW-Authenticate` of a `401` answer.
     challenge: Option<String>,
+    /// The `Location` of a redirect answer.
+    location: Option<String>,
+    /// Where it was sent (path and query), and how many redirects it followed to get there.
+    path: String,
+    redirects: usize,
 }
 
 /// The legacy HTTP+SSE client transport.
@@ -501,6 +507,8 @@ pub struct Client {
     stream_token_refreshed: bool,
     /// Messages already retried once after a token refresh (a second `401` fails them).
     token_retried: HashSet<SendToken>,
+    /// Messages a `307`/`308` sent elsewhere: their path and query, and the redirects so far.
+    post_redirects: HashMap<SendToken, (String, usize)>,
 }
 
 impl Client {
@@ -563,6 +571,7 @@ impl Client {
             stream_awaits_token: false,
             stream_token_refreshed: false,
             token_retried: HashSet::default(),
+            post_redirects: HashMap::default(),
         })
     }
 
@@ -1173,7 +1182,11 @@ impl Client {
                 return;
             };
             self.barrier_in_flight = barrier;
-            let mut head = request_head("POST", &path);
+            let (target, redirects) = match self.post_redirects.remove(&token) {
+                Some((target, n)) => (target, n),
+                None => (path.clone(), 0),
+            };
+            let mut head = request_head("POST", &target);
             head.headers.push("Host", self.target.authority.clone());
             head.headers.push("Content-Type", "application/json");
             head.headers.push("Content-Length", body.len().to_string());
@@ -1199,6 +1212,9 @@ impl Client {
                     close_after: false,
                     body: BytesMut::new(),
                     challenge: None,
+                    location: None,
+                    path: target,
+                    redirects,
                 });
             }
         }
@@ -1285,6 +1301,9 @@ impl Client {
                         inf.status = Some(head.status);
                         inf.close_after = !head.keep_alive();
                         inf.challenge = challenge_of(&head);
+                        if (300..400).contains(&head.status) {
+                            inf.location = head.headers.get_str("location").map(str::to_string);
+                        }
                     }
                 }
                 ResponseEvent::Body(chunk) => {
@@ -1330,6 +1349,32 @@ impl Client {
             self.request_token(inf.challenge);
             return true;
         }
+        if matches!(status, 307 | 308) {
+            // The method and body are kept (as httpx does for the reference client); only
+            // these two statuses may redirect a POST.
+            match self.post_redirect_target(&inf) {
+                Ok(target) => {
+                    self.post_redirects
+                        .insert(inf.token, (target, inf.redirects + 1));
+                    self.queue.push_front((inf.token, inf.message, inf.barrier));
+                }
+                Err(e) => self.events.push_back(ClientEvent::SendFailed(inf.token, e)),
+            }
+            return true;
+        }
+        if (300..400).contains(&status) {
+            let location = inf.location.unwrap_or_default();
+            self.events.push_back(ClientEvent::SendFailed(
+                inf.token,
+                ClientError::Redirect {
+                    status,
+                    location,
+                    reason: "a POST follows only 307 and 308 (the others would turn it into a GET)"
+                        .into(),
+                },
+            ));
+            return true;
+        }
         if (200..300).contains(&status) {
             self.events.push_back(ClientEvent::Sent(inf.token));
         } else if status == 404 {
@@ -1352,6 +1397,47 @@ impl Client {
             ));
         }
         true
+    }
+}
+
+impl Client {
+    /// Where a `307`/`308` answer to a POST sends it: the same origin, within
+    /// [`ClientConfig::max_redirects`] for that message.
+    fn post_redirect_target(&self, inf: &PostInFlight) -> Result<String, ClientError> {
+        let status = inf.status.unwrap_or(0);
+        let location = inf.location.clone().unwrap_or_default();
+        let refuse = |reason: String| ClientError::Redirect {
+            status,
+            location: location.clone(),
+            reason,
+        };
+        if location.is_empty() {
+            return Err(refuse("it has no Location header".into()));
+        }
+        let base = self
+            .sse_url
+            .join(&inf.path)
+            .map_err(|e| refuse(format!("not a URL ({e})")))?;
+        let target = base
+            .join(&location)
+            .map_err(|e| refuse(format!("not a URL ({e})")))?;
+        if target.origin() != self.sse_url.origin() {
+            return Err(refuse(
+                "it leaves the URL's origin (a redirect may only change the path)".into(),
+            ));
+        }
+        if inf.redirects >= self.config.max_redirects {
+            return Err(refuse(format!(
+                "more than {} redirects (ClientConfig::max_redirects)",
+                self.config.max_redirects
+            )));
+        }
+        let mut path = target.path().to_string();
+        if let Some(q) = target.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        Ok(path)
     }
 }
 
