@@ -116,37 +116,57 @@ fn url_params(id: &str) -> Value {
            "elicitationId": id})
 }
 
-mcp_sse_tests::interaction_test!(accepted_form_returns_content_to_tool, |h| async move {
-    let answer = json!({"action": "accept", "content": {"answer": "42"}});
-    let s = setup(&h, Some(Ok(answer.clone()))).await;
-    ask_roundtrip(&s.p, form("What is the answer?"), json!({"ok": answer})).await;
-    s.c.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    accepted_form_returns_content_to_tool,
+    pins = [
+        "elicitation:form:basic",
+        "elicitation:form:action:accept",
+        "tools:call:elicitation-roundtrip"
+    ],
+    |h| async move {
+        let answer = json!({"action": "accept", "content": {"answer": "42"}});
+        let s = setup(&h, Some(Ok(answer.clone()))).await;
+        ask_roundtrip(&s.p, form("What is the answer?"), json!({"ok": answer})).await;
+        s.c.close().await;
+    }
+);
 
-mcp_sse_tests::interaction_test!(declined_form_has_no_content, |h| async move {
-    let s = setup(&h, Some(Ok(json!({"action": "decline"})))).await;
-    ask_roundtrip(
-        &s.p,
-        form("Share your email?"),
-        json!({"ok": {"action": "decline"}}),
-    )
-    .await;
-    s.c.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    declined_form_has_no_content,
+    pins = ["elicitation:form:action:decline"],
+    |h| async move {
+        let s = setup(&h, Some(Ok(json!({"action": "decline"})))).await;
+        ask_roundtrip(
+            &s.p,
+            form("Share your email?"),
+            json!({"ok": {"action": "decline"}}),
+        )
+        .await;
+        s.c.close().await;
+    }
+);
 
-mcp_sse_tests::interaction_test!(cancelled_form_has_no_content, |h| async move {
-    let s = setup(&h, Some(Ok(json!({"action": "cancel"})))).await;
-    ask_roundtrip(
-        &s.p,
-        form("Share your email?"),
-        json!({"ok": {"action": "cancel"}}),
-    )
-    .await;
-    s.c.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    cancelled_form_has_no_content,
+    pins = ["elicitation:form:action:cancel"],
+    |h| async move {
+        let s = setup(&h, Some(Ok(json!({"action": "cancel"})))).await;
+        ask_roundtrip(
+            &s.p,
+            form("Share your email?"),
+            json!({"ok": {"action": "cancel"}}),
+        )
+        .await;
+        s.c.close().await;
+    }
+);
 
 mcp_sse_tests::interaction_test!(
     no_elicitation_callback_error_visible_to_handler,
+    pins = [
+        "elicitation:form:not-supported",
+        "elicitation:capability:server-respects-mode"
+    ],
     |h| async move {
         let s = setup(&h, None).await;
         let expected = json!({"err": {"code": codes::INVALID_REQUEST, "message": "Elicitation not supported"}});
@@ -162,38 +182,53 @@ mcp_sse_tests::interaction_test!(
     }
 );
 
-mcp_sse_tests::interaction_test!(url_elicitation_accept_has_no_content, |h| async move {
-    let s = setup(&h, Some(Ok(json!({"action": "accept"})))).await;
-    ask_roundtrip(
-        &s.p,
-        url_params("e-accept"),
-        json!({"ok": {"action": "accept"}}),
-    )
-    .await;
-    s.c.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    url_elicitation_accept_has_no_content,
+    pins = [
+        "elicitation:url:basic",
+        "elicitation:url:action:accept-no-content"
+    ],
+    |h| async move {
+        let s = setup(&h, Some(Ok(json!({"action": "accept"})))).await;
+        ask_roundtrip(
+            &s.p,
+            url_params("e-accept"),
+            json!({"ok": {"action": "accept"}}),
+        )
+        .await;
+        s.c.close().await;
+    }
+);
 
-mcp_sse_tests::interaction_test!(url_elicitation_decline, |h| async move {
-    let s = setup(&h, Some(Ok(json!({"action": "decline"})))).await;
-    ask_roundtrip(
-        &s.p,
-        url_params("e-decline"),
-        json!({"ok": {"action": "decline"}}),
-    )
-    .await;
-    s.c.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    url_elicitation_decline,
+    pins = ["elicitation:url:decline"],
+    |h| async move {
+        let s = setup(&h, Some(Ok(json!({"action": "decline"})))).await;
+        ask_roundtrip(
+            &s.p,
+            url_params("e-decline"),
+            json!({"ok": {"action": "decline"}}),
+        )
+        .await;
+        s.c.close().await;
+    }
+);
 
-mcp_sse_tests::interaction_test!(url_elicitation_cancel, |h| async move {
-    let s = setup(&h, Some(Ok(json!({"action": "cancel"})))).await;
-    ask_roundtrip(
-        &s.p,
-        url_params("e-cancel"),
-        json!({"ok": {"action": "cancel"}}),
-    )
-    .await;
-    s.c.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    url_elicitation_cancel,
+    pins = ["elicitation:url:cancel"],
+    |h| async move {
+        let s = setup(&h, Some(Ok(json!({"action": "cancel"})))).await;
+        ask_roundtrip(
+            &s.p,
+            url_params("e-cancel"),
+            json!({"ok": {"action": "cancel"}}),
+        )
+        .await;
+        s.c.close().await;
+    }
+);
 
 /// Connects with a message handler; returns the connection and the handler's receiver.
 async fn with_messages(
@@ -216,23 +251,28 @@ async fn announce(client: &Client, id: &str) {
     );
 }
 
-mcp_sse_tests::interaction_test!(elicitation_complete_carries_id_to_client, |h| async move {
-    let (c, rx) = with_messages(&h).await;
-    announce(&c.client, "auth-1").await;
-    // Delivered before the call's response was processed.
-    let m = rx
-        .try_recv()
-        .expect("notification delivered before the call returned");
-    assert_eq!(
-        incoming_json(&m),
-        json!({"method": "notifications/elicitation/complete", "params": {"elicitationId": "auth-1"}})
-    );
-    assert!(rx.try_recv().is_err());
-    c.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    elicitation_complete_carries_id_to_client,
+    pins = ["elicitation:url:complete-notification"],
+    |h| async move {
+        let (c, rx) = with_messages(&h).await;
+        announce(&c.client, "auth-1").await;
+        // Delivered before the call's response was processed.
+        let m = rx
+            .try_recv()
+            .expect("notification delivered before the call returned");
+        assert_eq!(
+            incoming_json(&m),
+            json!({"method": "notifications/elicitation/complete", "params": {"elicitationId": "auth-1"}})
+        );
+        assert!(rx.try_recv().is_err());
+        c.close().await;
+    }
+);
 
 mcp_sse_tests::interaction_test!(
     elicitation_complete_for_unknown_id_is_delivered,
+    pins = ["elicitation:url:complete-unknown-ignored"],
     |h| async move {
         let (c, rx) = with_messages(&h).await;
         announce(&c.client, "never-requested").await;
@@ -250,19 +290,27 @@ mcp_sse_tests::interaction_test!(
     }
 );
 
-mcp_sse_tests::interaction_test!(tool_fails_with_url_elicitation_required, |h| async move {
-    let (seen, _) = async_channel::unbounded();
-    let c = h.connect(server(seen), ClientOptions::default()).await;
-    let err = call(&c.client, "needs_url", json!({}))
-        .await
-        .expect_err("-32042");
-    assert_eq!(err.code, codes::URL_ELICITATION_REQUIRED);
-    assert_eq!(err, url_required());
-    c.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    tool_fails_with_url_elicitation_required,
+    pins = ["elicitation:url:required-error"],
+    |h| async move {
+        let (seen, _) = async_channel::unbounded();
+        let c = h.connect(server(seen), ClientOptions::default()).await;
+        let err = call(&c.client, "needs_url", json!({}))
+            .await
+            .expect_err("-32042");
+        assert_eq!(err.code, codes::URL_ELICITATION_REQUIRED);
+        assert_eq!(err, url_required());
+        c.close().await;
+    }
+);
 
 mcp_sse_tests::interaction_test!(
     form_schema_with_every_primitive_and_enum_arrives_unchanged,
+    pins = [
+        "elicitation:form:schema:primitives",
+        "elicitation:form:schema:enum-variants"
+    ],
     |h| async move {
         let schema = json!({
             "type": "object",
@@ -294,6 +342,7 @@ mcp_sse_tests::interaction_test!(
 
 mcp_sse_tests::interaction_test!(
     nested_and_array_of_object_schemas_pass_through,
+    pins = ["elicitation:form:schema:restricted-subset"],
     |h| async move {
         let schema = json!({
             "type": "object",
@@ -320,6 +369,7 @@ mcp_sse_tests::interaction_test!(
 // the client sent it.
 mcp_sse_tests::interaction_test!(
     accepted_content_violating_schema_reaches_handler_unchanged,
+    pins = ["elicitation:form:response-validation"],
     |h| async move {
         let params = json!({"mode": "form", "message": "Age?",
                         "requestedSchema": {"type": "object", "properties": {"age": {"type": "integer", "minimum": 0}}, "required": ["age"]}});
@@ -331,9 +381,13 @@ mcp_sse_tests::interaction_test!(
 );
 
 // A callback that answers with a JSON-RPC error: the tool sees exactly that error.
-mcp_sse_tests::interaction_test!(callback_error_surfaces_to_the_tool, |h| async move {
-    let e = ErrorObject::new(-32050, "User unavailable").with_data(json!({"retryAfter": 5}));
-    let s = setup(&h, Some(Err(e.clone()))).await;
-    ask_roundtrip(&s.p, form("Hello?"), json!({"err": error_json(&e)})).await;
-    s.c.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    callback_error_surfaces_to_the_tool,
+    pins = [],
+    |h| async move {
+        let e = ErrorObject::new(-32050, "User unavailable").with_data(json!({"retryAfter": 5}));
+        let s = setup(&h, Some(Err(e.clone()))).await;
+        ask_roundtrip(&s.p, form("Hello?"), json!({"err": error_json(&e)})).await;
+        s.c.close().await;
+    }
+);

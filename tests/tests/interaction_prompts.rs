@@ -18,37 +18,42 @@ fn get(name: &str, arguments: Option<Value>) -> mcp_sse_glue::Params {
     Some(p)
 }
 
-interaction_test!(prompts_list_returns_argument_declarations, |h| async move {
-    let review = json!({"name": "review", "title": "Code review", "description": "Review code.",
+interaction_test!(
+    prompts_list_returns_argument_declarations,
+    pins = ["prompts:list:basic"],
+    |h| async move {
+        let review = json!({"name": "review", "title": "Code review", "description": "Review code.",
         "arguments": [{"name": "code", "description": "The code", "required": true}, {"name": "style", "required": false}],
         "icons": [{"src": "data:image/png;base64,AA=="}], "_meta": {"k": "v"}});
-    let bare = json!({"name": "bare"});
-    let server = ServerBuilder::new("p", "1")
-        .prompt(review.clone(), |_ctx, _args| async move {
-            Ok(json!({"messages": []}))
-        })
-        .prompt(bare.clone(), |_ctx, _args| async move {
-            Ok(json!({"messages": []}))
-        })
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    assert_eq!(
-        c.client
-            .initialize_result()
-            .map(|r| r["capabilities"]["prompts"].clone()),
-        Some(json!({"listChanged": false}))
-    );
-    assert_eq!(
-        c.client
-            .request("prompts/list", None, CallOptions::default())
-            .await,
-        Ok(json!({"prompts": [review, bare]}))
-    );
-    c.close().await;
-});
+        let bare = json!({"name": "bare"});
+        let server = ServerBuilder::new("p", "1")
+            .prompt(review.clone(), |_ctx, _args| async move {
+                Ok(json!({"messages": []}))
+            })
+            .prompt(bare.clone(), |_ctx, _args| async move {
+                Ok(json!({"messages": []}))
+            })
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        assert_eq!(
+            c.client
+                .initialize_result()
+                .map(|r| r["capabilities"]["prompts"].clone()),
+            Some(json!({"listChanged": false}))
+        );
+        assert_eq!(
+            c.client
+                .request("prompts/list", None, CallOptions::default())
+                .await,
+            Ok(json!({"prompts": [review, bare]}))
+        );
+        c.close().await;
+    }
+);
 
 interaction_test!(
     prompts_get_substitutes_arguments_and_keeps_roles_and_order,
+    pins = ["prompts:get:with-args", "prompts:get:multi-message"],
     |h| async move {
         let seen = Rec::new();
         let s1 = seen.clone();
@@ -89,6 +94,7 @@ interaction_test!(
 
 interaction_test!(
     prompts_get_without_arguments_gives_the_handler_none,
+    pins = ["prompts:get:no-args"],
     |h| async move {
         let seen = Rec::new();
         let s1 = seen.clone();
@@ -116,6 +122,11 @@ interaction_test!(
 
 interaction_test!(
     image_audio_and_embedded_resource_prompt_content_round_trips,
+    pins = [
+        "prompts:get:content:image",
+        "prompts:get:content:audio",
+        "prompts:get:content:embedded-resource"
+    ],
     |h| async move {
         let messages = json!([
             {"role": "user", "content": {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"}},
@@ -145,65 +156,72 @@ interaction_test!(
     }
 );
 
-interaction_test!(unknown_prompt_is_a_jsonrpc_error, |h| async move {
-    // Builder: -32602 naming the prompt.
-    let ran = Rec::new();
-    let r1 = ran.clone();
-    let server = ServerBuilder::new("p", "1")
-        .prompt(json!({"name": "known"}), move |_ctx, _args| {
-            r1.push(());
-            async move { Ok(json!({"messages": []})) }
-        })
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    let r = c
-        .client
-        .request("prompts/get", get("nope", None), CallOptions::default())
-        .await;
-    assert_eq!(
-        r,
-        Err(ErrorObject::new(
-            codes::INVALID_PARAMS,
-            "Unknown prompt: nope"
-        ))
-    );
-    assert!(ran.get().is_empty());
-    c.close().await;
-    // Low-level: the handler's error reaches the client unchanged.
-    let seen = Rec::new();
-    let s1 = seen.clone();
-    let server = low_level(
-        ServerFeatures {
-            prompts: true,
-            ..ServerFeatures::default()
-        },
-        move |_ctx, method, params| {
-            s1.push(json!({"method": method, "params": params}));
-            async move {
-                Err(ErrorObject::new(codes::INVALID_PARAMS, "Prompt not found")
-                    .with_data(json!({"name": "ghost"})))
-            }
-        },
-    );
-    let c = h.connect(server, ClientOptions::default()).await;
-    let r = c
-        .client
-        .request("prompts/get", get("ghost", None), CallOptions::default())
-        .await;
-    assert_eq!(
-        r,
-        Err(ErrorObject::new(codes::INVALID_PARAMS, "Prompt not found")
-            .with_data(json!({"name": "ghost"})))
-    );
-    assert_eq!(
-        seen.get(),
-        vec![json!({"method": "prompts/get", "params": {"name": "ghost"}})]
-    );
-    c.close().await;
-});
+interaction_test!(
+    unknown_prompt_is_a_jsonrpc_error,
+    pins = ["prompts:get:unknown-name", "mcpserver:prompt:unknown-name"],
+    |h| async move {
+        // Builder: -32602 naming the prompt.
+        let ran = Rec::new();
+        let r1 = ran.clone();
+        let server = ServerBuilder::new("p", "1")
+            .prompt(json!({"name": "known"}), move |_ctx, _args| {
+                r1.push(());
+                async move { Ok(json!({"messages": []})) }
+            })
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let r = c
+            .client
+            .request("prompts/get", get("nope", None), CallOptions::default())
+            .await;
+        assert_eq!(
+            r,
+            Err(ErrorObject::new(
+                codes::INVALID_PARAMS,
+                "Unknown prompt: nope"
+            ))
+        );
+        assert!(ran.get().is_empty());
+        c.close().await;
+        // Low-level: the handler's error reaches the client unchanged.
+        let seen = Rec::new();
+        let s1 = seen.clone();
+        let server = low_level(
+            ServerFeatures {
+                prompts: true,
+                ..ServerFeatures::default()
+            },
+            move |_ctx, method, params| {
+                s1.push(json!({"method": method, "params": params}));
+                async move {
+                    Err(ErrorObject::new(codes::INVALID_PARAMS, "Prompt not found")
+                        .with_data(json!({"name": "ghost"})))
+                }
+            },
+        );
+        let c = h.connect(server, ClientOptions::default()).await;
+        let r = c
+            .client
+            .request("prompts/get", get("ghost", None), CallOptions::default())
+            .await;
+        assert_eq!(
+            r,
+            Err(ErrorObject::new(codes::INVALID_PARAMS, "Prompt not found")
+                .with_data(json!({"name": "ghost"})))
+        );
+        assert_eq!(
+            seen.get(),
+            vec![json!({"method": "prompts/get", "params": {"name": "ghost"}})]
+        );
+        c.close().await;
+    }
+);
 
-interaction_test!(duplicate_prompt_names_keep_the_first, |h| async move {
-    let server = ServerBuilder::new("p", "1")
+interaction_test!(
+    duplicate_prompt_names_keep_the_first,
+    pins = [],
+    |h| async move {
+        let server = ServerBuilder::new("p", "1")
         .prompt(json!({"name": "dup", "description": "first"}), |_ctx, _args| async move {
             Ok(json!({"messages": [{"role": "user", "content": {"type": "text", "text": "first"}}]}))
         })
@@ -211,18 +229,21 @@ interaction_test!(duplicate_prompt_names_keep_the_first, |h| async move {
             Ok(json!({"messages": [{"role": "user", "content": {"type": "text", "text": "second"}}]}))
         })
         .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    assert_eq!(
-        c.client
-            .request("prompts/list", None, CallOptions::default())
-            .await,
-        Ok(json!({"prompts": [{"name": "dup", "description": "first"}]}))
-    );
-    assert_eq!(
-        c.client
-            .request("prompts/get", get("dup", None), CallOptions::default())
-            .await,
-        Ok(json!({"messages": [{"role": "user", "content": {"type": "text", "text": "first"}}]}))
-    );
-    c.close().await;
-});
+        let c = h.connect(server, ClientOptions::default()).await;
+        assert_eq!(
+            c.client
+                .request("prompts/list", None, CallOptions::default())
+                .await,
+            Ok(json!({"prompts": [{"name": "dup", "description": "first"}]}))
+        );
+        assert_eq!(
+            c.client
+                .request("prompts/get", get("dup", None), CallOptions::default())
+                .await,
+            Ok(
+                json!({"messages": [{"role": "user", "content": {"type": "text", "text": "first"}}]})
+            )
+        );
+        c.close().await;
+    }
+);

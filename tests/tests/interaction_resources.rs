@@ -15,6 +15,7 @@ fn read(uri: &str) -> mcp_sse_glue::Params {
 
 interaction_test!(
     resources_list_keeps_optional_fields_and_annotations,
+    pins = ["resources:list:basic", "resources:annotations"],
     |h| async move {
         let full = json!({"uri": "file:///docs/readme.md", "name": "readme", "title": "Read me", "description": "The readme.",
         "mimeType": "text/markdown", "size": 1234,
@@ -47,10 +48,17 @@ interaction_test!(
     }
 );
 
-interaction_test!(read_text_and_blob_resources, |h| async move {
-    let seen = Rec::new();
-    let (s1, s2) = (seen.clone(), seen.clone());
-    let server = ServerBuilder::new("r", "1")
+interaction_test!(
+    read_text_and_blob_resources,
+    pins = [
+        "resources:read:text",
+        "resources:read:blob",
+        "mcpserver:resource:static"
+    ],
+    |h| async move {
+        let seen = Rec::new();
+        let (s1, s2) = (seen.clone(), seen.clone());
+        let server = ServerBuilder::new("r", "1")
         .resource(json!({"uri": "file:///a.txt", "name": "a", "mimeType": "text/plain"}), move |_ctx, uri| {
             s1.push(uri.clone());
             async move { Ok(json!([{"uri": uri, "mimeType": "text/plain", "text": "héllo\nworld"}])) }
@@ -60,201 +68,227 @@ interaction_test!(read_text_and_blob_resources, |h| async move {
             async move { Ok(json!([{"uri": uri, "mimeType": "application/octet-stream", "blob": "AP8Q"}])) }
         })
         .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    assert_eq!(
-        c.client
-            .request(
-                "resources/read",
-                read("file:///a.txt"),
-                CallOptions::default()
+        let c = h.connect(server, ClientOptions::default()).await;
+        assert_eq!(
+            c.client
+                .request(
+                    "resources/read",
+                    read("file:///a.txt"),
+                    CallOptions::default()
+                )
+                .await,
+            Ok(
+                json!({"contents": [{"uri": "file:///a.txt", "mimeType": "text/plain", "text": "héllo\nworld"}]})
             )
-            .await,
-        Ok(
-            json!({"contents": [{"uri": "file:///a.txt", "mimeType": "text/plain", "text": "héllo\nworld"}]})
-        )
-    );
-    assert_eq!(
-        c.client
-            .request(
-                "resources/read",
-                read("file:///b.bin"),
-                CallOptions::default()
+        );
+        assert_eq!(
+            c.client
+                .request(
+                    "resources/read",
+                    read("file:///b.bin"),
+                    CallOptions::default()
+                )
+                .await,
+            Ok(
+                json!({"contents": [{"uri": "file:///b.bin", "mimeType": "application/octet-stream", "blob": "AP8Q"}]})
             )
-            .await,
-        Ok(
-            json!({"contents": [{"uri": "file:///b.bin", "mimeType": "application/octet-stream", "blob": "AP8Q"}]})
-        )
-    );
-    assert_eq!(
-        seen.get(),
-        vec!["file:///a.txt".to_string(), "file:///b.bin".to_string()]
-    );
-    c.close().await;
-});
+        );
+        assert_eq!(
+            seen.get(),
+            vec!["file:///a.txt".to_string(), "file:///b.bin".to_string()]
+        );
+        c.close().await;
+    }
+);
 
-interaction_test!(unknown_uri_is_invalid_params_with_the_uri, |h| async move {
-    let server = ServerBuilder::new("r", "1")
-        .resource(
-            json!({"uri": "file:///a.txt", "name": "a"}),
-            |_ctx, _uri| async move { Ok(json!([])) },
-        )
-        .resource_template(
-            json!({"uriTemplate": "users://{id}/profile", "name": "u"}),
-            |_ctx, _uri, _v| async move { Ok(json!([])) },
-        )
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    for uri in [
-        "file:///missing.txt",
-        "users://a/b/profile",
-        "users:///profile",
-    ] {
+interaction_test!(
+    unknown_uri_is_invalid_params_with_the_uri,
+    pins = [
+        "resources:read:unknown-uri",
+        "mcpserver:resource:unknown-uri"
+    ],
+    |h| async move {
+        let server = ServerBuilder::new("r", "1")
+            .resource(
+                json!({"uri": "file:///a.txt", "name": "a"}),
+                |_ctx, _uri| async move { Ok(json!([])) },
+            )
+            .resource_template(
+                json!({"uriTemplate": "users://{id}/profile", "name": "u"}),
+                |_ctx, _uri, _v| async move { Ok(json!([])) },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        for uri in [
+            "file:///missing.txt",
+            "users://a/b/profile",
+            "users:///profile",
+        ] {
+            let r = c
+                .client
+                .request("resources/read", read(uri), CallOptions::default())
+                .await;
+            assert_eq!(
+                r,
+                Err(
+                    ErrorObject::new(codes::INVALID_PARAMS, "Resource not found")
+                        .with_data(json!({"uri": uri}))
+                )
+            );
+        }
+        c.close().await;
+    }
+);
+
+interaction_test!(
+    read_handler_error_reaches_the_client,
+    pins = [],
+    |h| async move {
+        let server = ServerBuilder::new("r", "1")
+            .resource(
+                json!({"uri": "file:///locked", "name": "locked"}),
+                |_ctx, uri| async move {
+                    Err(ErrorObject::new(-32002, "Access denied").with_data(json!({"uri": uri})))
+                },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
         let r = c
             .client
-            .request("resources/read", read(uri), CallOptions::default())
+            .request(
+                "resources/read",
+                read("file:///locked"),
+                CallOptions::default(),
+            )
             .await;
         assert_eq!(
             r,
-            Err(
-                ErrorObject::new(codes::INVALID_PARAMS, "Resource not found")
-                    .with_data(json!({"uri": uri}))
-            )
+            Err(ErrorObject::new(-32002, "Access denied")
+                .with_data(json!({"uri": "file:///locked"})))
         );
+        c.close().await;
     }
-    c.close().await;
-});
+);
 
-interaction_test!(read_handler_error_reaches_the_client, |h| async move {
-    let server = ServerBuilder::new("r", "1")
-        .resource(
-            json!({"uri": "file:///locked", "name": "locked"}),
-            |_ctx, uri| async move {
-                Err(ErrorObject::new(-32002, "Access denied").with_data(json!({"uri": uri})))
-            },
-        )
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    let r = c
-        .client
-        .request(
-            "resources/read",
-            read("file:///locked"),
-            CallOptions::default(),
-        )
-        .await;
-    assert_eq!(
-        r,
-        Err(ErrorObject::new(-32002, "Access denied").with_data(json!({"uri": "file:///locked"})))
-    );
-    c.close().await;
-});
-
-interaction_test!(templates_list_and_parameters_extracted, |h| async move {
-    let tpl = json!({"uriTemplate": "users://{id}/posts/{post}", "name": "post", "title": "A post", "mimeType": "application/json",
+interaction_test!(
+    templates_list_and_parameters_extracted,
+    pins = [
+        "resources:templates:list",
+        "resources:read:template-vars",
+        "mcpserver:resource:template"
+    ],
+    |h| async move {
+        let tpl = json!({"uriTemplate": "users://{id}/posts/{post}", "name": "post", "title": "A post", "mimeType": "application/json",
         "description": "One post", "annotations": {"priority": 0.1}});
-    let seen = Rec::new();
-    let s1 = seen.clone();
-    let server = ServerBuilder::new("r", "1")
-        .resource_template(tpl.clone(), move |_ctx, uri, vars| {
-            let mut vars: Vec<(String, String)> = vars.into_iter().collect();
-            vars.sort();
-            s1.push(json!({"uri": uri, "vars": vars}));
-            async move { Ok(json!([{"uri": uri, "text": "post"}])) }
-        })
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    assert_eq!(
-        c.client
-            .request("resources/templates/list", None, CallOptions::default())
-            .await,
-        Ok(json!({"resourceTemplates": [tpl]}))
-    );
-    // A server with only templates lists no static resources.
-    assert_eq!(
-        c.client
-            .request("resources/list", None, CallOptions::default())
-            .await,
-        Ok(json!({"resources": []}))
-    );
-    let r = c
-        .client
-        .request(
-            "resources/read",
-            read("users://42/posts/hello-world"),
-            CallOptions::default(),
-        )
-        .await;
-    assert_eq!(
-        r,
-        Ok(json!({"contents": [{"uri": "users://42/posts/hello-world", "text": "post"}]}))
-    );
-    assert_eq!(
-        seen.get(),
-        vec![
-            json!({"uri": "users://42/posts/hello-world", "vars": [["id", "42"], ["post", "hello-world"]]})
-        ]
-    );
-    c.close().await;
-});
+        let seen = Rec::new();
+        let s1 = seen.clone();
+        let server = ServerBuilder::new("r", "1")
+            .resource_template(tpl.clone(), move |_ctx, uri, vars| {
+                let mut vars: Vec<(String, String)> = vars.into_iter().collect();
+                vars.sort();
+                s1.push(json!({"uri": uri, "vars": vars}));
+                async move { Ok(json!([{"uri": uri, "text": "post"}])) }
+            })
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        assert_eq!(
+            c.client
+                .request("resources/templates/list", None, CallOptions::default())
+                .await,
+            Ok(json!({"resourceTemplates": [tpl]}))
+        );
+        // A server with only templates lists no static resources.
+        assert_eq!(
+            c.client
+                .request("resources/list", None, CallOptions::default())
+                .await,
+            Ok(json!({"resources": []}))
+        );
+        let r = c
+            .client
+            .request(
+                "resources/read",
+                read("users://42/posts/hello-world"),
+                CallOptions::default(),
+            )
+            .await;
+        assert_eq!(
+            r,
+            Ok(json!({"contents": [{"uri": "users://42/posts/hello-world", "text": "post"}]}))
+        );
+        assert_eq!(
+            seen.get(),
+            vec![
+                json!({"uri": "users://42/posts/hello-world", "vars": [["id", "42"], ["post", "hello-world"]]})
+            ]
+        );
+        c.close().await;
+    }
+);
 
-interaction_test!(subscribe_and_unsubscribe_deliver_the_uri, |h| async move {
-    let seen = Rec::new();
-    let (s1, s2) = (seen.clone(), seen.clone());
-    let server = ServerBuilder::new("r", "1")
-        .resource(
-            json!({"uri": "file:///w", "name": "w"}),
-            |_ctx, _uri| async move { Ok(json!([])) },
-        )
-        .subscriptions(
-            move |_ctx, p| {
-                s1.push(json!({"subscribe": p}));
-                async move { Ok(json!({})) }
-            },
-            move |_ctx, p| {
-                s2.push(json!({"unsubscribe": p}));
-                async move { Ok(json!({})) }
-            },
-        )
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    assert_eq!(
-        c.client
-            .initialize_result()
-            .map(|r| r["capabilities"]["resources"].clone()),
-        Some(json!({"listChanged": false, "subscribe": true}))
-    );
-    assert_eq!(
-        c.client
-            .request(
-                "resources/subscribe",
-                read("file:///w"),
-                CallOptions::default()
+interaction_test!(
+    subscribe_and_unsubscribe_deliver_the_uri,
+    pins = ["resources:subscribe", "resources:unsubscribe"],
+    |h| async move {
+        let seen = Rec::new();
+        let (s1, s2) = (seen.clone(), seen.clone());
+        let server = ServerBuilder::new("r", "1")
+            .resource(
+                json!({"uri": "file:///w", "name": "w"}),
+                |_ctx, _uri| async move { Ok(json!([])) },
             )
-            .await,
-        Ok(json!({}))
-    );
-    assert_eq!(
-        c.client
-            .request(
-                "resources/unsubscribe",
-                read("file:///w"),
-                CallOptions::default()
+            .subscriptions(
+                move |_ctx, p| {
+                    s1.push(json!({"subscribe": p}));
+                    async move { Ok(json!({})) }
+                },
+                move |_ctx, p| {
+                    s2.push(json!({"unsubscribe": p}));
+                    async move { Ok(json!({})) }
+                },
             )
-            .await,
-        Ok(json!({}))
-    );
-    assert_eq!(
-        seen.get(),
-        vec![
-            json!({"subscribe": {"uri": "file:///w"}}),
-            json!({"unsubscribe": {"uri": "file:///w"}})
-        ]
-    );
-    c.close().await;
-});
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        assert_eq!(
+            c.client
+                .initialize_result()
+                .map(|r| r["capabilities"]["resources"].clone()),
+            Some(json!({"listChanged": false, "subscribe": true}))
+        );
+        assert_eq!(
+            c.client
+                .request(
+                    "resources/subscribe",
+                    read("file:///w"),
+                    CallOptions::default()
+                )
+                .await,
+            Ok(json!({}))
+        );
+        assert_eq!(
+            c.client
+                .request(
+                    "resources/unsubscribe",
+                    read("file:///w"),
+                    CallOptions::default()
+                )
+                .await,
+            Ok(json!({}))
+        );
+        assert_eq!(
+            seen.get(),
+            vec![
+                json!({"subscribe": {"uri": "file:///w"}}),
+                json!({"unsubscribe": {"uri": "file:///w"}})
+            ]
+        );
+        c.close().await;
+    }
+);
 
 interaction_test!(
     subscribe_without_a_handler_is_method_not_found,
+    pins = ["resources:subscribe:capability-required"],
     |h| async move {
         let server = ServerBuilder::new("r", "1")
             .resource(
@@ -282,6 +316,7 @@ interaction_test!(
 
 interaction_test!(
     resources_updated_during_a_tool_call_reaches_the_client,
+    pins = ["resources:updated-notification"],
     |h| async move {
         let server = ServerBuilder::new("r", "1")
             .tool(
@@ -322,6 +357,7 @@ interaction_test!(
 
 interaction_test!(
     duplicate_resources_and_templates_keep_the_first,
+    pins = [],
     |h| async move {
         let server = ServerBuilder::new("r", "1")
             .resource(

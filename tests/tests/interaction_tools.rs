@@ -15,6 +15,7 @@ fn echo_schema() -> Value {
 
 interaction_test!(
     text_result_and_is_error_results_are_results,
+    pins = ["tools:call:content:text", "tools:call:is-error"],
     |h| async move {
         let seen = Rec::new();
         let s1 = seen.clone();
@@ -71,6 +72,7 @@ interaction_test!(
 
 interaction_test!(
     unknown_tool_rejected_by_low_level_handler_is_a_jsonrpc_error,
+    pins = ["tools:call:unknown-name"],
     |h| async move {
         let seen = Rec::new();
         let s1 = seen.clone();
@@ -108,28 +110,33 @@ interaction_test!(
     }
 );
 
-interaction_test!(builder_unknown_tool_is_an_is_error_result, |h| async move {
-    let server = ServerBuilder::new("t", "1")
-        .tool(
-            json!({"name": "known", "inputSchema": {"type": "object"}}),
-            |_ctx, _args| async move { Err(ToolError::Tool("must not run".into())) },
-        )
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    let r = call(&c.client, "unknown", json!({})).await;
-    assert_eq!(
-        r,
-        Ok(
-            json!({"content": [{"type": "text", "text": "Unknown tool: unknown"}], "isError": true})
-        )
-    );
-    c.close().await;
-});
+interaction_test!(
+    builder_unknown_tool_is_an_is_error_result,
+    pins = ["mcpserver:tool:unknown-name"],
+    |h| async move {
+        let server = ServerBuilder::new("t", "1")
+            .tool(
+                json!({"name": "known", "inputSchema": {"type": "object"}}),
+                |_ctx, _args| async move { Err(ToolError::Tool("must not run".into())) },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let r = call(&c.client, "unknown", json!({})).await;
+        assert_eq!(
+            r,
+            Ok(
+                json!({"content": [{"type": "text", "text": "Unknown tool: unknown"}], "isError": true})
+            )
+        );
+        c.close().await;
+    }
+);
 
 // DIVERGENCE 7: an uncaught handler error is JSON-RPC -32603 with the message text (the
 // reference low-level server answers code 0).
 interaction_test!(
     handler_internal_error_is_minus_32603_with_its_text,
+    pins = ["protocol:error:internal-error"],
     |h| async move {
         let server = low_level(tools_only(), |_ctx, _method, _params| async move {
             Err(ErrorObject::internal_error("division by zero"))
@@ -151,6 +158,7 @@ interaction_test!(
 
 interaction_test!(
     tool_protocol_error_becomes_that_jsonrpc_error,
+    pins = [],
     |h| async move {
         let err = ErrorObject::new(codes::URL_ELICITATION_REQUIRED, "URL elicitation required").with_data(json!({
         "elicitations": [{"mode": "url", "elicitationId": "e1", "url": "https://example.com/auth", "message": "Sign in"}]
@@ -173,6 +181,13 @@ interaction_test!(
 
 interaction_test!(
     tools_list_unchanged_with_rich_schema_and_every_optional_field,
+    pins = [
+        "tools:list:basic",
+        "tools:list:metadata",
+        "tools:input-schema:preserve-additional-properties",
+        "tools:input-schema:preserve-defs",
+        "tools:input-schema:preserve-schema-dialect"
+    ],
     |h| async move {
         let rich = json!({
             "name": "rich",
@@ -215,36 +230,50 @@ interaction_test!(
     }
 );
 
-interaction_test!(mixed_content_blocks_arrive_in_order, |h| async move {
-    let content = json!([
-        {"type": "text", "text": "first"},
-        {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"},
-        {"type": "audio", "data": "UklGRg==", "mimeType": "audio/wav", "annotations": {"audience": ["user"], "priority": 0.5}},
-        {"type": "resource_link", "uri": "file:///a.txt", "name": "a", "mimeType": "text/plain"},
-        {"type": "resource", "resource": {"uri": "file:///b.bin", "mimeType": "application/octet-stream", "blob": "AAEC"}},
-        {"type": "resource", "resource": {"uri": "file:///c.txt", "text": "c"}},
-        {"type": "text", "text": "last"}
-    ]);
-    let c2 = content.clone();
-    let server = ServerBuilder::new("t", "1")
-        .tool(
-            json!({"name": "mixed", "inputSchema": {"type": "object"}}),
-            move |_ctx, _args| {
-                let c2 = c2.clone();
-                async move { Ok(json!({"content": c2})) }
-            },
-        )
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    assert_eq!(
-        call(&c.client, "mixed", json!({})).await,
-        Ok(json!({"content": content, "isError": false}))
-    );
-    c.close().await;
-});
+interaction_test!(
+    mixed_content_blocks_arrive_in_order,
+    pins = [
+        "tools:call:content:mixed",
+        "tools:call:content:text",
+        "tools:call:content:image",
+        "tools:call:content:audio",
+        "tools:call:content:resource-link",
+        "tools:call:content:embedded-resource"
+    ],
+    |h| async move {
+        let content = json!([
+            {"type": "text", "text": "first"},
+            {"type": "image", "data": "iVBORw0KGgo=", "mimeType": "image/png"},
+            {"type": "audio", "data": "UklGRg==", "mimeType": "audio/wav", "annotations": {"audience": ["user"], "priority": 0.5}},
+            {"type": "resource_link", "uri": "file:///a.txt", "name": "a", "mimeType": "text/plain"},
+            {"type": "resource", "resource": {"uri": "file:///b.bin", "mimeType": "application/octet-stream", "blob": "AAEC"}},
+            {"type": "resource", "resource": {"uri": "file:///c.txt", "text": "c"}},
+            {"type": "text", "text": "last"}
+        ]);
+        let c2 = content.clone();
+        let server = ServerBuilder::new("t", "1")
+            .tool(
+                json!({"name": "mixed", "inputSchema": {"type": "object"}}),
+                move |_ctx, _args| {
+                    let c2 = c2.clone();
+                    async move { Ok(json!({"content": c2})) }
+                },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        assert_eq!(
+            call(&c.client, "mixed", json!({})).await,
+            Ok(json!({"content": content, "isError": false}))
+        );
+        c.close().await;
+    }
+);
 
-interaction_test!(structured_content_alongside_content, |h| async move {
-    let server = ServerBuilder::new("t", "1")
+interaction_test!(
+    structured_content_alongside_content,
+    pins = ["tools:call:structured-content"],
+    |h| async move {
+        let server = ServerBuilder::new("t", "1")
         .tool(
             json!({"name": "add", "inputSchema": {"type": "object"},
                    "outputSchema": {"type": "object", "properties": {"result": {"type": "integer"}}}}),
@@ -254,18 +283,20 @@ interaction_test!(structured_content_alongside_content, |h| async move {
             },
         )
         .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    assert_eq!(
-        call(&c.client, "add", json!({"a": 2, "b": 40})).await,
-        Ok(
-            json!({"content": [{"type": "text", "text": "42"}], "structuredContent": {"result": 42}, "isError": false})
-        )
-    );
-    c.close().await;
-});
+        let c = h.connect(server, ClientOptions::default()).await;
+        assert_eq!(
+            call(&c.client, "add", json!({"a": 2, "b": 40})).await,
+            Ok(
+                json!({"content": [{"type": "text", "text": "42"}], "structuredContent": {"result": 42}, "isError": false})
+            )
+        );
+        c.close().await;
+    }
+);
 
 interaction_test!(
     two_concurrent_calls_complete_independently,
+    pins = ["tools:call:concurrent"],
     |h| async move {
         // "slow" waits until the test releases it; "fast" completes while "slow" is still running.
         let (started_tx, started_rx) = async_channel::unbounded::<()>();
@@ -311,6 +342,7 @@ interaction_test!(
 
 interaction_test!(
     malformed_tools_call_params_are_invalid_params,
+    pins = ["protocol:error:invalid-params"],
     |h| async move {
         let ran = Rec::new();
         let r1 = ran.clone();
@@ -367,77 +399,86 @@ interaction_test!(
     }
 );
 
-interaction_test!(duplicate_tool_names_keep_the_first, |h| async move {
-    let server = ServerBuilder::new("t", "1")
-        .tool(
-            json!({"name": "dup", "description": "first", "inputSchema": {"type": "object"}}),
-            |_ctx, _args| async move { Ok(text("first")) },
-        )
-        .tool(
-            json!({"name": "dup", "description": "second", "inputSchema": {"type": "object"}}),
-            |_ctx, _args| async move { Ok(text("second")) },
-        )
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    assert_eq!(
-        c.client
-            .request("tools/list", None, CallOptions::default())
-            .await,
-        Ok(
-            json!({"tools": [{"name": "dup", "description": "first", "inputSchema": {"type": "object"}}]})
-        )
-    );
-    assert_eq!(
-        call(&c.client, "dup", json!({})).await,
-        Ok(json!({"content": [{"type": "text", "text": "first"}], "isError": false}))
-    );
-    c.close().await;
-});
+interaction_test!(
+    duplicate_tool_names_keep_the_first,
+    pins = [],
+    |h| async move {
+        let server = ServerBuilder::new("t", "1")
+            .tool(
+                json!({"name": "dup", "description": "first", "inputSchema": {"type": "object"}}),
+                |_ctx, _args| async move { Ok(text("first")) },
+            )
+            .tool(
+                json!({"name": "dup", "description": "second", "inputSchema": {"type": "object"}}),
+                |_ctx, _args| async move { Ok(text("second")) },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        assert_eq!(
+            c.client
+                .request("tools/list", None, CallOptions::default())
+                .await,
+            Ok(
+                json!({"tools": [{"name": "dup", "description": "first", "inputSchema": {"type": "object"}}]})
+            )
+        );
+        assert_eq!(
+            call(&c.client, "dup", json!({})).await,
+            Ok(json!({"content": [{"type": "text", "text": "first"}], "isError": false}))
+        );
+        c.close().await;
+    }
+);
 
-interaction_test!(context_exposes_request_id_and_client_info, |h| async move {
-    let seen = Rec::new();
-    let s1 = seen.clone();
-    let server = ServerBuilder::new("t", "1")
-        .tool(
-            json!({"name": "who", "inputSchema": {"type": "object"}}),
-            move |ctx, _args| {
-                let s1 = s1.clone();
-                async move {
-                    let client = ctx.client().expect("initialized");
-                    s1.push(json!({
-                        "id": ctx.request_id().and_then(|i| i.to_value()),
-                        "clientInfo": client.client_info,
-                        "capabilities": client.capabilities,
-                        "protocolVersion": client.protocol_version,
-                    }));
-                    Ok(text("ok"))
-                }
-            },
-        )
-        .build();
-    let options = ClientOptions {
-        client_info: json!({"name": "probe", "title": "Probe", "version": "9.9"}),
-        ..ClientOptions::default()
-    };
-    let c = h.connect(server, options).await;
-    call(&c.client, "who", json!({})).await.unwrap();
-    call(&c.client, "who", json!({})).await.unwrap();
-    let client = json!({"name": "probe", "title": "Probe", "version": "9.9"});
-    assert_eq!(
-        seen.get(),
-        vec![
-            json!({"id": 2, "clientInfo": client, "capabilities": {}, "protocolVersion": "2025-11-25"}),
-            json!({"id": 3, "clientInfo": client, "capabilities": {}, "protocolVersion": "2025-11-25"}),
-        ]
-    );
-    c.close().await;
-});
+interaction_test!(
+    context_exposes_request_id_and_client_info,
+    pins = ["mcpserver:tool:extra"],
+    |h| async move {
+        let seen = Rec::new();
+        let s1 = seen.clone();
+        let server = ServerBuilder::new("t", "1")
+            .tool(
+                json!({"name": "who", "inputSchema": {"type": "object"}}),
+                move |ctx, _args| {
+                    let s1 = s1.clone();
+                    async move {
+                        let client = ctx.client().expect("initialized");
+                        s1.push(json!({
+                            "id": ctx.request_id().and_then(|i| i.to_value()),
+                            "clientInfo": client.client_info,
+                            "capabilities": client.capabilities,
+                            "protocolVersion": client.protocol_version,
+                        }));
+                        Ok(text("ok"))
+                    }
+                },
+            )
+            .build();
+        let options = ClientOptions {
+            client_info: json!({"name": "probe", "title": "Probe", "version": "9.9"}),
+            ..ClientOptions::default()
+        };
+        let c = h.connect(server, options).await;
+        call(&c.client, "who", json!({})).await.unwrap();
+        call(&c.client, "who", json!({})).await.unwrap();
+        let client = json!({"name": "probe", "title": "Probe", "version": "9.9"});
+        assert_eq!(
+            seen.get(),
+            vec![
+                json!({"id": 2, "clientInfo": client, "capabilities": {}, "protocolVersion": "2025-11-25"}),
+                json!({"id": 3, "clientInfo": client, "capabilities": {}, "protocolVersion": "2025-11-25"}),
+            ]
+        );
+        c.close().await;
+    }
+);
 
 // DIVERGENCE 7 for the Rust analogue of an uncaught exception: a handler that panics (in its
 // future, or while building it) answers -32603 with the panic message; the session goes on and
 // unwinds normally at close.
 interaction_test!(
     panicking_handler_is_minus_32603_with_the_panic_message,
+    pins = ["protocol:error:internal-error"],
     |h| async move {
         let server = low_level(tools_only(), |_ctx, _method, params| {
             let name = params
