@@ -5,6 +5,7 @@ mod common_inter2;
 
 use common_inter2::*;
 use mcp_sse_core::jsonrpc::{codes, ErrorObject};
+use mcp_sse_core::mcp::CallToolRequestParams;
 use mcp_sse_glue::{CallOptions, ClientOptions, ServerBuilder, ToolError};
 use mcp_sse_tests::interaction_test;
 use serde_json::{json, Value};
@@ -507,6 +508,218 @@ interaction_test!(
             Err(ErrorObject::new(codes::INTERNAL_ERROR, "sync kaboom"))
         );
         assert_eq!(call(&c.client, "other", json!({})).await, Ok(text("fine")));
+        c.close().await;
+    }
+);
+
+/// A low-level server listing `forecast` (output schema: an object whose `temperature` is a
+/// number) and `plain` (no output schema), whose `tools/call` answers `result` for every tool;
+/// `methods` records each request's method in arrival order.
+fn forecast_server(methods: Rec<String>, result: Value) -> mcp_sse_glue::McpServer {
+    low_level(tools_only(), move |_ctx, method, _params| {
+        methods.push(method.clone());
+        let result = result.clone();
+        async move {
+            match method.as_str() {
+                "tools/list" => Ok(json!({"tools": [
+                    {
+                        "name": "forecast",
+                        "inputSchema": {"type": "object"},
+                        "outputSchema": {
+                            "type": "object",
+                            "properties": {"temperature": {"type": "number"}}
+                        }
+                    },
+                    {"name": "plain", "inputSchema": {"type": "object"}}
+                ]})),
+                _ => Ok(result),
+            }
+        }
+    })
+}
+
+fn typed_call(name: &str) -> CallToolRequestParams {
+    CallToolRequestParams::new(name)
+}
+
+interaction_test!(
+    client_rejects_structured_content_violating_the_cached_output_schema,
+    pins = ["client:output-schema:validate"],
+    |h| async move {
+        let methods = Rec::new();
+        let server = forecast_server(
+            methods.clone(),
+            json!({"content": [{"type": "text", "text": "warm"}], "structuredContent": {"temperature": "warm"}}),
+        );
+        let c = h.connect(server, ClientOptions::default()).await;
+        c.client
+            .list_tools(None, CallOptions::default())
+            .await
+            .expect("tools/list");
+        let r = c
+            .client
+            .call_tool(&typed_call("forecast"), CallOptions::default())
+            .await;
+        assert_eq!(
+            r,
+            Err(ErrorObject::new(
+                codes::INTERNAL_ERROR,
+                "Invalid structured content returned by tool forecast: \
+                 temperature: value is not of type \"number\""
+            ))
+        );
+        // A tool without an output schema is not checked; the raw request is never checked.
+        assert!(c
+            .client
+            .call_tool(&typed_call("plain"), CallOptions::default())
+            .await
+            .is_ok());
+        assert!(call(&c.client, "forecast", json!({})).await.is_ok());
+        assert_eq!(
+            methods.get(),
+            ["tools/list", "tools/call", "tools/call", "tools/call"]
+        );
+        c.close().await;
+    }
+);
+
+interaction_test!(
+    declared_output_schema_without_structured_content_is_rejected_by_the_client,
+    pins = ["client:output-schema:missing-structured"],
+    |h| async move {
+        let methods = Rec::new();
+        let server = forecast_server(
+            methods.clone(),
+            json!({"content": [{"type": "text", "text": "warm"}]}),
+        );
+        let c = h.connect(server, ClientOptions::default()).await;
+        c.client
+            .list_tools(None, CallOptions::default())
+            .await
+            .expect("tools/list");
+        let r = c
+            .client
+            .call_tool(&typed_call("forecast"), CallOptions::default())
+            .await;
+        assert_eq!(
+            r,
+            Err(ErrorObject::new(
+                codes::INTERNAL_ERROR,
+                "Tool forecast has an output schema but did not return structured content"
+            ))
+        );
+        c.close().await;
+    }
+);
+
+interaction_test!(
+    is_error_results_bypass_the_client_output_schema_check,
+    pins = ["client:output-schema:skip-on-error"],
+    |h| async move {
+        let methods = Rec::new();
+        let failure = json!({
+            "content": [{"type": "text", "text": "the sensor is offline"}],
+            "structuredContent": {"temperature": "unknown"},
+            "isError": true
+        });
+        let server = forecast_server(methods.clone(), failure.clone());
+        let c = h.connect(server, ClientOptions::default()).await;
+        // Uncached: an error result needs no listing either.
+        let r = c
+            .client
+            .call_tool(&typed_call("forecast"), CallOptions::default())
+            .await
+            .expect("an isError result is a result");
+        assert_eq!(serde_json::to_value(&r).unwrap(), failure);
+        assert_eq!(methods.get(), ["tools/call"]);
+        // Cached: still unchecked.
+        c.client
+            .list_tools(None, CallOptions::default())
+            .await
+            .expect("tools/list");
+        let r = c
+            .client
+            .call_tool(&typed_call("forecast"), CallOptions::default())
+            .await
+            .expect("an isError result is a result");
+        assert_eq!(r.is_error, Some(true));
+        c.close().await;
+    }
+);
+
+interaction_test!(
+    the_first_call_of_an_uncached_tool_lists_the_tools_once,
+    pins = ["client:output-schema:auto-list"],
+    |h| async move {
+        let methods = Rec::new();
+        let server = forecast_server(
+            methods.clone(),
+            json!({"content": [], "structuredContent": {"temperature": 21.5}}),
+        );
+        let c = h.connect(server, ClientOptions::default()).await;
+        for _ in 0..2 {
+            let r = c
+                .client
+                .call_tool(&typed_call("forecast"), CallOptions::default())
+                .await
+                .expect("a valid result");
+            assert_eq!(r.structured_content, Some(json!({"temperature": 21.5})));
+        }
+        // The implicit tools/list follows the first call (the reference's order) and fills the
+        // cache: the second call needs none.
+        assert_eq!(methods.get(), ["tools/call", "tools/list", "tools/call"]);
+        // A tool the server does not list is checked against nothing, and listed for once only.
+        for _ in 0..2 {
+            c.client
+                .call_tool(&typed_call("unlisted"), CallOptions::default())
+                .await
+                .expect("unchecked");
+        }
+        assert_eq!(
+            methods.get(),
+            [
+                "tools/call",
+                "tools/list",
+                "tools/call",
+                "tools/call",
+                "tools/list",
+                "tools/call"
+            ]
+        );
+        c.close().await;
+    }
+);
+
+interaction_test!(
+    a_failed_implicit_listing_leaves_the_result_unchecked,
+    pins = ["client:output-schema:auto-list"],
+    |h| async move {
+        let methods = Rec::new();
+        let m1 = methods.clone();
+        // A server with only tools/call: its tools/list is -32601.
+        let server = low_level(tools_only(), move |_ctx, method, _params| {
+            m1.push(method.clone());
+            async move {
+                match method.as_str() {
+                    "tools/call" => Ok(json!({"content": [{"type": "text", "text": "warm"}]})),
+                    other => Err(ErrorObject::method_not_found(other)),
+                }
+            }
+        });
+        let c = h.connect(server, ClientOptions::default()).await;
+        for _ in 0..2 {
+            let r = c
+                .client
+                .call_tool(&typed_call("forecast"), CallOptions::default())
+                .await
+                .expect("the call succeeded");
+            assert_eq!(
+                serde_json::to_value(&r).unwrap()["content"][0]["text"],
+                "warm"
+            );
+            assert_eq!(r.structured_content, None);
+        }
+        assert_eq!(methods.get(), ["tools/call", "tools/list", "tools/call"]);
         c.close().await;
     }
 );

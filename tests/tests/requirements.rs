@@ -180,8 +180,8 @@ fn root() -> PathBuf {
 
 /// The CSV's ids, in its order.
 fn requirement_ids() -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/requirements/sse-2025-11-25.csv");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/requirements/sse-2025-11-25.csv");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
             "{}: {e} (the shared requirements sit beside the project root)",

@@ -28,6 +28,7 @@
 
 mod client;
 mod outgoing;
+mod output_schema;
 mod reconnect;
 mod server;
 
@@ -42,6 +43,7 @@ pub use client::{
     ClientConfig, ClientEvent, ClientSession, InitializeError, RequestOptions, ServerRequestKind,
     LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS,
 };
+pub use output_schema::{OutputSchemaError, OutputSchemas};
 pub use reconnect::{Reconnect, ReconnectPolicy, ReconnectStep};
 pub use server::{
     LogLevel, ServerConfig, ServerEvent, ServerFeatures, ServerNotification, ServerSession,
