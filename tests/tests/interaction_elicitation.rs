@@ -169,7 +169,9 @@ mcp_sse_tests::interaction_test!(
     ],
     |h| async move {
         let s = setup(&h, None).await;
-        let expected = json!({"err": {"code": codes::INVALID_REQUEST, "message": "Elicitation not supported"}});
+        // The specification's -32602 (the reference answers -32600; compatibility note 17).
+        let expected =
+            json!({"err": {"code": codes::INVALID_PARAMS, "message": "Elicitation not supported"}});
         let r = call(&s.p.client, "ask", json!({"params": form("Anyone there?")}))
             .await
             .expect("ask");
@@ -388,6 +390,24 @@ mcp_sse_tests::interaction_test!(
         let e = ErrorObject::new(-32050, "User unavailable").with_data(json!({"retryAfter": 5}));
         let s = setup(&h, Some(Err(e.clone()))).await;
         ask_roundtrip(&s.p, form("Hello?"), json!({"err": error_json(&e)})).await;
+        s.c.close().await;
+    }
+);
+
+mcp_sse_tests::interaction_test!(
+    a_mode_less_request_reaches_the_callback_as_form_mode,
+    pins = ["elicitation:form:mode-omitted-default"],
+    |h| async move {
+        let answer = json!({"action": "accept", "content": {}});
+        let s = setup(&h, Some(Ok(answer.clone()))).await;
+        let mut params = form("No mode given.");
+        params.as_object_mut().expect("an object").remove("mode");
+        let r = call(&s.p.client, "ask", json!({"params": params}))
+            .await
+            .expect("ask");
+        assert_eq!(r["structuredContent"], json!({"ok": answer}));
+        // The callback sees the request as form mode (the session adds the default).
+        assert_eq!(next(&s.p.asked).await, form("No mode given."));
         s.c.close().await;
     }
 );

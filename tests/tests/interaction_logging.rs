@@ -235,3 +235,43 @@ mcp_sse_tests::interaction_test!(
         c.close().await;
     }
 );
+
+mcp_sse_tests::interaction_test!(
+    set_level_reaches_the_handler,
+    pins = ["logging:set-level"],
+    |h| async move {
+        let server = ServerBuilder::new("logs", "1")
+            .tool(
+                json!({"name": "level", "inputSchema": {"type": "object"}}),
+                |ctx: RequestContext, _args| async move {
+                    let level = serde_json::to_value(ctx.log_level()).unwrap_or(Value::Null);
+                    Ok(text(&level.to_string()))
+                },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let level = |c: &mcp_sse_glue::Client| {
+            let c = c.clone();
+            async move {
+                let r = call(&c, "level", json!({})).await.expect("level");
+                r["content"][0]["text"].clone()
+            }
+        };
+        // Nothing set yet: the handler sees no level.
+        assert_eq!(level(&c.client).await, json!("null"));
+        for set in ["warning", "debug", "emergency"] {
+            assert_eq!(
+                c.client
+                    .request(
+                        "logging/setLevel",
+                        Some(obj(json!({"level": set}))),
+                        CallOptions::default(),
+                    )
+                    .await,
+                Ok(json!({}))
+            );
+            assert_eq!(level(&c.client).await, json!(format!("\"{set}\"")));
+        }
+        c.close().await;
+    }
+);

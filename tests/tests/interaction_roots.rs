@@ -84,9 +84,10 @@ interaction_test!(
     |h| async move {
         let c = h.connect(roots_server(), ClientOptions::default()).await;
         let r = call(&c.client, "roots", json!({})).await.unwrap();
+        // The specification's -32601 (the reference answers -32600; compatibility note 17).
         assert_eq!(
             r["structuredContent"],
-            json!({"roots": {"error": {"code": codes::INVALID_REQUEST, "message": "List roots not supported", "data": null}}, "caps": {}})
+            json!({"roots": {"error": {"code": codes::METHOD_NOT_FOUND, "message": "List roots not supported", "data": null}}, "caps": {}})
         );
         c.close().await;
     }

@@ -187,9 +187,12 @@ interaction_test!(
         "tools:list:metadata",
         "tools:input-schema:preserve-additional-properties",
         "tools:input-schema:preserve-defs",
-        "tools:input-schema:preserve-schema-dialect"
+        "tools:input-schema:preserve-schema-dialect",
+        "tools:input-schema:json-schema-2020-12"
     ],
     |h| async move {
+        let seen = Rec::new();
+        let s1 = seen.clone();
         let rich = json!({
             "name": "rich",
             "title": "Rich tool",
@@ -218,7 +221,10 @@ interaction_test!(
         });
         let minimal = json!({"name": "minimal", "inputSchema": {"type": "object"}});
         let server = ServerBuilder::new("t", "1")
-            .tool(rich.clone(), |_ctx, _args| async move { Ok(text("r")) })
+            .tool(rich.clone(), move |_ctx, args| {
+                s1.push(Value::Object(args));
+                async move { Ok(text("r")) }
+            })
             .tool(minimal.clone(), |_ctx, _args| async move { Ok(text("m")) })
             .build();
         let c = h.connect(server, ClientOptions::default()).await;
@@ -227,6 +233,14 @@ interaction_test!(
             .request("tools/list", None, CallOptions::default())
             .await;
         assert_eq!(r, Ok(json!({"tools": [rich, minimal]})));
+        // The tool behind the rich schema is callable, its arguments arriving unchanged.
+        let args = json!({"mode": "b", "points": [{"x": 1, "y": 2.5}], "tuple": ["a", 1],
+                          "either": "xy", "const": 42, "nullable": null});
+        assert_eq!(
+            call(&c.client, "rich", args.clone()).await,
+            Ok(json!({"content": [{"type": "text", "text": "r"}], "isError": false}))
+        );
+        assert_eq!(seen.get(), vec![args]);
         c.close().await;
     }
 );
