@@ -27,8 +27,9 @@ use smol::Async;
 
 pub use mcp_sse_glue::{
     CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer,
-    RequestContext, ServerBuilder, ServerOptions, Serving, SseServer, ToolDef, ToolError,
-    ToolOutput, ToolRegistrationError,
+    PromptDef, PromptOutput, PromptRegistrationError, RequestContext, ResourceRegistrationError,
+    ServerBuilder, ServerOptions, Serving, SseServer, ToolDef, ToolError, ToolOutput,
+    ToolRegistrationError,
 };
 
 /// The most one TCP read takes. Reads go through a per-thread scratch buffer of this size and

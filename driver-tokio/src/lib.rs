@@ -26,8 +26,9 @@ use tokio::io::{AsyncWriteExt, Interest};
 
 pub use mcp_sse_glue::{
     CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer,
-    RequestContext, ServerBuilder, ServerOptions, Serving, SseServer, ToolDef, ToolError,
-    ToolOutput, ToolRegistrationError,
+    PromptDef, PromptOutput, PromptRegistrationError, RequestContext, ResourceRegistrationError,
+    ServerBuilder, ServerOptions, Serving, SseServer, ToolDef, ToolError, ToolOutput,
+    ToolRegistrationError,
 };
 
 /// The most one TCP read takes. A read buffer is allocated only once the socket is readable,

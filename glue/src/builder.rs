@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use mcp_sse_core::jsonrpc::ErrorObject;
 use mcp_sse_core::router::typed::TypedTool;
+use mcp_sse_core::router::typed_prompt::TypedPrompt;
 use mcp_sse_core::router::{Route, Router};
 use mcp_sse_core::schemars::JsonSchema;
 use mcp_sse_core::session::ServerConfig;
@@ -16,7 +17,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 pub use mcp_sse_core::router::typed::{ToolDef, ToolOutput, ToolRegistrationError};
-pub use mcp_sse_core::router::ToolError;
+pub use mcp_sse_core::router::typed_prompt::{PromptDef, PromptOutput, PromptRegistrationError};
+pub use mcp_sse_core::router::{ResourceRegistrationError, ToolError};
 
 use crate::rt::BoxFuture;
 use crate::server::{Handler, McpServer, Params, RequestContext};
@@ -247,6 +249,40 @@ impl ServerBuilder {
         self
     }
 
+    /// Like [`ServerBuilder::resource`], but a second registration of the same `uri` is an
+    /// error instead of being ignored (the reference warns and keeps the first).
+    pub fn try_resource<F, Fut>(
+        mut self,
+        def: Value,
+        f: F,
+    ) -> Result<Self, ResourceRegistrationError>
+    where
+        F: Fn(RequestContext, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
+    {
+        self.router.try_add_resource(def)?;
+        self.resources
+            .push(Arc::new(move |c, uri, _| Box::pin(f(c, uri))));
+        Ok(self)
+    }
+
+    /// Like [`ServerBuilder::resource_template`], but a second registration of the same
+    /// `uriTemplate` is an error instead of being ignored.
+    pub fn try_resource_template<F, Fut>(
+        mut self,
+        def: Value,
+        f: F,
+    ) -> Result<Self, ResourceRegistrationError>
+    where
+        F: Fn(RequestContext, String, HashMap<String, String>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
+    {
+        self.router.try_add_template(def)?;
+        self.templates
+            .push(Arc::new(move |c, uri, vars| Box::pin(f(c, uri, vars))));
+        Ok(self)
+    }
+
     /// Registers a resource template (`uriTemplate` with `{name}` variables); `f` gets the URI
     /// and the extracted variables and returns the `contents` array. A second registration of
     /// the same `uriTemplate` is ignored.
@@ -273,6 +309,54 @@ impl ServerBuilder {
             self.prompts.push(Arc::new(move |c, a| Box::pin(f(c, a))));
         }
         self
+    }
+
+    /// Registers a prompt whose arguments are `A` (decided by
+    /// [`mcp_sse_core::router::typed_prompt`]): the declared arguments come from `A`'s schema;
+    /// `prompts/get` converts, validates and deserializes the arguments before `f` runs
+    /// (missing required or invalid ones are `-32602`), so optional fields and defaults behave
+    /// as serde says. `f` returns a string (one user message), messages or a `GetPromptResult`;
+    /// a panic is `-32603 Error rendering prompt <name>`. A second prompt of the same name is
+    /// an error.
+    ///
+    /// ```
+    /// use mcp_sse_glue::{schemars::JsonSchema, ServerBuilder};
+    /// #[derive(serde::Deserialize, JsonSchema)]
+    /// struct Greet {
+    ///     /// Who to greet.
+    ///     name: String,
+    /// }
+    /// let server = ServerBuilder::new("greeter", "1")
+    ///     .typed_prompt("greet", |_ctx, g: Greet| async move { Ok(format!("Say hello to {}.", g.name)) })?
+    ///     .build();
+    /// assert!(server.config().features.prompts);
+    /// # Ok::<(), mcp_sse_glue::PromptRegistrationError>(())
+    /// ```
+    pub fn typed_prompt<A, O, F, Fut>(
+        mut self,
+        def: impl Into<PromptDef>,
+        f: F,
+    ) -> Result<Self, PromptRegistrationError>
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        O: PromptOutput + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, ErrorObject>> + Send + 'static,
+    {
+        let prompt = Arc::new(TypedPrompt::<A>::new(def)?);
+        self.router.add_typed_prompt(&prompt)?;
+        let f = Arc::new(f);
+        self.prompts.push(Arc::new(move |ctx, arguments| {
+            let (prompt, f) = (prompt.clone(), f.clone());
+            Box::pin(async move {
+                let args = prompt.arguments(arguments)?;
+                match run_guarded(move || f(ctx, args)).await {
+                    Some(outcome) => prompt.result(outcome),
+                    None => Err(prompt.panicked()),
+                }
+            })
+        }));
+        Ok(self)
     }
 
     /// Registers the `completion/complete` handler (params in, `CompleteResult` out).
@@ -365,18 +449,14 @@ impl Handler for Dispatch {
                     let fut = f(ctx, arguments);
                     Box::pin(async move { Router::tool_result(fut.await) }) as BoxFuture<'_, _>
                 }),
-                Route::ReadResource { resource, uri } => handler(&b.resources, resource).map(|f| {
-                    let fut = f(ctx, uri, HashMap::new());
-                    Box::pin(async move { Router::read_result(fut.await) }) as BoxFuture<'_, _>
-                }),
+                Route::ReadResource { resource, uri } => {
+                    handler(&b.resources, resource).map(|f| read(f, ctx, uri, HashMap::new()))
+                }
                 Route::ReadTemplate {
                     template,
                     uri,
                     variables,
-                } => handler(&b.templates, template).map(|f| {
-                    let fut = f(ctx, uri, variables);
-                    Box::pin(async move { Router::read_result(fut.await) }) as BoxFuture<'_, _>
-                }),
+                } => handler(&b.templates, template).map(|f| read(f, ctx, uri, variables)),
                 Route::GetPrompt { prompt, arguments } => {
                     handler(&b.prompts, prompt).map(|f| f(ctx, arguments))
                 }
@@ -402,6 +482,23 @@ impl Handler for Dispatch {
             None => Box::pin(async {}),
         }
     }
+}
+
+/// Runs resource handler `f` for `uri`: its contents, or its own error; a panic is the
+/// reference's `-32603 Error reading resource <uri>` (the panic's text is not sent).
+fn read(
+    f: ReadFn,
+    ctx: RequestContext,
+    uri: String,
+    variables: HashMap<String, String>,
+) -> BoxFuture<'static, Result<Value, ErrorObject>> {
+    Box::pin(async move {
+        let u = uri.clone();
+        match run_guarded(move || f(ctx, u, variables)).await {
+            Some(contents) => Router::read_result(contents),
+            None => Err(Router::read_failed(&uri)),
+        }
+    })
 }
 
 /// The optional handler a route names (the router routes to it only once it is declared).

@@ -26,7 +26,10 @@ pub mod tls;
 mod trace;
 mod typed;
 
-pub use builder::{ServerBuilder, ToolDef, ToolError, ToolOutput, ToolRegistrationError};
+pub use builder::{
+    PromptDef, PromptOutput, PromptRegistrationError, ResourceRegistrationError, ServerBuilder,
+    ToolDef, ToolError, ToolOutput, ToolRegistrationError,
+};
 pub use cancel::CancelFlag;
 pub use client::{
     CallOptions, Client, ClientOptions, Closer, IncomingMessage, Link, LinkItem, LoggingCallback,

@@ -399,3 +399,88 @@ interaction_test!(
         c.close().await;
     }
 );
+
+interaction_test!(
+    a_panicking_resource_function_is_error_reading_resource_with_the_uri,
+    pins = ["mcpserver:resource:read-throws-surfaced"],
+    |h| async move {
+        let server = ServerBuilder::new("r", "1")
+            .resource(
+                json!({"uri": "res://boom", "name": "boom"}),
+                |_ctx, _uri| async move {
+                    if true {
+                        panic!("nope");
+                    }
+                    Ok(json!([]))
+                },
+            )
+            .resource_template(
+                json!({"uriTemplate": "res://boom/{n}", "name": "booms"}),
+                |_ctx, _uri, _vars| async move {
+                    if true {
+                        panic!("nope");
+                    }
+                    Ok(json!([]))
+                },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        for uri in ["res://boom", "res://boom/7"] {
+            let r = c
+                .client
+                .request("resources/read", read(uri), CallOptions::default())
+                .await;
+            // The reference's text; the panic's own ("nope") stays on the server.
+            assert_eq!(
+                r,
+                Err(ErrorObject::new(
+                    codes::INTERNAL_ERROR,
+                    format!("Error reading resource {uri}")
+                )
+                .with_data(json!({"uri": uri})))
+            );
+        }
+        // The session goes on.
+        assert_eq!(
+            c.client.request("ping", None, CallOptions::default()).await,
+            Ok(json!({}))
+        );
+        c.close().await;
+    }
+);
+
+// A DIVERGENCE from the reference, on purpose: it warns and keeps the first resource of a URI;
+// `try_resource` and `try_resource_template` reject the second (compatibility note 18).
+#[test]
+fn duplicate_resources_and_templates_are_registration_errors_with_try() {
+    mcp_sse_tests::pins!["mcpserver:resource:duplicate-name"];
+    use mcp_sse_glue::ResourceRegistrationError as E;
+    let contents = |_ctx, _uri| async move { Ok(json!([])) };
+    let e = ServerBuilder::new("r", "1")
+        .try_resource(json!({"uri": "config://app", "name": "a"}), contents)
+        .and_then(|b| b.try_resource(json!({"uri": "config://app", "name": "b"}), contents))
+        .expect_err("duplicate accepted");
+    assert_eq!(e, E::DuplicateUri("config://app".into()));
+    // One registered by the lenient `resource` counts too.
+    let e = ServerBuilder::new("r", "1")
+        .resource(json!({"uri": "config://app", "name": "a"}), contents)
+        .try_resource(json!({"uri": "config://app", "name": "b"}), contents)
+        .expect_err("duplicate accepted");
+    assert_eq!(e, E::DuplicateUri("config://app".into()));
+    let tpl = |_ctx, _uri, _vars| async move { Ok(json!([])) };
+    let e = ServerBuilder::new("r", "1")
+        .try_resource_template(json!({"uriTemplate": "u://{id}", "name": "a"}), tpl)
+        .and_then(|b| b.try_resource_template(json!({"uriTemplate": "u://{id}", "name": "b"}), tpl))
+        .expect_err("duplicate accepted");
+    assert_eq!(e, E::DuplicateTemplate("u://{id}".into()));
+    let e = ServerBuilder::new("r", "1")
+        .try_resource(json!({"name": "no uri"}), contents)
+        .expect_err("a resource without a uri accepted");
+    assert_eq!(e, E::MissingKey("uri"));
+    // Distinct URIs register.
+    let b = ServerBuilder::new("r", "1")
+        .try_resource(json!({"uri": "config://a", "name": "a"}), contents)
+        .and_then(|b| b.try_resource(json!({"uri": "config://b", "name": "b"}), contents))
+        .expect("distinct URIs");
+    assert!(b.build().config().features.resources);
+}

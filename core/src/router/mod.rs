@@ -36,6 +36,7 @@
 mod page;
 mod template;
 pub mod typed;
+pub mod typed_prompt;
 
 use std::collections::HashMap;
 
@@ -133,6 +134,21 @@ pub enum Route {
     },
 }
 
+/// Why a resource or template could not be registered by [`Router::try_add_resource`] or
+/// [`Router::try_add_template`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResourceRegistrationError {
+    /// A resource of this `uri` is already registered (the reference warns and keeps the first).
+    #[error("a resource with uri {0:?} is already registered")]
+    DuplicateUri(String),
+    /// A template of this `uriTemplate` is already registered.
+    #[error("a resource template {0:?} is already registered")]
+    DuplicateTemplate(String),
+    /// The definition has no string `uri` (resource) or `uriTemplate` (template).
+    #[error("the definition has no string {0:?}")]
+    MissingKey(&'static str),
+}
+
 /// The registered features of one server, and the routing of requests to them.
 #[derive(Debug, Clone, Default)]
 pub struct Router {
@@ -210,6 +226,55 @@ impl Router {
         }
         self.tools.push(tool.definition().clone());
         Ok(self.tools.len() - 1)
+    }
+
+    /// Registers a static resource; a second resource of its `uri` is an error.
+    pub fn try_add_resource(&mut self, def: Value) -> Result<usize, ResourceRegistrationError> {
+        let uri = def
+            .get("uri")
+            .and_then(Value::as_str)
+            .ok_or(ResourceRegistrationError::MissingKey("uri"))?
+            .to_string();
+        self.add_resource(def)
+            .ok_or(ResourceRegistrationError::DuplicateUri(uri))
+    }
+
+    /// Registers a resource template; a second template of its `uriTemplate` is an error.
+    pub fn try_add_template(&mut self, def: Value) -> Result<usize, ResourceRegistrationError> {
+        let tpl = def
+            .get("uriTemplate")
+            .and_then(Value::as_str)
+            .ok_or(ResourceRegistrationError::MissingKey("uriTemplate"))?
+            .to_string();
+        self.add_template(def)
+            .ok_or(ResourceRegistrationError::DuplicateTemplate(tpl))
+    }
+
+    /// The answer to `resources/read` of `uri` when its handler failed without choosing an
+    /// error (it panicked): `-32603 Error reading resource <uri>` with the URI in `data`, the
+    /// failure's own text kept on the server, as the reference answers.
+    pub fn read_failed(uri: &str) -> ErrorObject {
+        ErrorObject::internal_error(format!("Error reading resource {uri}"))
+            .with_data(json!({ "uri": uri }))
+    }
+
+    /// Registers a typed prompt (see [`typed_prompt`]); a second prompt of its name is an
+    /// error (the untyped [`Router::add_prompt`] keeps the first, as the reference does).
+    pub fn add_typed_prompt<A>(
+        &mut self,
+        prompt: &typed_prompt::TypedPrompt<A>,
+    ) -> Result<usize, typed_prompt::PromptRegistrationError>
+    where
+        A: serde::de::DeserializeOwned + schemars::JsonSchema,
+    {
+        let name = prompt.name();
+        if find(&self.prompts, "name", name).is_some() {
+            return Err(typed_prompt::PromptRegistrationError::DuplicateName(
+                name.to_string(),
+            ));
+        }
+        self.prompts.push(prompt.definition().clone());
+        Ok(self.prompts.len() - 1)
     }
 
     /// Registers a static resource (the `Resource` object); `None` for a second `uri`.
