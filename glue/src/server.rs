@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use mcp_sse_core::http::Headers;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, RequestId};
 use mcp_sse_core::mcp::rpc::{self, RequestMethod};
-use mcp_sse_core::session::{LogLevel, ServerConfig, ServerNotification};
+use mcp_sse_core::session::{sampling_checks, LogLevel, ServerConfig, ServerNotification};
 use mcp_sse_core::transport::SessionId;
 use serde_json::{Map, Value};
 
@@ -248,10 +248,19 @@ impl RequestContext {
             .await
     }
 
-    /// `sampling/createMessage`.
+    /// `sampling/createMessage`, checked as the reference checks it
+    /// ([`mcp_sse_core::session::sampling_checks`]): tools need the client's `sampling.tools`
+    /// capability and `tool_result` blocks must answer the previous message's `tool_use`
+    /// blocks (else `-32602`, and nothing is sent); a request without tools must be answered
+    /// with one content block (else `-32603`).
     pub async fn sample(&self, params: Map<String, Value>) -> Result<Value, ErrorObject> {
-        self.request(rpc::CreateMessage::METHOD, Some(params), None)
-            .await
+        let capabilities = self.client().map(|c| c.capabilities).unwrap_or_default();
+        sampling_checks::check_request(&capabilities, &params)?;
+        let result = self
+            .request(rpc::CreateMessage::METHOD, Some(params.clone()), None)
+            .await?;
+        sampling_checks::check_result(&params, &result)?;
+        Ok(result)
     }
 
     /// `elicitation/create`.

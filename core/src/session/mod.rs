@@ -30,6 +30,7 @@ mod client;
 mod outgoing;
 mod output_schema;
 mod reconnect;
+pub mod sampling_checks;
 mod server;
 
 #[cfg(test)]
