@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use mcp_sse_core::http::Headers;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, RequestId};
 use mcp_sse_core::mcp::rpc::{self, RequestMethod};
+use mcp_sse_core::mcp::{ReadResourceResult, ResourceRequestParams};
 use mcp_sse_core::session::{sampling_checks, LogLevel, ServerConfig, ServerNotification};
 use mcp_sse_core::transport::SessionId;
 use serde_json::{Map, Value};
@@ -261,6 +262,30 @@ impl RequestContext {
             .await?;
         sampling_checks::check_result(&params, &result)?;
         Ok(result)
+    }
+
+    /// `resources/read` of `uri` on this server's own resources: the request goes through the
+    /// server's handler as a client's would (not over the wire), and its answer comes back
+    /// typed; an unknown URI, or a resource's own error, is that error.
+    pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, ErrorObject> {
+        let params = match serde_json::to_value(ResourceRequestParams::new(uri)) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let handler = self.server.mcp_handler();
+        let v = guard_panics(
+            &*handler,
+            self.clone(),
+            rpc::ReadResource::METHOD.to_string(),
+            Some(params),
+        )
+        .await?;
+        serde_json::from_value(v).map_err(|e| {
+            ErrorObject::internal_error(format!(
+                "invalid {} result: {e}",
+                rpc::ReadResource::METHOD
+            ))
+        })
     }
 
     /// `elicitation/create`.

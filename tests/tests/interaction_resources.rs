@@ -484,3 +484,51 @@ fn duplicate_resources_and_templates_are_registration_errors_with_try() {
         .expect("distinct URIs");
     assert!(b.build().config().features.resources);
 }
+
+interaction_test!(
+    a_tool_reads_the_servers_own_resource_through_its_context,
+    pins = ["mcpserver:context:read-resource"],
+    |h| async move {
+        let server = ServerBuilder::new("library", "1")
+            .resource(
+                json!({"uri": "config://app", "name": "app_config", "mimeType": "text/plain"}),
+                |_ctx, uri| async move {
+                    Ok(json!([{"uri": uri, "mimeType": "text/plain", "text": "theme = dark"}]))
+                },
+            )
+            .tool(
+                json!({"name": "show_config", "inputSchema": {"type": "object"}}),
+                |ctx: mcp_sse_glue::RequestContext, args| async move {
+                    let uri = args
+                        .get("uri")
+                        .and_then(|u| u.as_str())
+                        .unwrap_or("config://app")
+                        .to_string();
+                    let text = match ctx.read_resource(&uri).await {
+                        Ok(r) => serde_json::to_value(&r.contents).unwrap_or_default(),
+                        Err(e) => json!({"error": {"code": e.code, "message": e.message}}),
+                    };
+                    Ok(json!({"content": [{"type": "text", "text": text.to_string()}]}))
+                },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let r = call(&c.client, "show_config", json!({}))
+            .await
+            .expect("call");
+        assert_eq!(
+            r["content"][0]["text"],
+            json!([{"uri": "config://app", "mimeType": "text/plain", "text": "theme = dark"}])
+                .to_string()
+        );
+        let r = call(&c.client, "show_config", json!({"uri": "config://missing"}))
+            .await
+            .expect("call");
+        assert_eq!(
+            r["content"][0]["text"],
+            json!({"error": {"code": codes::INVALID_PARAMS, "message": "Resource not found"}})
+                .to_string()
+        );
+        c.close().await;
+    }
+);
