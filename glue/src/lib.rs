@@ -44,6 +44,7 @@ pub use connect::{
 pub use mcp_sse_core as core;
 /// `schemars`, for `#[derive(JsonSchema)]` on typed tools' argument and output types.
 pub use mcp_sse_core::schemars;
+pub use mcp_sse_core::session::typed_elicit::Elicited;
 pub use mcp_sse_core::session::ReconnectPolicy;
 pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
 pub use serve::{serve_with, ServerOptions, Serving, ACCEPT_BACKOFF, SHUTDOWN_FLUSH_TIMEOUT};

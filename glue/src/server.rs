@@ -9,8 +9,11 @@ use mcp_sse_core::http::Headers;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, RequestId};
 use mcp_sse_core::mcp::rpc::{self, RequestMethod};
 use mcp_sse_core::mcp::{ReadResourceResult, ResourceRequestParams};
+use mcp_sse_core::schemars::JsonSchema;
+use mcp_sse_core::session::typed_elicit::{self, Elicited};
 use mcp_sse_core::session::{sampling_checks, LogLevel, ServerConfig, ServerNotification};
 use mcp_sse_core::transport::SessionId;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::rt::BoxFuture;
@@ -291,6 +294,34 @@ impl RequestContext {
     /// `elicitation/create`.
     pub async fn elicit(&self, params: Map<String, Value>) -> Result<Value, ErrorObject> {
         self.request(rpc::Elicit::METHOD, Some(params), None).await
+    }
+
+    /// Asks the user for a `T` with `message` (form-mode `elicitation/create`, decided by
+    /// [`mcp_sse_core::session::typed_elicit`]): `T`'s schema must be in the restricted subset
+    /// and the client must declare form mode (else an error, and nothing is sent); accepted
+    /// content is validated and deserialized into `T` (else `-32602`).
+    pub async fn elicit_form<T: DeserializeOwned + JsonSchema>(
+        &self,
+        message: &str,
+    ) -> Result<Elicited<T>, ErrorObject> {
+        let capabilities = self.client().map(|c| c.capabilities).unwrap_or_default();
+        let request = typed_elicit::form_request::<T>(&capabilities, message)?;
+        let result = self.elicit(request.params.clone()).await?;
+        Ok(typed_elicit::form_result(&request, result)?)
+    }
+
+    /// Asks the user to visit `url` (URL-mode `elicitation/create` with `elicitation_id`); the
+    /// client must declare URL mode (else an error, and nothing is sent).
+    pub async fn elicit_url(
+        &self,
+        message: &str,
+        url: &str,
+        elicitation_id: &str,
+    ) -> Result<Elicited<()>, ErrorObject> {
+        let capabilities = self.client().map(|c| c.capabilities).unwrap_or_default();
+        let params = typed_elicit::url_request(&capabilities, message, url, elicitation_id)?;
+        let result = self.elicit(params).await?;
+        Ok(typed_elicit::url_result(result)?)
     }
 
     /// `roots/list`.

@@ -411,3 +411,116 @@ mcp_sse_tests::interaction_test!(
         s.c.close().await;
     }
 );
+
+// The form of the typed `book_flight` elicitation (a plain comment: a doc comment would become
+// the schema's `description`).
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct TravelPreferences {
+    destination: String,
+    window_seat: bool,
+}
+
+/// `book_flight` asks for `TravelPreferences` through `RequestContext::elicit_form`;
+/// `sign_in` asks for a URL visit through `elicit_url`. Each answers with what it got.
+fn typed_server() -> McpServer {
+    fn describe<T>(
+        r: Result<mcp_sse_glue::Elicited<T>, ErrorObject>,
+        f: impl Fn(T) -> String,
+    ) -> Value {
+        match r {
+            Ok(mcp_sse_glue::Elicited::Accept(t)) => text(&format!("accept: {}", f(t))),
+            Ok(mcp_sse_glue::Elicited::Decline) => text("decline"),
+            Ok(mcp_sse_glue::Elicited::Cancel) => text("cancel"),
+            Err(e) => text(&format!("{}: {}", e.code, e.message)),
+        }
+    }
+    ServerBuilder::new("elicit", "1")
+        .tool(
+            json!({"name": "book_flight", "inputSchema": {"type": "object"}}),
+            |ctx: RequestContext, _args| async move {
+                let r = ctx.elicit_form::<TravelPreferences>("Where to?").await;
+                Ok(describe(r, |p| {
+                    format!("{} window={}", p.destination, p.window_seat)
+                }))
+            },
+        )
+        .tool(
+            json!({"name": "sign_in", "inputSchema": {"type": "object"}}),
+            |ctx: RequestContext, _args| async move {
+                let r = ctx
+                    .elicit_url("Please sign in.", "https://example.com/login", "e-1")
+                    .await;
+                Ok(describe(r, |()| "visited".to_string()))
+            },
+        )
+        .build()
+}
+
+async fn typed_call(
+    h: &mcp_sse_tests::Harness,
+    answer: Option<Value>,
+    tool: &str,
+) -> (Value, Vec<Value>) {
+    let (asked_tx, asked) = async_channel::unbounded();
+    let opts = ClientOptions {
+        elicitation_callback: answer.map(|a| answering(asked_tx, Ok(a))),
+        ..ClientOptions::default()
+    };
+    let c = h.connect(typed_server(), opts).await;
+    let r = call(&c.client, tool, json!({})).await.expect("call");
+    c.close().await;
+    (
+        r["content"][0]["text"].clone(),
+        std::iter::from_fn(|| asked.try_recv().ok()).collect(),
+    )
+}
+
+mcp_sse_tests::interaction_test!(
+    typed_form_elicitation_sends_the_types_schema_and_returns_a_typed_answer,
+    pins = ["mcpserver:context:elicit"],
+    |h| async move {
+        let accept =
+            json!({"action": "accept", "content": {"destination": "Lisbon", "window_seat": true}});
+        let (r, asked) = typed_call(&h, Some(accept), "book_flight").await;
+        assert_eq!(r, json!("accept: Lisbon window=true"));
+        assert_eq!(
+            asked,
+            vec![
+                json!({"mode": "form", "message": "Where to?", "requestedSchema": {
+                    "title": "TravelPreferences",
+                    "type": "object",
+                    "properties": {
+                        "destination": {"type": "string"},
+                        "window_seat": {"type": "boolean"}
+                    },
+                    "required": ["destination", "window_seat"]
+                }})
+            ]
+        );
+        for action in ["decline", "cancel"] {
+            let (r, _) = typed_call(&h, Some(json!({"action": action})), "book_flight").await;
+            assert_eq!(r, json!(action));
+        }
+        // Accepted content that does not fit the type is -32602 for the tool.
+        let wrong =
+            json!({"action": "accept", "content": {"destination": "Lisbon", "window_seat": "yes"}});
+        let (r, _) = typed_call(&h, Some(wrong), "book_flight").await;
+        assert_eq!(
+            r,
+            json!("-32602: Elicitation response does not match the requested schema: window_seat: value is not of type \"boolean\"")
+        );
+        // A client without elicitation is never asked.
+        let (r, asked) = typed_call(&h, None, "book_flight").await;
+        assert_eq!(r, json!("-32602: Client does not support form elicitation"));
+        assert!(asked.is_empty());
+        // URL mode.
+        let (r, asked) = typed_call(&h, Some(json!({"action": "accept"})), "sign_in").await;
+        assert_eq!(r, json!("accept: visited"));
+        assert_eq!(
+            asked,
+            vec![
+                json!({"mode": "url", "message": "Please sign in.", "url": "https://example.com/login", "elicitationId": "e-1"})
+            ]
+        );
+    }
+);

@@ -32,6 +32,7 @@ mod output_schema;
 mod reconnect;
 pub mod sampling_checks;
 mod server;
+pub mod typed_elicit;
 
 #[cfg(test)]
 mod tests;
