@@ -232,6 +232,7 @@ mod tests {
     }
 
     #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
     struct Inner {
         x: i64,
     }
