@@ -29,7 +29,7 @@ pub use mcp_sse_glue::{
     CallOptions, Client, ClientOptions, ConnectError, Elicited, Handler, IncomingMessage,
     McpServer, PromptDef, PromptOutput, PromptRegistrationError, RequestContext,
     ResourceRegistrationError, ServerBuilder, ServerOptions, Serving, SseServer, ToolDef,
-    ToolError, ToolOutput, ToolRegistrationError,
+    ToolError, ToolOutput, ToolRegistrationError, ToolsHandle,
 };
 
 /// The most one TCP read takes. Reads go through a per-thread scratch buffer of this size and

@@ -5,14 +5,15 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 
 use mcp_sse_core::jsonrpc::ErrorObject;
+use mcp_sse_core::mcp::methods;
 use mcp_sse_core::router::typed::TypedTool;
 use mcp_sse_core::router::typed_prompt::TypedPrompt;
 use mcp_sse_core::router::{Route, Router};
 use mcp_sse_core::schemars::JsonSchema;
-use mcp_sse_core::session::ServerConfig;
+use mcp_sse_core::session::{ServerConfig, ServerNotification};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
@@ -20,8 +21,9 @@ pub use mcp_sse_core::router::typed::{ToolDef, ToolOutput, ToolRegistrationError
 pub use mcp_sse_core::router::typed_prompt::{PromptDef, PromptOutput, PromptRegistrationError};
 pub use mcp_sse_core::router::{ResourceRegistrationError, ToolError};
 
+use crate::locked::relock;
 use crate::rt::BoxFuture;
-use crate::server::{Handler, McpServer, Params, RequestContext};
+use crate::server::{Handler, McpServer, Params, RequestContext, SessionHandle};
 
 type ToolFn = Arc<
     dyn Fn(RequestContext, Map<String, Value>) -> BoxFuture<'static, Result<Value, ToolError>>
@@ -215,6 +217,21 @@ impl ServerBuilder {
         F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, ToolError>> + Send + 'static,
     {
+        self.add_typed_tool(def, f)?;
+        Ok(self)
+    }
+
+    fn add_typed_tool<A, O, F, Fut>(
+        &mut self,
+        def: impl Into<ToolDef>,
+        f: F,
+    ) -> Result<(), ToolRegistrationError>
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        O: ToolOutput + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, ToolError>> + Send + 'static,
+    {
         let tool = Arc::new(TypedTool::<A, O>::new(def)?);
         self.router.add_typed_tool(&tool)?;
         let f = Arc::new(f);
@@ -231,7 +248,7 @@ impl ServerBuilder {
                 answer.map_err(ToolError::Protocol)
             })
         }));
-        Ok(self)
+        Ok(())
     }
 
     /// Registers a static resource: `def` is the `Resource` object (`uri`, `name`, …), `f`
@@ -399,13 +416,124 @@ impl ServerBuilder {
 
     /// Finishes the server.
     pub fn build(self) -> McpServer {
+        self.finish().0
+    }
+
+    /// Finishes the server, with a [`ToolsHandle`] that adds and removes typed tools while it
+    /// runs. The server then advertises `tools` with `listChanged`, even while it has none.
+    ///
+    /// ```
+    /// use mcp_sse_glue::ServerBuilder;
+    /// let (server, tools) = ServerBuilder::new("t", "1").build_with_handle();
+    /// assert!(server.config().features.tools && server.config().features.tools_list_changed);
+    /// # let _ = tools;
+    /// ```
+    pub fn build_with_handle(mut self) -> (McpServer, ToolsHandle) {
+        self.router.declare_dynamic_tools();
+        self.finish()
+    }
+
+    fn finish(self) -> (McpServer, ToolsHandle) {
         let config = ServerConfig {
             server_info: self.info.clone(),
             instructions: self.instructions.clone(),
             features: self.router.features(),
             ..ServerConfig::default()
         };
-        McpServer::new(config, Arc::new(Dispatch { b: self }))
+        let shared = Arc::new(Shared {
+            b: RwLock::new(self),
+            sessions: Mutex::new(Vec::new()),
+        });
+        let server = McpServer::new(
+            config,
+            Arc::new(Dispatch {
+                shared: shared.clone(),
+            }),
+        );
+        (server, ToolsHandle { shared })
+    }
+}
+
+/// What the dispatcher and a [`ToolsHandle`] share: the registrations, and the sessions to tell
+/// about changes.
+struct Shared {
+    b: RwLock<ServerBuilder>,
+    /// Every session that finished its handshake (pruned of ended ones as new ones come).
+    sessions: Mutex<Vec<SessionHandle>>,
+}
+
+impl Shared {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, ServerBuilder> {
+        self.b.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, ServerBuilder> {
+        self.b.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn live_sessions(&self) -> Vec<SessionHandle> {
+        let mut s = relock(&self.sessions);
+        s.retain(SessionHandle::is_live);
+        s.clone()
+    }
+}
+
+/// Adds and removes typed tools of a running server (from
+/// [`ServerBuilder::build_with_handle`]); each change sends `notifications/tools/list_changed`
+/// to every connected session, as the specification says a server with `listChanged` should
+/// (the reference's `MCPServer` sends nothing). Cheap to clone.
+#[derive(Clone)]
+pub struct ToolsHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ToolsHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolsHandle").finish_non_exhaustive()
+    }
+}
+
+impl ToolsHandle {
+    /// Registers a typed tool as [`ServerBuilder::typed_tool`] does, then tells the sessions.
+    pub async fn add_typed_tool<A, O, F, Fut>(
+        &self,
+        def: impl Into<ToolDef>,
+        f: F,
+    ) -> Result<(), ToolRegistrationError>
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        O: ToolOutput + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, ToolError>> + Send + 'static,
+    {
+        self.shared.write().add_typed_tool(def, f)?;
+        self.tools_changed().await;
+        Ok(())
+    }
+
+    /// Removes the tool named `name` (calls in flight finish); `false` when there is none.
+    /// Tells the sessions when one was removed.
+    pub async fn remove_tool(&self, name: &str) -> bool {
+        let removed = {
+            let mut b = self.shared.write();
+            match b.router.remove_tool(name) {
+                Some(i) if i < b.tools.len() => {
+                    b.tools.remove(i);
+                    true
+                }
+                Some(_) | None => false,
+            }
+        };
+        if removed {
+            self.tools_changed().await;
+        }
+        removed
+    }
+
+    async fn tools_changed(&self) {
+        for session in self.shared.live_sessions() {
+            session.send(ServerNotification::ToolsListChanged).await;
+        }
     }
 }
 
@@ -419,7 +547,7 @@ async fn run_guarded<T, Fut: Future<Output = T>>(start: impl FnOnce() -> Fut) ->
 
 /// Runs the handler the core's [`Router`] routes each request to.
 struct Dispatch {
-    b: ServerBuilder,
+    shared: Arc<Shared>,
 }
 
 fn ready(r: Result<Value, ErrorObject>) -> BoxFuture<'static, Result<Value, ErrorObject>> {
@@ -441,7 +569,7 @@ impl Handler for Dispatch {
         method: String,
         params: Params,
     ) -> BoxFuture<'static, Result<Value, ErrorObject>> {
-        let b = &self.b;
+        let b = self.shared.read();
         let routed: Result<BoxFuture<'static, Result<Value, ErrorObject>>, ErrorObject> =
             match b.router.route(&method, params) {
                 Route::Answer(r) => return ready(r),
@@ -477,7 +605,13 @@ impl Handler for Dispatch {
         method: String,
         params: Params,
     ) -> BoxFuture<'static, ()> {
-        match &self.b.on_notification {
+        if method == methods::NOTIFICATIONS_INITIALIZED {
+            let mut sessions = relock(&self.shared.sessions);
+            sessions.retain(SessionHandle::is_live);
+            sessions.push(ctx.session_handle());
+        }
+        let on_notification = self.shared.read().on_notification.clone();
+        match on_notification {
             Some(f) => f(ctx, method, params),
             None => Box::pin(async {}),
         }

@@ -28,7 +28,7 @@ mod typed;
 
 pub use builder::{
     PromptDef, PromptOutput, PromptRegistrationError, ResourceRegistrationError, ServerBuilder,
-    ToolDef, ToolError, ToolOutput, ToolRegistrationError,
+    ToolDef, ToolError, ToolOutput, ToolRegistrationError, ToolsHandle,
 };
 pub use cancel::CancelFlag;
 pub use client::{

@@ -84,6 +84,34 @@ impl McpServer {
     }
 }
 
+/// A weak handle on a session (see [`RequestContext::session_handle`]).
+#[derive(Clone)]
+pub(crate) struct SessionHandle {
+    server: std::sync::Weak<SseServer>,
+    session: SessionId,
+}
+
+impl SessionHandle {
+    /// Whether the session is still there (its server alive, the session initialized).
+    pub(crate) fn is_live(&self) -> bool {
+        self.server
+            .upgrade()
+            .is_some_and(|s| s.client_info(self.session).is_some())
+    }
+
+    /// Sends `notification` to the session, if it is still there.
+    pub(crate) async fn send(&self, notification: ServerNotification) {
+        let Some(server) = self.server.upgrade() else {
+            return;
+        };
+        let method = notification.method();
+        let params = notification.into_params();
+        server
+            .notify_waiting(self.session, |ep, s| ep.notify(s, method, params.clone()))
+            .await;
+    }
+}
+
 /// What the client said about itself in `initialize`.
 #[derive(Debug, Clone)]
 pub struct ClientInfo {
@@ -205,6 +233,15 @@ impl RequestContext {
     }
 
     /// Sends one of the notifications the session builds.
+    /// A handle on this session that does not keep its server alive (for a server that must
+    /// notify its sessions later).
+    pub(crate) fn session_handle(&self) -> SessionHandle {
+        SessionHandle {
+            server: Arc::downgrade(&self.server),
+            session: self.session,
+        }
+    }
+
     async fn send(&self, notification: ServerNotification) {
         let method = notification.method();
         let params = notification.into_params();

@@ -737,3 +737,74 @@ interaction_test!(
         c.close().await;
     }
 );
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct AddArgs {
+    a: i64,
+    b: i64,
+}
+
+interaction_test!(
+    tools_added_and_removed_while_running_notify_connected_sessions,
+    pins = ["mcpserver:register:post-connect"],
+    |h| async move {
+        let (server, tools) = ServerBuilder::new("t", "1").build_with_handle();
+        let (handler, notes) = notifications();
+        let opts = ClientOptions {
+            message_handler: Some(handler),
+            ..ClientOptions::default()
+        };
+        let c = h.connect(server, opts).await;
+        assert_eq!(
+            c.client.initialize_result().expect("init")["capabilities"]["tools"],
+            json!({"listChanged": true})
+        );
+        let names = |c: &mcp_sse_glue::Client| {
+            let c = c.clone();
+            async move {
+                let r = c
+                    .list_tools(None, CallOptions::default())
+                    .await
+                    .expect("tools/list");
+                r.tools.into_iter().map(|t| t.name).collect::<Vec<_>>()
+            }
+        };
+        assert!(names(&c.client).await.is_empty());
+        tools
+            .add_typed_tool("add", |_ctx, AddArgs { a, b }| async move { Ok(a + b) })
+            .await
+            .expect("add registers");
+        // The specification's notification (the reference sends none; compatibility note 20).
+        assert_eq!(
+            next(&notes).await,
+            json!({"method": "notifications/tools/list_changed", "params": null})
+        );
+        assert_eq!(names(&c.client).await, ["add"]);
+        let r = call(&c.client, "add", json!({"a": 2, "b": 3}))
+            .await
+            .expect("add");
+        assert_eq!(r["structuredContent"], json!({"result": 5}));
+        // A duplicate is still an error, and nothing is announced for it.
+        let e = tools
+            .add_typed_tool("add", |_ctx, AddArgs { a, b }| async move { Ok(a - b) })
+            .await
+            .expect_err("duplicate accepted");
+        assert_eq!(
+            e,
+            mcp_sse_glue::ToolRegistrationError::DuplicateName("add".into())
+        );
+        assert!(tools.remove_tool("add").await);
+        assert_eq!(
+            next(&notes).await,
+            json!({"method": "notifications/tools/list_changed", "params": null})
+        );
+        assert!(!tools.remove_tool("add").await);
+        assert!(names(&c.client).await.is_empty());
+        let r = call(&c.client, "add", json!({"a": 2, "b": 3}))
+            .await
+            .expect("call");
+        assert_eq!(r["isError"], json!(true));
+        assert!(notes.is_empty(), "a notification for nothing");
+        c.close().await;
+    }
+);

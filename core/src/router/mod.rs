@@ -160,6 +160,7 @@ pub struct Router {
     subscriptions: bool,
     logging: bool,
     list_changed: bool,
+    dynamic_tools: bool,
     page_size: Option<usize>,
 }
 
@@ -277,6 +278,20 @@ impl Router {
         Ok(self.prompts.len() - 1)
     }
 
+    /// Removes the tool named `name`; the index it had (later tools move down by one), or
+    /// `None` when there is none.
+    pub fn remove_tool(&mut self, name: &str) -> Option<usize> {
+        let i = find(&self.tools, "name", name)?;
+        self.tools.remove(i);
+        Some(i)
+    }
+
+    /// Advertises the `tools` capability (with `listChanged`) even while no tool is registered,
+    /// for a server whose tools come and go while it runs.
+    pub fn declare_dynamic_tools(&mut self) {
+        self.dynamic_tools = true;
+    }
+
     /// Registers a static resource (the `Resource` object); `None` for a second `uri`.
     pub fn add_resource(&mut self, def: Value) -> Option<usize> {
         add_unique(&mut self.resources, def, "uri")
@@ -306,7 +321,7 @@ impl Router {
     /// The features to advertise and serve, derived from what is registered.
     pub fn features(&self) -> ServerFeatures {
         ServerFeatures {
-            tools: !self.tools.is_empty(),
+            tools: !self.tools.is_empty() || self.dynamic_tools,
             resources: !self.resources.is_empty()
                 || !self.templates.is_empty()
                 || self.subscriptions,
@@ -314,7 +329,7 @@ impl Router {
             prompts: !self.prompts.is_empty(),
             completions: self.completion,
             logging: self.logging,
-            tools_list_changed: self.list_changed,
+            tools_list_changed: self.list_changed || self.dynamic_tools,
             resources_list_changed: self.list_changed,
             prompts_list_changed: self.list_changed,
         }
@@ -473,6 +488,24 @@ mod tests {
         r.set_list_changed(true);
         let f = r.features();
         assert!(f.resources && f.resources_subscribe && f.resources_list_changed && !f.tools);
+    }
+
+    #[test]
+    fn removed_tools_free_their_name_and_dynamic_tools_are_advertised() {
+        let mut r = Router::new();
+        assert!(!r.features().tools);
+        r.declare_dynamic_tools();
+        let f = r.features();
+        assert!(f.tools && f.tools_list_changed);
+        r.add_tool(json!({"name": "a"}));
+        r.add_tool(json!({"name": "b"}));
+        assert_eq!(r.remove_tool("a"), Some(0));
+        assert_eq!(r.remove_tool("a"), None);
+        assert!(matches!(
+            r.route("tools/call", obj(json!({"name": "b"}))),
+            Route::CallTool { tool: 0, .. }
+        ));
+        assert_eq!(r.add_tool(json!({"name": "a"})), Some(1));
     }
 
     #[test]
