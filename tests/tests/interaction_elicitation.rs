@@ -477,7 +477,10 @@ async fn typed_call(
 
 mcp_sse_tests::interaction_test!(
     typed_form_elicitation_sends_the_types_schema_and_returns_a_typed_answer,
-    pins = ["mcpserver:context:elicit", "elicitation:form:response-validation"],
+    pins = [
+        "mcpserver:context:elicit",
+        "elicitation:form:response-validation"
+    ],
     |h| async move {
         let accept =
             json!({"action": "accept", "content": {"destination": "Lisbon", "window_seat": true}});
