@@ -439,6 +439,8 @@ impl Inner {
         let deadline = self.options.read_timeout.map(|t| now + t);
         let v = self.wait(&id, &rx, deadline).await?;
         *relock(&self.initialize_result) = Some(v);
+        // A new session (after a reconnection) may list other tools: forget the old schemas.
+        *relock(&self.output_schemas) = OutputSchemas::new();
         Ok(())
     }
 
