@@ -22,12 +22,23 @@ fn count<T>(items: impl IntoIterator<Item = T>, pred: impl Fn(&T) -> bool) -> us
     items.into_iter().filter(|x| pred(x)).count()
 }
 
-/// lifecycle:initialize:basic, lifecycle:initialize:server-info, lifecycle:initialize:instructions,
-/// lifecycle:initialize:client-info, lifecycle:initialized-notification, transport:sse,
-/// transport:sse:endpoint-event, transport:sse:post:session-routing, tools:call:content:text,
-/// ping:client-to-server, meta:request-to-handler
+/// The handshake and a first tool call, byte for byte: the endpoint event names the message
+/// endpoint with the fresh session id, and the POSTs to it reach that session.
 #[test]
 fn initialize_then_a_tool_call_answered_by_the_application() {
+    pair::pins![
+        "lifecycle:initialize:basic",
+        "lifecycle:initialize:server-info",
+        "lifecycle:initialize:instructions",
+        "lifecycle:initialize:client-info",
+        "lifecycle:initialized-notification",
+        "transport:sse",
+        "transport:sse:endpoint-event",
+        "transport:sse:post:session-routing",
+        "tools:call:content:text",
+        "ping:client-to-server",
+        "meta:request-to-handler",
+    ];
     let mut p = pair();
     let session = p.connect();
     let stream = String::from_utf8_lossy(&p.stream_bytes).into_owned();
@@ -107,9 +118,10 @@ fn initialize_then_a_tool_call_answered_by_the_application() {
     ));
 }
 
-/// transport:sse:post:session-routing (the POST's own headers reach the handler)
+/// The POST's own headers reach the handler.
 #[test]
 fn the_request_event_carries_the_headers_of_its_post() {
+    pair::pins!["transport:sse:post:session-routing"];
     let mut p = Pair::new(
         server_config(),
         session::ClientConfig::default(),

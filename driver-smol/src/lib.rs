@@ -26,9 +26,10 @@ use mcp_sse_glue::{BoxFuture, Rt, Runtime};
 use smol::Async;
 
 pub use mcp_sse_glue::{
-    CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer,
-    RequestContext, ServerBuilder, ServerOptions, Serving, SseServer, ToolDef, ToolError,
-    ToolOutput, ToolRegistrationError,
+    CallOptions, Client, ClientOptions, ConnectError, Elicited, Handler, IncomingMessage,
+    McpServer, PromptDef, PromptOutput, PromptRegistrationError, RequestContext,
+    ResourceRegistrationError, ServerBuilder, ServerOptions, Serving, SseServer, ToolDef,
+    ToolError, ToolOutput, ToolRegistrationError, ToolsHandle,
 };
 
 /// The most one TCP read takes. Reads go through a per-thread scratch buffer of this size and

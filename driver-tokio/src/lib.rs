@@ -25,9 +25,10 @@ use mcp_sse_glue::{BoxFuture, Rt, Runtime};
 use tokio::io::{AsyncWriteExt, Interest};
 
 pub use mcp_sse_glue::{
-    CallOptions, Client, ClientOptions, ConnectError, Handler, IncomingMessage, McpServer,
-    RequestContext, ServerBuilder, ServerOptions, Serving, SseServer, ToolDef, ToolError,
-    ToolOutput, ToolRegistrationError,
+    CallOptions, Client, ClientOptions, ConnectError, Elicited, Handler, IncomingMessage,
+    McpServer, PromptDef, PromptOutput, PromptRegistrationError, RequestContext,
+    ResourceRegistrationError, ServerBuilder, ServerOptions, Serving, SseServer, ToolDef,
+    ToolError, ToolOutput, ToolRegistrationError, ToolsHandle,
 };
 
 /// The most one TCP read takes. A read buffer is allocated only once the socket is readable,

@@ -5,21 +5,25 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 
 use mcp_sse_core::jsonrpc::ErrorObject;
+use mcp_sse_core::mcp::methods;
 use mcp_sse_core::router::typed::TypedTool;
+use mcp_sse_core::router::typed_prompt::TypedPrompt;
 use mcp_sse_core::router::{Route, Router};
 use mcp_sse_core::schemars::JsonSchema;
-use mcp_sse_core::session::ServerConfig;
+use mcp_sse_core::session::{ServerConfig, ServerNotification};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 
 pub use mcp_sse_core::router::typed::{ToolDef, ToolOutput, ToolRegistrationError};
-pub use mcp_sse_core::router::ToolError;
+pub use mcp_sse_core::router::typed_prompt::{PromptDef, PromptOutput, PromptRegistrationError};
+pub use mcp_sse_core::router::{ResourceRegistrationError, ToolError};
 
+use crate::locked::relock;
 use crate::rt::BoxFuture;
-use crate::server::{Handler, McpServer, Params, RequestContext};
+use crate::server::{Handler, McpServer, Params, RequestContext, SessionHandle};
 
 type ToolFn = Arc<
     dyn Fn(RequestContext, Map<String, Value>) -> BoxFuture<'static, Result<Value, ToolError>>
@@ -213,6 +217,21 @@ impl ServerBuilder {
         F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, ToolError>> + Send + 'static,
     {
+        self.add_typed_tool(def, f)?;
+        Ok(self)
+    }
+
+    fn add_typed_tool<A, O, F, Fut>(
+        &mut self,
+        def: impl Into<ToolDef>,
+        f: F,
+    ) -> Result<(), ToolRegistrationError>
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        O: ToolOutput + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, ToolError>> + Send + 'static,
+    {
         let tool = Arc::new(TypedTool::<A, O>::new(def)?);
         self.router.add_typed_tool(&tool)?;
         let f = Arc::new(f);
@@ -229,7 +248,7 @@ impl ServerBuilder {
                 answer.map_err(ToolError::Protocol)
             })
         }));
-        Ok(self)
+        Ok(())
     }
 
     /// Registers a static resource: `def` is the `Resource` object (`uri`, `name`, …), `f`
@@ -245,6 +264,40 @@ impl ServerBuilder {
                 .push(Arc::new(move |c, uri, _| Box::pin(f(c, uri))));
         }
         self
+    }
+
+    /// Like [`ServerBuilder::resource`], but a second registration of the same `uri` is an
+    /// error instead of being ignored (the reference warns and keeps the first).
+    pub fn try_resource<F, Fut>(
+        mut self,
+        def: Value,
+        f: F,
+    ) -> Result<Self, ResourceRegistrationError>
+    where
+        F: Fn(RequestContext, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
+    {
+        self.router.try_add_resource(def)?;
+        self.resources
+            .push(Arc::new(move |c, uri, _| Box::pin(f(c, uri))));
+        Ok(self)
+    }
+
+    /// Like [`ServerBuilder::resource_template`], but a second registration of the same
+    /// `uriTemplate` is an error instead of being ignored.
+    pub fn try_resource_template<F, Fut>(
+        mut self,
+        def: Value,
+        f: F,
+    ) -> Result<Self, ResourceRegistrationError>
+    where
+        F: Fn(RequestContext, String, HashMap<String, String>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, ErrorObject>> + Send + 'static,
+    {
+        self.router.try_add_template(def)?;
+        self.templates
+            .push(Arc::new(move |c, uri, vars| Box::pin(f(c, uri, vars))));
+        Ok(self)
     }
 
     /// Registers a resource template (`uriTemplate` with `{name}` variables); `f` gets the URI
@@ -273,6 +326,54 @@ impl ServerBuilder {
             self.prompts.push(Arc::new(move |c, a| Box::pin(f(c, a))));
         }
         self
+    }
+
+    /// Registers a prompt whose arguments are `A` (decided by
+    /// [`mcp_sse_core::router::typed_prompt`]): the declared arguments come from `A`'s schema;
+    /// `prompts/get` converts, validates and deserializes the arguments before `f` runs
+    /// (missing required or invalid ones are `-32602`), so optional fields and defaults behave
+    /// as serde says. `f` returns a string (one user message), messages or a `GetPromptResult`;
+    /// a panic is `-32603 Error rendering prompt <name>`. A second prompt of the same name is
+    /// an error.
+    ///
+    /// ```
+    /// use mcp_sse_glue::{schemars::JsonSchema, ServerBuilder};
+    /// #[derive(serde::Deserialize, JsonSchema)]
+    /// struct Greet {
+    ///     /// Who to greet.
+    ///     name: String,
+    /// }
+    /// let server = ServerBuilder::new("greeter", "1")
+    ///     .typed_prompt("greet", |_ctx, g: Greet| async move { Ok(format!("Say hello to {}.", g.name)) })?
+    ///     .build();
+    /// assert!(server.config().features.prompts);
+    /// # Ok::<(), mcp_sse_glue::PromptRegistrationError>(())
+    /// ```
+    pub fn typed_prompt<A, O, F, Fut>(
+        mut self,
+        def: impl Into<PromptDef>,
+        f: F,
+    ) -> Result<Self, PromptRegistrationError>
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        O: PromptOutput + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, ErrorObject>> + Send + 'static,
+    {
+        let prompt = Arc::new(TypedPrompt::<A>::new(def)?);
+        self.router.add_typed_prompt(&prompt)?;
+        let f = Arc::new(f);
+        self.prompts.push(Arc::new(move |ctx, arguments| {
+            let (prompt, f) = (prompt.clone(), f.clone());
+            Box::pin(async move {
+                let args = prompt.arguments(arguments)?;
+                match run_guarded(move || f(ctx, args)).await {
+                    Some(outcome) => prompt.result(outcome),
+                    None => Err(prompt.panicked()),
+                }
+            })
+        }));
+        Ok(self)
     }
 
     /// Registers the `completion/complete` handler (params in, `CompleteResult` out).
@@ -315,13 +416,124 @@ impl ServerBuilder {
 
     /// Finishes the server.
     pub fn build(self) -> McpServer {
+        self.finish().0
+    }
+
+    /// Finishes the server, with a [`ToolsHandle`] that adds and removes typed tools while it
+    /// runs. The server then advertises `tools` with `listChanged`, even while it has none.
+    ///
+    /// ```
+    /// use mcp_sse_glue::ServerBuilder;
+    /// let (server, tools) = ServerBuilder::new("t", "1").build_with_handle();
+    /// assert!(server.config().features.tools && server.config().features.tools_list_changed);
+    /// # let _ = tools;
+    /// ```
+    pub fn build_with_handle(mut self) -> (McpServer, ToolsHandle) {
+        self.router.declare_dynamic_tools();
+        self.finish()
+    }
+
+    fn finish(self) -> (McpServer, ToolsHandle) {
         let config = ServerConfig {
             server_info: self.info.clone(),
             instructions: self.instructions.clone(),
             features: self.router.features(),
             ..ServerConfig::default()
         };
-        McpServer::new(config, Arc::new(Dispatch { b: self }))
+        let shared = Arc::new(Shared {
+            b: RwLock::new(self),
+            sessions: Mutex::new(Vec::new()),
+        });
+        let server = McpServer::new(
+            config,
+            Arc::new(Dispatch {
+                shared: shared.clone(),
+            }),
+        );
+        (server, ToolsHandle { shared })
+    }
+}
+
+/// What the dispatcher and a [`ToolsHandle`] share: the registrations, and the sessions to tell
+/// about changes.
+struct Shared {
+    b: RwLock<ServerBuilder>,
+    /// Every session that finished its handshake (pruned of ended ones as new ones come).
+    sessions: Mutex<Vec<SessionHandle>>,
+}
+
+impl Shared {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, ServerBuilder> {
+        self.b.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, ServerBuilder> {
+        self.b.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn live_sessions(&self) -> Vec<SessionHandle> {
+        let mut s = relock(&self.sessions);
+        s.retain(SessionHandle::is_live);
+        s.clone()
+    }
+}
+
+/// Adds and removes typed tools of a running server (from
+/// [`ServerBuilder::build_with_handle`]); each change sends `notifications/tools/list_changed`
+/// to every connected session, as the specification says a server with `listChanged` should
+/// (the reference's `MCPServer` sends nothing). Cheap to clone.
+#[derive(Clone)]
+pub struct ToolsHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ToolsHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolsHandle").finish_non_exhaustive()
+    }
+}
+
+impl ToolsHandle {
+    /// Registers a typed tool as [`ServerBuilder::typed_tool`] does, then tells the sessions.
+    pub async fn add_typed_tool<A, O, F, Fut>(
+        &self,
+        def: impl Into<ToolDef>,
+        f: F,
+    ) -> Result<(), ToolRegistrationError>
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        O: ToolOutput + Send + 'static,
+        F: Fn(RequestContext, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, ToolError>> + Send + 'static,
+    {
+        self.shared.write().add_typed_tool(def, f)?;
+        self.tools_changed().await;
+        Ok(())
+    }
+
+    /// Removes the tool named `name` (calls in flight finish); `false` when there is none.
+    /// Tells the sessions when one was removed.
+    pub async fn remove_tool(&self, name: &str) -> bool {
+        let removed = {
+            let mut b = self.shared.write();
+            match b.router.remove_tool(name) {
+                Some(i) if i < b.tools.len() => {
+                    b.tools.remove(i);
+                    true
+                }
+                Some(_) | None => false,
+            }
+        };
+        if removed {
+            self.tools_changed().await;
+        }
+        removed
+    }
+
+    async fn tools_changed(&self) {
+        for session in self.shared.live_sessions() {
+            session.send(ServerNotification::ToolsListChanged).await;
+        }
     }
 }
 
@@ -335,7 +547,7 @@ async fn run_guarded<T, Fut: Future<Output = T>>(start: impl FnOnce() -> Fut) ->
 
 /// Runs the handler the core's [`Router`] routes each request to.
 struct Dispatch {
-    b: ServerBuilder,
+    shared: Arc<Shared>,
 }
 
 fn ready(r: Result<Value, ErrorObject>) -> BoxFuture<'static, Result<Value, ErrorObject>> {
@@ -357,7 +569,7 @@ impl Handler for Dispatch {
         method: String,
         params: Params,
     ) -> BoxFuture<'static, Result<Value, ErrorObject>> {
-        let b = &self.b;
+        let b = self.shared.read();
         let routed: Result<BoxFuture<'static, Result<Value, ErrorObject>>, ErrorObject> =
             match b.router.route(&method, params) {
                 Route::Answer(r) => return ready(r),
@@ -365,18 +577,14 @@ impl Handler for Dispatch {
                     let fut = f(ctx, arguments);
                     Box::pin(async move { Router::tool_result(fut.await) }) as BoxFuture<'_, _>
                 }),
-                Route::ReadResource { resource, uri } => handler(&b.resources, resource).map(|f| {
-                    let fut = f(ctx, uri, HashMap::new());
-                    Box::pin(async move { Router::read_result(fut.await) }) as BoxFuture<'_, _>
-                }),
+                Route::ReadResource { resource, uri } => {
+                    handler(&b.resources, resource).map(|f| read(f, ctx, uri, HashMap::new()))
+                }
                 Route::ReadTemplate {
                     template,
                     uri,
                     variables,
-                } => handler(&b.templates, template).map(|f| {
-                    let fut = f(ctx, uri, variables);
-                    Box::pin(async move { Router::read_result(fut.await) }) as BoxFuture<'_, _>
-                }),
+                } => handler(&b.templates, template).map(|f| read(f, ctx, uri, variables)),
                 Route::GetPrompt { prompt, arguments } => {
                     handler(&b.prompts, prompt).map(|f| f(ctx, arguments))
                 }
@@ -397,11 +605,34 @@ impl Handler for Dispatch {
         method: String,
         params: Params,
     ) -> BoxFuture<'static, ()> {
-        match &self.b.on_notification {
+        if method == methods::NOTIFICATIONS_INITIALIZED {
+            let mut sessions = relock(&self.shared.sessions);
+            sessions.retain(SessionHandle::is_live);
+            sessions.push(ctx.session_handle());
+        }
+        let on_notification = self.shared.read().on_notification.clone();
+        match on_notification {
             Some(f) => f(ctx, method, params),
             None => Box::pin(async {}),
         }
     }
+}
+
+/// Runs resource handler `f` for `uri`: its contents, or its own error; a panic is the
+/// reference's `-32603 Error reading resource <uri>` (the panic's text is not sent).
+fn read(
+    f: ReadFn,
+    ctx: RequestContext,
+    uri: String,
+    variables: HashMap<String, String>,
+) -> BoxFuture<'static, Result<Value, ErrorObject>> {
+    Box::pin(async move {
+        let u = uri.clone();
+        match run_guarded(move || f(ctx, u, variables)).await {
+            Some(contents) => Router::read_result(contents),
+            None => Err(Router::read_failed(&uri)),
+        }
+    })
 }
 
 /// The optional handler a route names (the router routes to it only once it is declared).

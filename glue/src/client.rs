@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use foldhash::HashMap;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, Notification, RequestId};
 use mcp_sse_core::session::{
-    self, ClientEvent, ClientSession, Reconnect, ReconnectPolicy, ReconnectStep, RequestOptions,
-    ServerRequestKind,
+    self, ClientEvent, ClientSession, OutputSchemas, Reconnect, ReconnectPolicy, ReconnectStep,
+    RequestOptions, ServerRequestKind,
 };
 use serde_json::{json, Value};
 
@@ -221,6 +221,8 @@ struct Inner {
     last_transport_error: Mutex<Option<String>>,
     /// Server messages the session dropped as invalid ([`Client::invalid_messages`]).
     invalid_messages: std::sync::atomic::AtomicU64,
+    /// The tools' output schemas from `tools/list`, to check `tools/call` results against.
+    output_schemas: Mutex<OutputSchemas>,
 }
 
 /// A connected MCP client. Cheap to clone; all clones share the session.
@@ -291,6 +293,7 @@ impl Client {
             reconnecting: std::sync::atomic::AtomicBool::new(false),
             schedule: Mutex::new(schedule),
             last_transport_error: Mutex::new(None),
+            output_schemas: Mutex::new(OutputSchemas::new()),
         });
         let reader = inner.clone();
         let inbound = link.inbound;
@@ -318,6 +321,11 @@ impl Client {
         self.inner
             .invalid_messages
             .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Runs `f` on the cache of the tools' output schemas (see [`OutputSchemas`]).
+    pub(crate) fn output_schemas<T>(&self, f: impl FnOnce(&mut OutputSchemas) -> T) -> T {
+        f(&mut relock(&self.inner.output_schemas))
     }
 
     /// The server's `initialize` result.
@@ -436,6 +444,8 @@ impl Inner {
         let deadline = self.options.read_timeout.map(|t| now + t);
         let v = self.wait(&id, &rx, deadline).await?;
         *relock(&self.initialize_result) = Some(v);
+        // A new session (after a reconnection) may list other tools: forget the old schemas.
+        *relock(&self.output_schemas) = OutputSchemas::new();
         Ok(())
     }
 

@@ -27,7 +27,10 @@ pub mod tls;
 mod trace;
 mod typed;
 
-pub use builder::{ServerBuilder, ToolDef, ToolError, ToolOutput, ToolRegistrationError};
+pub use builder::{
+    PromptDef, PromptOutput, PromptRegistrationError, ResourceRegistrationError, ServerBuilder,
+    ToolDef, ToolError, ToolOutput, ToolRegistrationError, ToolsHandle,
+};
 pub use cancel::CancelFlag;
 pub use client::{
     CallOptions, Client, ClientOptions, Closer, IncomingMessage, Link, LinkItem, LoggingCallback,
@@ -43,6 +46,7 @@ pub use exchange::{Exchange, ExchangeError, ExchangeFrames};
 pub use mcp_sse_core as core;
 /// `schemars`, for `#[derive(JsonSchema)]` on typed tools' argument and output types.
 pub use mcp_sse_core::schemars;
+pub use mcp_sse_core::session::typed_elicit::Elicited;
 pub use mcp_sse_core::session::ReconnectPolicy;
 pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
 pub use serve::{serve_with, ServerOptions, Serving, ACCEPT_BACKOFF, SHUTDOWN_FLUSH_TIMEOUT};

@@ -8,8 +8,12 @@ use std::time::{Duration, Instant};
 use mcp_sse_core::http::Headers;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, RequestId};
 use mcp_sse_core::mcp::rpc::{self, RequestMethod};
-use mcp_sse_core::session::{LogLevel, ServerConfig, ServerNotification};
+use mcp_sse_core::mcp::{ReadResourceResult, ResourceRequestParams};
+use mcp_sse_core::schemars::JsonSchema;
+use mcp_sse_core::session::typed_elicit::{self, Elicited};
+use mcp_sse_core::session::{sampling_checks, LogLevel, ServerConfig, ServerNotification};
 use mcp_sse_core::transport::SessionId;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::rt::BoxFuture;
@@ -77,6 +81,34 @@ impl McpServer {
 
     pub(crate) fn handler(&self) -> &Arc<dyn Handler> {
         &self.handler
+    }
+}
+
+/// A weak handle on a session (see [`RequestContext::session_handle`]).
+#[derive(Clone)]
+pub(crate) struct SessionHandle {
+    server: std::sync::Weak<SseServer>,
+    session: SessionId,
+}
+
+impl SessionHandle {
+    /// Whether the session is still there (its server alive, the session initialized).
+    pub(crate) fn is_live(&self) -> bool {
+        self.server
+            .upgrade()
+            .is_some_and(|s| s.client_info(self.session).is_some())
+    }
+
+    /// Sends `notification` to the session, if it is still there.
+    pub(crate) async fn send(&self, notification: ServerNotification) {
+        let Some(server) = self.server.upgrade() else {
+            return;
+        };
+        let method = notification.method();
+        let params = notification.into_params();
+        server
+            .notify_waiting(self.session, |ep, s| ep.notify(s, method, params.clone()))
+            .await;
     }
 }
 
@@ -221,6 +253,15 @@ impl RequestContext {
     }
 
     /// Sends one of the notifications the session builds.
+    /// A handle on this session that does not keep its server alive (for a server that must
+    /// notify its sessions later).
+    pub(crate) fn session_handle(&self) -> SessionHandle {
+        SessionHandle {
+            server: Arc::downgrade(&self.server),
+            session: self.session,
+        }
+    }
+
     async fn send(&self, notification: ServerNotification) {
         let method = notification.method();
         let params = notification.into_params();
@@ -268,15 +309,76 @@ impl RequestContext {
             .await
     }
 
-    /// `sampling/createMessage`.
+    /// `sampling/createMessage`, checked as the reference checks it
+    /// ([`mcp_sse_core::session::sampling_checks`]): tools need the client's `sampling.tools`
+    /// capability and `tool_result` blocks must answer the previous message's `tool_use`
+    /// blocks (else `-32602`, and nothing is sent); a request without tools must be answered
+    /// with one content block (else `-32603`).
     pub async fn sample(&self, params: Map<String, Value>) -> Result<Value, ErrorObject> {
-        self.request(rpc::CreateMessage::METHOD, Some(params), None)
-            .await
+        let capabilities = self.client().map(|c| c.capabilities).unwrap_or_default();
+        sampling_checks::check_request(&capabilities, &params)?;
+        let result = self
+            .request(rpc::CreateMessage::METHOD, Some(params.clone()), None)
+            .await?;
+        sampling_checks::check_result(&params, &result)?;
+        Ok(result)
+    }
+
+    /// `resources/read` of `uri` on this server's own resources: the request goes through the
+    /// server's handler as a client's would (not over the wire), and its answer comes back
+    /// typed; an unknown URI, or a resource's own error, is that error.
+    pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, ErrorObject> {
+        let params = match serde_json::to_value(ResourceRequestParams::new(uri)) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let handler = self.server.mcp_handler();
+        let v = guard_panics(
+            &*handler,
+            self.clone(),
+            rpc::ReadResource::METHOD.to_string(),
+            Some(params),
+        )
+        .await?;
+        serde_json::from_value(v).map_err(|e| {
+            ErrorObject::internal_error(format!(
+                "invalid {} result: {e}",
+                rpc::ReadResource::METHOD
+            ))
+        })
     }
 
     /// `elicitation/create`.
     pub async fn elicit(&self, params: Map<String, Value>) -> Result<Value, ErrorObject> {
         self.request(rpc::Elicit::METHOD, Some(params), None).await
+    }
+
+    /// Asks the user for a `T` with `message` (form-mode `elicitation/create`, decided by
+    /// [`mcp_sse_core::session::typed_elicit`]): `T`'s schema must be in the restricted subset
+    /// and the client must declare form mode (else an error, and nothing is sent); accepted
+    /// content is validated and deserialized into `T` (else `-32602`).
+    pub async fn elicit_form<T: DeserializeOwned + JsonSchema>(
+        &self,
+        message: &str,
+    ) -> Result<Elicited<T>, ErrorObject> {
+        let capabilities = self.client().map(|c| c.capabilities).unwrap_or_default();
+        let request = typed_elicit::form_request::<T>(&capabilities, message)?;
+        let result = self.elicit(request.params.clone()).await?;
+        Ok(typed_elicit::form_result(&request, result)?)
+    }
+
+    /// Asks the user to visit `url` (URL-mode `elicitation/create` with `elicitation_id`); the
+    /// client must declare URL mode (else an error, and nothing is sent).
+    pub async fn elicit_url(
+        &self,
+        message: &str,
+        url: &str,
+        elicitation_id: &str,
+    ) -> Result<Elicited<()>, ErrorObject> {
+        let capabilities = self.client().map(|c| c.capabilities).unwrap_or_default();
+        let params = typed_elicit::url_request(&capabilities, message, url, elicitation_id)?;
+        let result = self.elicit(params).await?;
+        Ok(typed_elicit::url_result(result)?)
     }
 
     /// `roots/list`.

@@ -809,6 +809,11 @@ impl SseServer {
         self.lock().endpoint.transport().principal(session).cloned()
     }
 
+    /// The handler of the server this transport serves.
+    pub(crate) fn mcp_handler(&self) -> Arc<dyn crate::server::Handler> {
+        self.mcp.handler().clone()
+    }
+
     pub(crate) fn log_level(&self, session: SessionId) -> Option<LogLevel> {
         self.lock()
             .endpoint

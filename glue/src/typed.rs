@@ -36,6 +36,9 @@ fn cursor_params(cursor: Option<&str>) -> Option<Map<String, Value>> {
     })
 }
 
+/// The most `tools/list` pages [`Client::call_tool`] reads looking for a tool's schema.
+const MAX_IMPLICIT_LIST_PAGES: usize = 64;
+
 impl Client {
     async fn typed<R: RequestMethod>(
         &self,
@@ -58,23 +61,62 @@ impl Client {
         self.typed::<rpc::Ping>(None, opts).await
     }
 
-    /// `tools/list` (one page; pass the previous `nextCursor` for the next).
+    /// `tools/list` (one page; pass the previous `nextCursor` for the next). The tools' output
+    /// schemas are cached for [`Client::call_tool`]'s check.
     pub async fn list_tools(
         &self,
         cursor: Option<&str>,
         opts: CallOptions,
     ) -> Result<ListToolsResult, ErrorObject> {
-        self.typed::<rpc::ListTools>(cursor_params(cursor), opts)
-            .await
+        let page = self
+            .typed::<rpc::ListTools>(cursor_params(cursor), opts)
+            .await?;
+        self.output_schemas(|s| s.record(&page.tools));
+        Ok(page)
     }
 
     /// `tools/call`. A tool failure is a result with `isError: true`, not an `Err`.
+    ///
+    /// A successful result is checked against the tool's `outputSchema`, as the reference
+    /// client does ([`mcp_sse_core::session::OutputSchemas`]): the first call of a tool whose
+    /// schema is not cached lists the tools once (following `nextCursor` until it is found);
+    /// structured content that violates the schema, or is missing when a schema is declared,
+    /// is an `Err` ([`mcp_sse_core::session::OutputSchemaError`] as `-32603`). A listing that
+    /// fails leaves the result unchecked (the reference fails the call with the listing's error).
     pub async fn call_tool(
         &self,
         params: &CallToolRequestParams,
         opts: CallOptions,
     ) -> Result<CallToolResult, ErrorObject> {
-        self.typed::<rpc::CallTool>(to_params(params)?, opts).await
+        let list_opts = CallOptions {
+            timeout: opts.timeout,
+            progress: None,
+        };
+        let result = self
+            .typed::<rpc::CallTool>(to_params(params)?, opts)
+            .await?;
+        let name = params.name.as_str();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        while self.output_schemas(|s| s.needs_list(name, &result)) {
+            pages += 1;
+            let page = match self.list_tools(cursor.as_deref(), list_opts.clone()).await {
+                Ok(page) if pages < MAX_IMPLICIT_LIST_PAGES => page,
+                _ => {
+                    self.output_schemas(|s| s.mark_unlisted(name));
+                    break;
+                }
+            };
+            match page.next_cursor {
+                Some(next) => cursor = Some(next.0),
+                None => {
+                    self.output_schemas(|s| s.mark_unlisted(name));
+                    break;
+                }
+            }
+        }
+        self.output_schemas(|s| s.check(name, &result))?;
+        Ok(result)
     }
 
     /// `resources/list`.

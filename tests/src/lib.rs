@@ -1,12 +1,18 @@
 //! The interaction-suite harness: one test body, run over every transport and executor.
 //!
 //! ```ignore
-//! interaction_test!(ping_works, |h| async move {
+//! interaction_test!(ping_works, pins = ["ping:client-to-server"], |h| async move {
 //!     let c = h.connect(server(), ClientOptions::default()).await;
 //!     c.client.request("ping", None, Default::default()).await.unwrap();
 //!     c.close().await;
 //! });
 //! ```
+//!
+//! Every test says which requirement ids of `shared/requirements/sse-2025-11-25.csv` it pins:
+//! `pins = [...]` in [`interaction_test!`] (and the suite's `scripted_test!`), or
+//! [`pins!`] as the first statement of a plain `#[test]`. `tests/tests/requirements.rs` reads
+//! those literals from the test sources and fails on an id nobody pins (unless
+//! `tests/requirements-divergences.csv` records why) and on a pinned id the CSV does not have.
 #![forbid(unsafe_code)]
 
 pub mod load;
@@ -516,13 +522,35 @@ async fn async_io_timer(d: Duration) {
         .await;
 }
 
-/// Defines one test per (transport, executor) pair from one body.
+/// Records, in a plain `#[test]`, the requirement ids it pins (see the crate docs); it expands
+/// to a constant the test can read, so an id list is always attached to code that compiles.
+///
+/// ```
+/// // #[test]
+/// fn a_plain_test() {
+///     mcp_sse_tests::pins!["lifecycle:ping"];
+///     // …
+/// }
+/// # a_plain_test();
+/// ```
+#[macro_export]
+macro_rules! pins {
+    ($($id:literal),* $(,)?) => {
+        let _pins: &[&str] = &[$($id),*];
+    };
+}
+
+/// Defines one test per (transport, executor) pair from one body, in a module `$name` that also
+/// holds `PINS`, the requirement ids the test pins (`pins = []` when it pins none).
 #[macro_export]
 macro_rules! interaction_test {
-    ($name:ident, |$h:ident| $body:expr) => {
+    ($name:ident, pins = [$($id:literal),* $(,)?], |$h:ident| $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
+            /// The requirement ids this test pins.
+            #[allow(dead_code)]
+            pub const PINS: &[&str] = &[$($id),*];
             #[test]
             fn in_memory_smol() {
                 $crate::run($crate::Exec::Smol, $crate::Transport::InMemory, |$h| $body);

@@ -128,6 +128,11 @@ fn echo_result(t: &str) -> Value {
 // with `caller cancelled`) interrupts the handler; the session then serves the next request.
 mcp_sse_tests::interaction_test!(
     cancelling_in_flight_call_interrupts_handler,
+    pins = [
+        "protocol:cancel:in-flight",
+        "protocol:cancel:handler-abort-propagates",
+        "protocol:cancel:server-survives"
+    ],
     |h| async move {
         let (server, p) = server();
         let c = h.connect(server, ClientOptions::default()).await;
@@ -149,67 +154,75 @@ mcp_sse_tests::interaction_test!(
 );
 
 // The same on the wire: after `notifications/cancelled` no response is ever sent for that id.
-mcp_sse_tests::interaction_test!(cancelled_request_is_never_answered, |h| async move {
-    let (server, p) = server();
-    let peer = RawPeer::connect(&h, server).await;
-    peer.initialize("2025-11-25").await;
-    peer.send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "block", "arguments": {}}})).await;
-    assert_eq!(next(&p.started).await, json!({}));
-    peer.send(json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2, "reason": "user gave up"}}))
+mcp_sse_tests::interaction_test!(
+    cancelled_request_is_never_answered,
+    pins = ["protocol:cancel:in-flight"],
+    |h| async move {
+        let (server, p) = server();
+        let peer = RawPeer::connect(&h, server).await;
+        peer.initialize("2025-11-25").await;
+        peer.send(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "block", "arguments": {}}})).await;
+        assert_eq!(next(&p.started).await, json!({}));
+        peer.send(json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2, "reason": "user gave up"}}))
         .await;
-    next(&p.dropped).await;
-    // The next thing on the stream is the answer to the next request: nothing for id 2.
-    peer.send(json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}))
+        next(&p.dropped).await;
+        // The next thing on the stream is the answer to the next request: nothing for id 2.
+        peer.send(json!({"jsonrpc": "2.0", "id": 3, "method": "ping"}))
+            .await;
+        assert_eq!(
+            peer.recv().await,
+            json!({"jsonrpc": "2.0", "id": 3, "result": {}})
+        );
+        // The session still serves tools.
+        peer.send(json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "echo", "arguments": {"text": "x"}}}))
         .await;
-    assert_eq!(
-        peer.recv().await,
-        json!({"jsonrpc": "2.0", "id": 3, "result": {}})
-    );
-    // The session still serves tools.
-    peer.send(json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "echo", "arguments": {"text": "x"}}}))
-        .await;
-    assert_eq!(
-        peer.recv().await,
-        json!({"jsonrpc": "2.0", "id": 4, "result": echo_result("x")})
-    );
-    peer.close().await;
-});
+        assert_eq!(
+            peer.recv().await,
+            json!({"jsonrpc": "2.0", "id": 4, "result": echo_result("x")})
+        );
+        peer.close().await;
+    }
+);
 
 // A cancel naming an id that is not in flight (never used, or already answered) is ignored; an
 // in-flight request is unaffected.
-mcp_sse_tests::interaction_test!(cancel_for_unknown_id_is_ignored, |h| async move {
-    let (server, p) = server();
-    let c = h.connect(server, ClientOptions::default()).await;
-    assert_eq!(
-        call(&c.client, "echo", json!({"text": "done"})).await,
-        Ok(echo_result("done"))
-    );
-    let gated = gate_call(&c.client, &p, "a stray cancel interrupted the gated call");
-    let cancel_others = async {
-        // Id 2 was answered already, 99 was never used.
-        for id in [json!(2), json!(99), json!("2")] {
-            let params = obj(json!({"requestId": id, "reason": "stray"}));
-            c.client
-                .notify("notifications/cancelled", Some(params))
-                .await
-                .expect("notify");
-        }
-        // A round trip makes sure the server processed the cancels before the gate opens.
+mcp_sse_tests::interaction_test!(
+    cancel_for_unknown_id_is_ignored,
+    pins = ["protocol:cancel:unknown-id-ignored"],
+    |h| async move {
+        let (server, p) = server();
+        let c = h.connect(server, ClientOptions::default()).await;
         assert_eq!(
-            c.client.request("ping", None, CallOptions::default()).await,
-            Ok(json!({}))
+            call(&c.client, "echo", json!({"text": "done"})).await,
+            Ok(echo_result("done"))
         );
-        p.gate.send(()).await.expect("gate open");
-    };
-    let (r, ()) = futures_lite::future::zip(gated, cancel_others).await;
-    assert_eq!(r, Ok(echo_result("released")));
-    assert!(p.dropped.try_recv().is_err());
-    assert!(
-        p.gate_interrupted.try_recv().is_err(),
-        "a stray cancel interrupted the gated call"
-    );
-    c.close().await;
-});
+        let gated = gate_call(&c.client, &p, "a stray cancel interrupted the gated call");
+        let cancel_others = async {
+            // Id 2 was answered already, 99 was never used.
+            for id in [json!(2), json!(99), json!("2")] {
+                let params = obj(json!({"requestId": id, "reason": "stray"}));
+                c.client
+                    .notify("notifications/cancelled", Some(params))
+                    .await
+                    .expect("notify");
+            }
+            // A round trip makes sure the server processed the cancels before the gate opens.
+            assert_eq!(
+                c.client.request("ping", None, CallOptions::default()).await,
+                Ok(json!({}))
+            );
+            p.gate.send(()).await.expect("gate open");
+        };
+        let (r, ()) = futures_lite::future::zip(gated, cancel_others).await;
+        assert_eq!(r, Ok(echo_result("released")));
+        assert!(p.dropped.try_recv().is_err());
+        assert!(
+            p.gate_interrupted.try_recv().is_err(),
+            "a stray cancel interrupted the gated call"
+        );
+        c.close().await;
+    }
+);
 
 /// `ask` sends `sampling/createMessage` with a 200 ms timeout and reports the outcome.
 fn sampling_server(outcome: Sender<Value>) -> McpServer {
@@ -234,6 +247,7 @@ fn sampling_server(outcome: Sender<Value>) -> McpServer {
 // `notifications/cancelled`) cancels the client callback mid-await; the tool sees -32001.
 mcp_sse_tests::interaction_test!(
     server_abandoning_sampling_cancels_client_callback,
+    pins = ["protocol:cancel:server-to-client"],
     |h| async move {
         let (outcome_tx, outcome) = async_channel::unbounded();
         let (started_tx, started) = async_channel::unbounded();
@@ -263,6 +277,7 @@ mcp_sse_tests::interaction_test!(
 // use fresh ids.
 mcp_sse_tests::interaction_test!(
     abandoning_awaiting_task_cancels_server_side,
+    pins = ["protocol:cancel:abort-signal"],
     |h| async move {
         let (server, p) = server();
         let c = h.connect(server, ClientOptions::default()).await;
@@ -288,6 +303,7 @@ mcp_sse_tests::interaction_test!(
 // Abandoning one of two concurrent calls interrupts only that one; the other returns.
 mcp_sse_tests::interaction_test!(
     abandoning_one_of_two_calls_interrupts_only_it,
+    pins = ["protocol:cancel:abort-scoped"],
     |h| async move {
         let (server, p) = server();
         let c = h.connect(server, ClientOptions::default()).await;
@@ -318,103 +334,116 @@ mcp_sse_tests::interaction_test!(
 );
 
 // d.3 / a.3: a response from the client naming an id the server never used is dropped silently.
-mcp_sse_tests::interaction_test!(server_ignores_response_for_unknown_id, |h| async move {
-    let (server, _p) = server();
-    let peer = RawPeer::connect(&h, server).await;
-    peer.initialize("2025-11-25").await;
-    peer.send(json!({"jsonrpc": "2.0", "id": 41, "result": {"stray": true}}))
-        .await;
-    peer.send(json!({"jsonrpc": "2.0", "id": 42, "error": {"code": -1, "message": "stray"}}))
-        .await;
-    peer.send(json!({"jsonrpc": "2.0", "id": 5, "method": "ping"}))
-        .await;
-    assert_eq!(
-        peer.recv().await,
-        json!({"jsonrpc": "2.0", "id": 5, "result": {}})
-    );
-    peer.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    server_ignores_response_for_unknown_id,
+    pins = ["protocol:cancel:late-response-ignored"],
+    |h| async move {
+        let (server, _p) = server();
+        let peer = RawPeer::connect(&h, server).await;
+        peer.initialize("2025-11-25").await;
+        peer.send(json!({"jsonrpc": "2.0", "id": 41, "result": {"stray": true}}))
+            .await;
+        peer.send(json!({"jsonrpc": "2.0", "id": 42, "error": {"code": -1, "message": "stray"}}))
+            .await;
+        peer.send(json!({"jsonrpc": "2.0", "id": 5, "method": "ping"}))
+            .await;
+        assert_eq!(
+            peer.recv().await,
+            json!({"jsonrpc": "2.0", "id": 5, "result": {}})
+        );
+        peer.close().await;
+    }
+);
 
 // d.3 test_cancellation.py (scripted server): a response for an unknown id is ignored; the real
 // answer still resolves the request.
-scripted_test!(client_ignores_response_for_unknown_id, |h| async move {
-    let (mut server, done) = start_scripted(&h, ClientOptions::default());
-    let init = server.recv().await.expect("initialize");
-    assert_eq!(init["method"], json!("initialize"));
-    server
+scripted_test!(
+    client_ignores_response_for_unknown_id,
+    pins = ["protocol:cancel:late-response-ignored"],
+    |h| async move {
+        let (mut server, done) = start_scripted(&h, ClientOptions::default());
+        let init = server.recv().await.expect("initialize");
+        assert_eq!(init["method"], json!("initialize"));
+        server
         .send(json!({"jsonrpc": "2.0", "id": 1, "result": {"protocolVersion": "2025-11-25", "capabilities": {},
                "serverInfo": {"name": "scripted", "version": "1"}}}))
         .await;
-    let client = next(&done).await.expect("initialized");
-    assert_eq!(
-        server.recv().await,
-        Some(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-    );
-    let request = {
-        let client = client.clone();
-        async move {
-            client
-                .request("tools/list", None, CallOptions::default())
-                .await
-        }
-    };
-    let script = async {
+        let client = next(&done).await.expect("initialized");
         assert_eq!(
             server.recv().await,
-            Some(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
+            Some(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
         );
-        server
-            .send(json!({"jsonrpc": "2.0", "id": 77, "result": {"tools": ["wrong"]}}))
-            .await;
-        server
+        let request = {
+            let client = client.clone();
+            async move {
+                client
+                    .request("tools/list", None, CallOptions::default())
+                    .await
+            }
+        };
+        let script = async {
+            assert_eq!(
+                server.recv().await,
+                Some(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}))
+            );
+            server
+                .send(json!({"jsonrpc": "2.0", "id": 77, "result": {"tools": ["wrong"]}}))
+                .await;
+            server
             .send(
                 json!({"jsonrpc": "2.0", "id": 78, "error": {"code": -32603, "message": "wrong"}}),
             )
             .await;
-        server
-            .send(json!({"jsonrpc": "2.0", "id": 2, "result": {"tools": []}}))
-            .await;
-    };
-    let (r, ()) = futures_lite::future::zip(request, script).await;
-    assert_eq!(r, Ok(json!({"tools": []})));
-    let closing = client.close();
-    let script = async {
-        assert_eq!(
-            server.drain().await,
-            Vec::<Value>::new(),
-            "nothing else was sent"
-        );
-        server.to_client.close();
-    };
-    futures_lite::future::zip(closing, script).await;
-});
+            server
+                .send(json!({"jsonrpc": "2.0", "id": 2, "result": {"tools": []}}))
+                .await;
+        };
+        let (r, ()) = futures_lite::future::zip(request, script).await;
+        assert_eq!(r, Ok(json!({"tools": []})));
+        let closing = client.close();
+        let script = async {
+            assert_eq!(
+                server.drain().await,
+                Vec::<Value>::new(),
+                "nothing else was sent"
+            );
+            server.to_client.close();
+        };
+        futures_lite::future::zip(closing, script).await;
+    }
+);
 
 // d.3 test_cancellation.py (scripted server): a timed-out `initialize` sends no cancellation.
-scripted_test!(timed_out_initialize_sends_no_cancellation, |h| async move {
-    let opts = ClientOptions {
-        read_timeout: Some(Duration::from_millis(200)),
-        ..ClientOptions::default()
-    };
-    let (mut server, done) = start_scripted(&h, opts);
-    assert_eq!(
-        server.recv().await.expect("initialize")["method"],
-        json!("initialize")
-    );
-    // Never answer: the client times out and closes its side having sent nothing else.
-    assert_eq!(server.drain().await, Vec::<Value>::new());
-    server.to_client.close();
-    let err = next(&done).await.expect_err("initialize times out");
-    assert_eq!(
-        err,
-        ErrorObject::new(codes::REQUEST_TIMEOUT, "Request 'initialize' timed out")
-    );
-});
+scripted_test!(
+    timed_out_initialize_sends_no_cancellation,
+    pins = ["protocol:cancel:initialize-not-cancellable"],
+    |h| async move {
+        let opts = ClientOptions {
+            read_timeout: Some(Duration::from_millis(200)),
+            ..ClientOptions::default()
+        };
+        let (mut server, done) = start_scripted(&h, opts);
+        assert_eq!(
+            server.recv().await.expect("initialize")["method"],
+            json!("initialize")
+        );
+        // Never answer: the client times out and closes its side having sent nothing else.
+        assert_eq!(server.drain().await, Vec::<Value>::new());
+        server.to_client.close();
+        let err = next(&done).await.expect_err("initialize times out");
+        assert_eq!(
+            err,
+            ErrorObject::new(codes::REQUEST_TIMEOUT, "Request 'initialize' timed out")
+        );
+    }
+);
 
 // A server abandoning its sampling request (the tool drops the pending `ctx.sample` future, as
 // a cancelled task would) sends `notifications/cancelled`, which interrupts the client callback
 // mid-await; the session keeps working.
 mcp_sse_tests::interaction_test!(
     server_dropping_sampling_request_cancels_client_callback,
+    pins = ["protocol:cancel:server-to-client"],
     |h| async move {
         let (started_tx, started) = async_channel::unbounded();
         let (dropped_tx, dropped) = async_channel::unbounded();

@@ -55,6 +55,7 @@ async fn complete(c: &mcp_sse_glue::Client, params: Value) -> Result<Value, Erro
 
 mcp_sse_tests::interaction_test!(
     prompt_argument_completion_delivers_ref_name_and_value,
+    pins = ["completion:prompt-arg", "completion:result-shape"],
     |h| async move {
         let (tx, rx) = async_channel::unbounded();
         let c = h.connect(server(tx), ClientOptions::default()).await;
@@ -77,6 +78,7 @@ mcp_sse_tests::interaction_test!(
 
 mcp_sse_tests::interaction_test!(
     resource_template_completion_delivers_uri_and_variable,
+    pins = ["completion:resource-template-arg"],
     |h| async move {
         let (tx, rx) = async_channel::unbounded();
         let c = h.connect(server(tx), ClientOptions::default()).await;
@@ -93,6 +95,7 @@ mcp_sse_tests::interaction_test!(
 
 mcp_sse_tests::interaction_test!(
     completion_context_arguments_reach_the_handler,
+    pins = ["completion:context-arguments"],
     |h| async move {
         let (tx, rx) = async_channel::unbounded();
         let c = h.connect(server(tx), ClientOptions::default()).await;
@@ -113,6 +116,7 @@ mcp_sse_tests::interaction_test!(
 
 mcp_sse_tests::interaction_test!(
     completion_for_unknown_ref_is_invalid_params,
+    pins = ["completion:error:invalid-ref"],
     |h| async move {
         let (tx, rx) = async_channel::unbounded();
         let c = h.connect(server(tx), ClientOptions::default()).await;
@@ -138,6 +142,11 @@ mcp_sse_tests::interaction_test!(
 
 mcp_sse_tests::interaction_test!(
     no_completion_handler_no_capability_and_method_not_found,
+    pins = [
+        "completion:complete:not-supported",
+        "protocol:error:method-not-found",
+        "mcpserver:completion:capability-auto"
+    ],
     |h| async move {
         let server = ServerBuilder::new("no-complete", "1")
             .prompt(json!({"name": "greet"}), |_c, _a| async move {

@@ -13,9 +13,15 @@ use mcp_sse_glue::{
 };
 use serde_json::{json, Value};
 
-mcp_sse_tests::interaction_test!(tool_returns_resource_link_that_reads_back, |h| async move {
-    let (vars_tx, vars_rx) = async_channel::unbounded::<HashMap<String, String>>();
-    let server = ServerBuilder::new("flows", "1")
+mcp_sse_tests::interaction_test!(
+    tool_returns_resource_link_that_reads_back,
+    pins = [
+        "flow:tool-result:resource-link-follow",
+        "tools:call:content:resource-link"
+    ],
+    |h| async move {
+        let (vars_tx, vars_rx) = async_channel::unbounded::<HashMap<String, String>>();
+        let server = ServerBuilder::new("flows", "1")
         .tool(json!({"name": "make_report", "inputSchema": {"type": "object"}}), |_ctx, args| async move {
             let quarter = args.get("quarter").and_then(Value::as_str).unwrap_or("q1").to_string();
             Ok(json!({"content": [
@@ -36,41 +42,42 @@ mcp_sse_tests::interaction_test!(tool_returns_resource_link_that_reads_back, |h|
             },
         )
         .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    let r = call(&c.client, "make_report", json!({"quarter": "q3"}))
-        .await
-        .expect("make_report");
-    let link = &r["content"][1];
-    assert_eq!(
-        link,
-        &json!({"type": "resource_link", "uri": "report://2024/q3", "name": "report-q3", "mimeType": "text/markdown",
+        let c = h.connect(server, ClientOptions::default()).await;
+        let r = call(&c.client, "make_report", json!({"quarter": "q3"}))
+            .await
+            .expect("make_report");
+        let link = &r["content"][1];
+        assert_eq!(
+            link,
+            &json!({"type": "resource_link", "uri": "report://2024/q3", "name": "report-q3", "mimeType": "text/markdown",
                 "description": "The quarterly report"})
-    );
-    let uri = link["uri"].clone();
-    let read = c
-        .client
-        .request(
-            "resources/read",
-            Some(obj(json!({"uri": uri}))),
-            CallOptions::default(),
-        )
-        .await;
-    assert_eq!(
-        read,
-        Ok(
-            json!({"contents": [{"uri": "report://2024/q3", "mimeType": "text/markdown", "text": "# 2024 q3\n"}]})
-        )
-    );
-    let vars = next(&vars_rx).await;
-    assert_eq!(
-        vars,
-        HashMap::from([
-            ("year".to_string(), "2024".to_string()),
-            ("quarter".to_string(), "q3".to_string())
-        ])
-    );
-    c.close().await;
-});
+        );
+        let uri = link["uri"].clone();
+        let read = c
+            .client
+            .request(
+                "resources/read",
+                Some(obj(json!({"uri": uri}))),
+                CallOptions::default(),
+            )
+            .await;
+        assert_eq!(
+            read,
+            Ok(
+                json!({"contents": [{"uri": "report://2024/q3", "mimeType": "text/markdown", "text": "# 2024 q3\n"}]})
+            )
+        );
+        let vars = next(&vars_rx).await;
+        assert_eq!(
+            vars,
+            HashMap::from([
+                ("year".to_string(), "2024".to_string()),
+                ("quarter".to_string(), "q3".to_string())
+            ])
+        );
+        c.close().await;
+    }
+);
 
 fn form(message: String, field: &str, ty: &str) -> serde_json::Map<String, Value> {
     obj(json!({"mode": "form", "message": message,
@@ -89,88 +96,93 @@ async fn accepted(
     Ok(r["content"][field].clone())
 }
 
-mcp_sse_tests::interaction_test!(tool_chains_form_elicitations, |h| async move {
-    let server = ServerBuilder::new("flows", "1")
-        .tool(
-            json!({"name": "signup", "inputSchema": {"type": "object"}}),
-            |ctx: RequestContext, _args| async move {
-                let name = accepted(
-                    &ctx,
-                    form("What is your name?".into(), "name", "string"),
-                    "name",
-                )
-                .await?;
-                let name = name.as_str().unwrap_or_default().to_string();
-                let age = accepted(
-                    &ctx,
-                    form(format!("Hello {name}, how old are you?"), "age", "integer"),
-                    "age",
-                )
-                .await?;
-                let ok = accepted(
-                    &ctx,
-                    form(format!("Confirm: {name}, {age}?"), "ok", "boolean"),
-                    "ok",
-                )
-                .await?;
-                Ok(text(&format!("{name} ({age}) confirmed={ok}")))
-            },
-        )
-        .build();
-    let (asked_tx, asked) = async_channel::unbounded();
-    let callback: RequestCallback = Arc::new(move |p| {
-        let asked_tx = asked_tx.clone();
-        Box::pin(async move {
-            let message = p
-                .as_ref()
-                .and_then(|p| p.get("message"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let _ = asked_tx.send(message.clone()).await;
-            let content = if message == "What is your name?" {
-                json!({"name": "Ada"})
-            } else if message.starts_with("Hello Ada,") {
-                json!({"age": 36})
-            } else if message == "Confirm: Ada, 36?" {
-                json!({"ok": true})
-            } else {
-                return Err(ErrorObject::new(
-                    codes::INVALID_PARAMS,
-                    format!("unexpected question: {message}"),
-                ));
-            };
-            Ok(json!({"action": "accept", "content": content}))
-        })
-    });
-    let opts = ClientOptions {
-        elicitation_callback: Some(callback),
-        ..ClientOptions::default()
-    };
-    let c = h.connect(server, opts).await;
-    let r = call(&c.client, "signup", json!({})).await;
-    assert_eq!(
-        r,
-        Ok(
-            json!({"content": [{"type": "text", "text": "Ada (36) confirmed=true"}], "isError": false})
-        )
-    );
-    let questions: Vec<String> = std::iter::from_fn(|| asked.try_recv().ok()).collect();
-    assert_eq!(
-        questions,
-        [
-            "What is your name?",
-            "Hello Ada, how old are you?",
-            "Confirm: Ada, 36?"
-        ]
-    );
-    c.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    tool_chains_form_elicitations,
+    pins = ["flow:elicitation:multi-step-form"],
+    |h| async move {
+        let server = ServerBuilder::new("flows", "1")
+            .tool(
+                json!({"name": "signup", "inputSchema": {"type": "object"}}),
+                |ctx: RequestContext, _args| async move {
+                    let name = accepted(
+                        &ctx,
+                        form("What is your name?".into(), "name", "string"),
+                        "name",
+                    )
+                    .await?;
+                    let name = name.as_str().unwrap_or_default().to_string();
+                    let age = accepted(
+                        &ctx,
+                        form(format!("Hello {name}, how old are you?"), "age", "integer"),
+                        "age",
+                    )
+                    .await?;
+                    let ok = accepted(
+                        &ctx,
+                        form(format!("Confirm: {name}, {age}?"), "ok", "boolean"),
+                        "ok",
+                    )
+                    .await?;
+                    Ok(text(&format!("{name} ({age}) confirmed={ok}")))
+                },
+            )
+            .build();
+        let (asked_tx, asked) = async_channel::unbounded();
+        let callback: RequestCallback = Arc::new(move |p| {
+            let asked_tx = asked_tx.clone();
+            Box::pin(async move {
+                let message = p
+                    .as_ref()
+                    .and_then(|p| p.get("message"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let _ = asked_tx.send(message.clone()).await;
+                let content = if message == "What is your name?" {
+                    json!({"name": "Ada"})
+                } else if message.starts_with("Hello Ada,") {
+                    json!({"age": 36})
+                } else if message == "Confirm: Ada, 36?" {
+                    json!({"ok": true})
+                } else {
+                    return Err(ErrorObject::new(
+                        codes::INVALID_PARAMS,
+                        format!("unexpected question: {message}"),
+                    ));
+                };
+                Ok(json!({"action": "accept", "content": content}))
+            })
+        });
+        let opts = ClientOptions {
+            elicitation_callback: Some(callback),
+            ..ClientOptions::default()
+        };
+        let c = h.connect(server, opts).await;
+        let r = call(&c.client, "signup", json!({})).await;
+        assert_eq!(
+            r,
+            Ok(
+                json!({"content": [{"type": "text", "text": "Ada (36) confirmed=true"}], "isError": false})
+            )
+        );
+        let questions: Vec<String> = std::iter::from_fn(|| asked.try_recv().ok()).collect();
+        assert_eq!(
+            questions,
+            [
+                "What is your name?",
+                "Hello Ada, how old are you?",
+                "Confirm: Ada, 36?"
+            ]
+        );
+        c.close().await;
+    }
+);
 
 // -32042 (URL elicitation required) → the out-of-band step finishes and the server announces
 // `notifications/elicitation/complete` → the retry succeeds.
 mcp_sse_tests::interaction_test!(
     url_elicitation_required_then_complete_then_retry,
+    pins = ["flow:elicitation:url-required-then-retry"],
     |h| async move {
         let authorized = Arc::new(AtomicBool::new(false));
         let (attempts_tx, attempts) = async_channel::unbounded::<bool>();

@@ -31,26 +31,34 @@ fn whoami_server(seen: async_channel::Sender<Value>) -> McpServer {
         .build()
 }
 
-mcp_sse_tests::interaction_test!(every_server_info_field_reaches_the_client, |h| async move {
-    let info = json!({
-        "name": "full-info", "title": "Full Info Server", "version": "2.5.1",
-        "description": "A server that fills in every Implementation field.",
-        "websiteUrl": "https://example.com/full-info",
-        "icons": [{"src": "https://example.com/icon.png", "mimeType": "image/png", "sizes": ["48x48"]},
-                  {"src": "data:image/svg+xml;base64,PHN2Zy8+", "mimeType": "image/svg+xml", "theme": "dark"}]
-    });
-    let server = ServerBuilder::new("ignored", "0")
-        .server_info(info.clone())
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    let init = c.client.initialize_result().expect("initialize result");
-    assert_eq!(init["serverInfo"], info);
-    assert_eq!(init["protocolVersion"], json!("2025-11-25"));
-    c.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    every_server_info_field_reaches_the_client,
+    pins = [
+        "lifecycle:initialize:basic",
+        "lifecycle:initialize:server-info"
+    ],
+    |h| async move {
+        let info = json!({
+            "name": "full-info", "title": "Full Info Server", "version": "2.5.1",
+            "description": "A server that fills in every Implementation field.",
+            "websiteUrl": "https://example.com/full-info",
+            "icons": [{"src": "https://example.com/icon.png", "mimeType": "image/png", "sizes": ["48x48"]},
+                      {"src": "data:image/svg+xml;base64,PHN2Zy8+", "mimeType": "image/svg+xml", "theme": "dark"}]
+        });
+        let server = ServerBuilder::new("ignored", "0")
+            .server_info(info.clone())
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let init = c.client.initialize_result().expect("initialize result");
+        assert_eq!(init["serverInfo"], info);
+        assert_eq!(init["protocolVersion"], json!("2025-11-25"));
+        c.close().await;
+    }
+);
 
 mcp_sse_tests::interaction_test!(
     instructions_present_when_declared_omitted_otherwise,
+    pins = ["lifecycle:initialize:instructions"],
     |h| async move {
         let with = ServerBuilder::new("s", "1")
             .instructions("Use the tools wisely.\nLine two: é")
@@ -75,43 +83,54 @@ mcp_sse_tests::interaction_test!(
     }
 );
 
-mcp_sse_tests::interaction_test!(capabilities_reflect_registered_handlers, |h| async move {
-    let ok = |_c: RequestContext, _a| async move { Ok(json!({"content": []})) };
-    let server = ServerBuilder::new("caps", "1")
-        .tool(json!({"name": "t", "inputSchema": {"type": "object"}}), ok)
-        .resource(
-            json!({"uri": "mem://r", "name": "r"}),
-            |_c, uri| async move { Ok(json!([{"uri": uri, "text": "x"}])) },
-        )
-        .prompt(json!({"name": "p"}), |_c, _a| async move {
-            Ok(json!({"messages": []}))
-        })
-        .completion(|_c, _p| async move { Ok(json!({"completion": {"values": []}})) })
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    let init = c.client.initialize_result().expect("initialize result");
-    // DIVERGENCE 8: `logging` is advertised (the reference MCPServer omits it although it logs).
-    assert_eq!(
-        init["capabilities"],
-        json!({"completions": {}, "logging": {},
+mcp_sse_tests::interaction_test!(
+    capabilities_reflect_registered_handlers,
+    pins = [
+        "lifecycle:initialize:capabilities:from-handlers",
+        "tools:capability:declared",
+        "resources:capability:declared",
+        "prompts:capability:declared",
+        "completion:capability:declared",
+        "mcpserver:completion:capability-auto"
+    ],
+    |h| async move {
+        let ok = |_c: RequestContext, _a| async move { Ok(json!({"content": []})) };
+        let server = ServerBuilder::new("caps", "1")
+            .tool(json!({"name": "t", "inputSchema": {"type": "object"}}), ok)
+            .resource(
+                json!({"uri": "mem://r", "name": "r"}),
+                |_c, uri| async move { Ok(json!([{"uri": uri, "text": "x"}])) },
+            )
+            .prompt(json!({"name": "p"}), |_c, _a| async move {
+                Ok(json!({"messages": []}))
+            })
+            .completion(|_c, _p| async move { Ok(json!({"completion": {"values": []}})) })
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let init = c.client.initialize_result().expect("initialize result");
+        // DIVERGENCE 8: `logging` is advertised (the reference MCPServer omits it although it logs).
+        assert_eq!(
+            init["capabilities"],
+            json!({"completions": {}, "logging": {},
                "prompts": {"listChanged": false},
                "resources": {"listChanged": false, "subscribe": false},
                "tools": {"listChanged": false}})
-    );
-    c.close().await;
+        );
+        c.close().await;
 
-    // Only tools: only the tools capability (plus logging).
-    let server = ServerBuilder::new("caps", "1")
-        .tool(json!({"name": "t", "inputSchema": {"type": "object"}}), ok)
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    let init = c.client.initialize_result().expect("initialize result");
-    assert_eq!(
-        init["capabilities"],
-        json!({"logging": {}, "tools": {"listChanged": false}})
-    );
-    c.close().await;
-});
+        // Only tools: only the tools capability (plus logging).
+        let server = ServerBuilder::new("caps", "1")
+            .tool(json!({"name": "t", "inputSchema": {"type": "object"}}), ok)
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        let init = c.client.initialize_result().expect("initialize result");
+        assert_eq!(
+            init["capabilities"],
+            json!({"logging": {}, "tools": {"listChanged": false}})
+        );
+        c.close().await;
+    }
+);
 
 /// A low-level handler that records every request it is given (it should get none).
 struct Recorder(async_channel::Sender<String>);
@@ -130,6 +149,7 @@ impl Handler for Recorder {
 
 mcp_sse_tests::interaction_test!(
     server_without_handlers_advertises_no_feature_capabilities,
+    pins = ["lifecycle:initialize:capabilities:minimal"],
     |h| async move {
         let (tx, rx) = async_channel::unbounded();
         let server = McpServer::new(ServerConfig::default(), Arc::new(Recorder(tx)));
@@ -181,6 +201,7 @@ mcp_sse_tests::interaction_test!(
 
 mcp_sse_tests::interaction_test!(
     server_sees_the_client_info_the_client_supplied,
+    pins = ["lifecycle:initialize:client-info"],
     |h| async move {
         let (tx, rx) = async_channel::unbounded();
         let client_info = json!({"name": "custom-client", "title": "Custom Client", "version": "9.8.7",
@@ -204,6 +225,10 @@ mcp_sse_tests::interaction_test!(
 
 mcp_sse_tests::interaction_test!(
     server_sees_client_capabilities_matching_callbacks,
+    pins = [
+        "lifecycle:initialize:client-capabilities",
+        "sampling:capability:declare"
+    ],
     |h| async move {
         let (tx, rx) = async_channel::unbounded();
         let (seen, _) = async_channel::unbounded();
@@ -241,6 +266,7 @@ mcp_sse_tests::interaction_test!(
 // the handler; ping is exempt; unknown methods are -32601 before initialize too (a.4).
 mcp_sse_tests::interaction_test!(
     requests_before_initialize_are_rejected_ping_exempt,
+    pins = ["lifecycle:requests-before-initialized"],
     |h| async move {
         let (tx, rx) = async_channel::unbounded();
         let peer = RawPeer::connect(&h, whoami_server(tx)).await;
@@ -284,6 +310,10 @@ mcp_sse_tests::interaction_test!(
 // d.3: the server echoes a supported version and answers an unsupported one with 2025-11-25.
 mcp_sse_tests::interaction_test!(
     server_echoes_supported_version_and_counters_unsupported,
+    pins = [
+        "lifecycle:version:match",
+        "lifecycle:version:server-fallback-latest"
+    ],
     |h| async move {
         for (offered, answered) in [
             ("2025-03-26", "2025-03-26"),
@@ -312,25 +342,29 @@ mcp_sse_tests::interaction_test!(
 
 // d.3: through the client API: an older supported version (downgrade) is accepted, and a
 // client offering an unknown version accepts the server's 2025-11-25.
-mcp_sse_tests::interaction_test!(client_accepts_downgrade_and_counter_offer, |h| async move {
-    for (offered, negotiated) in [("2024-11-05", "2024-11-05"), ("1999-01-01", "2025-11-25")] {
-        let (tx, rx) = async_channel::unbounded();
-        let opts = ClientOptions {
-            protocol_version: offered.into(),
-            ..ClientOptions::default()
-        };
-        let c = h.connect(whoami_server(tx), opts).await;
-        assert_eq!(
-            c.client.initialize_result().expect("init")["protocolVersion"],
-            json!(negotiated)
-        );
-        call(&c.client, "whoami", json!({}))
-            .await
-            .expect("session usable after the handshake");
-        assert_eq!(next(&rx).await["protocolVersion"], json!(negotiated));
-        c.close().await;
+mcp_sse_tests::interaction_test!(
+    client_accepts_downgrade_and_counter_offer,
+    pins = ["lifecycle:version:downgrade"],
+    |h| async move {
+        for (offered, negotiated) in [("2024-11-05", "2024-11-05"), ("1999-01-01", "2025-11-25")] {
+            let (tx, rx) = async_channel::unbounded();
+            let opts = ClientOptions {
+                protocol_version: offered.into(),
+                ..ClientOptions::default()
+            };
+            let c = h.connect(whoami_server(tx), opts).await;
+            assert_eq!(
+                c.client.initialize_result().expect("init")["protocolVersion"],
+                json!(negotiated)
+            );
+            call(&c.client, "whoami", json!({}))
+                .await
+                .expect("session usable after the handshake");
+            assert_eq!(next(&rx).await["protocolVersion"], json!(negotiated));
+            c.close().await;
+        }
     }
-});
+);
 
 fn initialize_request(protocol_version: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -341,6 +375,7 @@ fn initialize_request(protocol_version: &str) -> Value {
 // d.3 (scripted server): an unsupported server version fails `initialize`; nothing else is sent.
 scripted_test!(
     unsupported_server_version_fails_initialize,
+    pins = ["lifecycle:version:reject-unsupported"],
     |h| async move {
         let (mut server, done) = start_scripted(&h, ClientOptions::default());
         assert_eq!(server.recv().await, Some(initialize_request("2025-11-25")));
@@ -365,38 +400,45 @@ scripted_test!(
 
 // d.3 (scripted server): an older supported version is accepted; exactly one
 // `notifications/initialized` follows, then the first request.
-scripted_test!(older_supported_server_version_is_accepted, |h| async move {
-    let (mut server, done) = start_scripted(&h, ClientOptions::default());
-    assert_eq!(server.recv().await, Some(initialize_request("2025-11-25")));
-    let result = json!({"protocolVersion": "2024-11-05", "capabilities": {}, "serverInfo": {"name": "old", "version": "1"}});
-    server
-        .send(json!({"jsonrpc": "2.0", "id": 1, "result": result}))
-        .await;
-    let client = next(&done).await.expect("initialize succeeds");
-    assert_eq!(client.initialize_result(), Some(result));
-    assert_eq!(
-        server.recv().await,
-        Some(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-    );
-    let ping = {
-        let client = client.clone();
-        async move { client.request("ping", None, Default::default()).await }
-    };
-    let answer = async {
+scripted_test!(
+    older_supported_server_version_is_accepted,
+    pins = [
+        "lifecycle:version:downgrade",
+        "lifecycle:initialized-notification"
+    ],
+    |h| async move {
+        let (mut server, done) = start_scripted(&h, ClientOptions::default());
+        assert_eq!(server.recv().await, Some(initialize_request("2025-11-25")));
+        let result = json!({"protocolVersion": "2024-11-05", "capabilities": {}, "serverInfo": {"name": "old", "version": "1"}});
+        server
+            .send(json!({"jsonrpc": "2.0", "id": 1, "result": result}))
+            .await;
+        let client = next(&done).await.expect("initialize succeeds");
+        assert_eq!(client.initialize_result(), Some(result));
         assert_eq!(
             server.recv().await,
-            Some(json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}))
+            Some(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
         );
-        server
-            .send(json!({"jsonrpc": "2.0", "id": 2, "result": {}}))
-            .await;
-    };
-    let (r, ()) = futures_lite::future::zip(ping, answer).await;
-    assert_eq!(r, Ok(json!({})));
-    let closing = client.close();
-    let script = async {
-        assert_eq!(server.drain().await, Vec::<Value>::new());
-        server.to_client.close();
-    };
-    futures_lite::future::zip(closing, script).await;
-});
+        let ping = {
+            let client = client.clone();
+            async move { client.request("ping", None, Default::default()).await }
+        };
+        let answer = async {
+            assert_eq!(
+                server.recv().await,
+                Some(json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}))
+            );
+            server
+                .send(json!({"jsonrpc": "2.0", "id": 2, "result": {}}))
+                .await;
+        };
+        let (r, ()) = futures_lite::future::zip(ping, answer).await;
+        assert_eq!(r, Ok(json!({})));
+        let closing = client.close();
+        let script = async {
+            assert_eq!(server.drain().await, Vec::<Value>::new());
+            server.to_client.close();
+        };
+        futures_lite::future::zip(closing, script).await;
+    }
+);

@@ -74,12 +74,17 @@ async fn list_changed_reaches_message_handler(h: Harness, kind: &'static str) {
     c.close().await;
 }
 
-mcp_sse_tests::interaction_test!(tools_list_changed_reaches_message_handler, |h| async move {
-    list_changed_reaches_message_handler(h, "tools").await;
-});
+mcp_sse_tests::interaction_test!(
+    tools_list_changed_reaches_message_handler,
+    pins = ["tools:list-changed"],
+    |h| async move {
+        list_changed_reaches_message_handler(h, "tools").await;
+    }
+);
 
 mcp_sse_tests::interaction_test!(
     resources_list_changed_reaches_message_handler,
+    pins = ["resources:list-changed"],
     |h| async move {
         list_changed_reaches_message_handler(h, "resources").await;
     }
@@ -87,6 +92,7 @@ mcp_sse_tests::interaction_test!(
 
 mcp_sse_tests::interaction_test!(
     prompts_list_changed_reaches_message_handler,
+    pins = ["prompts:list-changed"],
     |h| async move {
         list_changed_reaches_message_handler(h, "prompts").await;
     }

@@ -47,6 +47,7 @@ fn rich_meta() -> Value {
 
 mcp_sse_tests::interaction_test!(
     request_meta_reaches_tool_handler_unchanged,
+    pins = ["meta:request-to-handler"],
     |h| async move {
         let (tx, rx) = async_channel::unbounded();
         let c = h.connect(server(tx), ClientOptions::default()).await;
@@ -78,45 +79,54 @@ mcp_sse_tests::interaction_test!(
 
 // Asking for progress adds `progressToken` (the request id) next to the caller's own `_meta`
 // keys, which stay unchanged.
-mcp_sse_tests::interaction_test!(progress_token_joins_caller_meta, |h| async move {
-    let (tx, rx) = async_channel::unbounded();
-    let c = h.connect(server(tx), ClientOptions::default()).await;
-    let params = obj(json!({"name": "show_meta", "arguments": {}, "_meta": rich_meta()}));
-    let opts = CallOptions {
-        progress: Some(Arc::new(|_, _, _| {})),
-        ..CallOptions::default()
-    };
-    c.client
-        .request("tools/call", Some(params), opts)
-        .await
-        .expect("show_meta");
-    let mut expected_meta = rich_meta();
-    // Ids: initialize is 1, this call is 2.
-    expected_meta["progressToken"] = json!(2);
-    assert_eq!(
-        next(&rx).await,
-        json!({"meta": expected_meta, "progressToken": 2, "args": {}})
-    );
-    c.close().await;
-});
+mcp_sse_tests::interaction_test!(
+    progress_token_joins_caller_meta,
+    pins = ["protocol:progress:token-injected"],
+    |h| async move {
+        let (tx, rx) = async_channel::unbounded();
+        let c = h.connect(server(tx), ClientOptions::default()).await;
+        let params = obj(json!({"name": "show_meta", "arguments": {}, "_meta": rich_meta()}));
+        let opts = CallOptions {
+            progress: Some(Arc::new(|_, _, _| {})),
+            ..CallOptions::default()
+        };
+        c.client
+            .request("tools/call", Some(params), opts)
+            .await
+            .expect("show_meta");
+        let mut expected_meta = rich_meta();
+        // Ids: initialize is 1, this call is 2.
+        expected_meta["progressToken"] = json!(2);
+        assert_eq!(
+            next(&rx).await,
+            json!({"meta": expected_meta, "progressToken": 2, "args": {}})
+        );
+        c.close().await;
+    }
+);
 
-mcp_sse_tests::interaction_test!(result_meta_reaches_client_unchanged, |h| async move {
-    let (tx, _rx) = async_channel::unbounded();
-    let c = h.connect(server(tx), ClientOptions::default()).await;
-    let r = call(&c.client, "with_meta", json!({})).await;
-    assert_eq!(
-        r,
-        Ok(
-            json!({"content": [{"type": "text", "text": "meta inside", "_meta": {"block": "b-1"}}],
+mcp_sse_tests::interaction_test!(
+    result_meta_reaches_client_unchanged,
+    pins = ["meta:result-to-client"],
+    |h| async move {
+        let (tx, _rx) = async_channel::unbounded();
+        let c = h.connect(server(tx), ClientOptions::default()).await;
+        let r = call(&c.client, "with_meta", json!({})).await;
+        assert_eq!(
+            r,
+            Ok(
+                json!({"content": [{"type": "text", "text": "meta inside", "_meta": {"block": "b-1"}}],
                   "_meta": {"com.example/cost": {"tokens": 12, "usd": 0.0004}, "trace": ["a", "b"], "empty": {}},
                   "isError": false})
-        )
-    );
-    c.close().await;
-});
+            )
+        );
+        c.close().await;
+    }
+);
 
 mcp_sse_tests::interaction_test!(
     notification_meta_reaches_server_handler_unchanged,
+    pins = [],
     |h| async move {
         let (tx, rx) = async_channel::unbounded();
         let c = h.connect(server(tx), ClientOptions::default()).await;

@@ -63,6 +63,7 @@ fn paged_server(
 
 interaction_test!(
     next_cursor_reaches_client_and_cursor_reaches_handler_verbatim,
+    pins = ["tools:list:pagination"],
     |h| async move {
         let seen = Rec::new();
         let server = paged_server(
@@ -108,6 +109,7 @@ interaction_test!(
 
 interaction_test!(
     following_cursors_visits_every_page_once_in_order,
+    pins = ["pagination:exhaustion", "tools:list:pagination"],
     |h| async move {
         let mut b = ServerBuilder::new("p", "1").page_size(2);
         for i in 0..5 {
@@ -132,6 +134,7 @@ interaction_test!(
 
 interaction_test!(
     opaque_cursors_with_varying_page_sizes_pass_back_byte_for_byte,
+    pins = ["pagination:client:cursor-handling"],
     |h| async move {
         const C1: &str = "  {\"offset\": 3, \"k\": [1,2]}  ";
         const C2: &str = "eyJwIjoyfQ==\n\t\u{1F600}\\u0000";
@@ -177,60 +180,69 @@ interaction_test!(
     }
 );
 
-interaction_test!(unknown_cursor_is_invalid_params, |h| async move {
-    let server = ServerBuilder::new("p", "1")
-        .page_size(1)
-        .tool(
-            json!({"name": "a", "inputSchema": {"type": "object"}}),
-            |_ctx, _args| async move { Ok(text("x")) },
-        )
-        .build();
-    let c = h.connect(server, ClientOptions::default()).await;
-    for bad in ["bogus", "page-99", "page--1", ""] {
-        let r = c
+interaction_test!(
+    unknown_cursor_is_invalid_params,
+    pins = ["pagination:invalid-cursor"],
+    |h| async move {
+        let server = ServerBuilder::new("p", "1")
+            .page_size(1)
+            .tool(
+                json!({"name": "a", "inputSchema": {"type": "object"}}),
+                |_ctx, _args| async move { Ok(text("x")) },
+            )
+            .build();
+        let c = h.connect(server, ClientOptions::default()).await;
+        for bad in ["bogus", "page-99", "page--1", ""] {
+            let r = c
+                .client
+                .request(
+                    "tools/list",
+                    obj(json!({"cursor": bad})),
+                    CallOptions::default(),
+                )
+                .await;
+            assert_eq!(
+                r,
+                Err(ErrorObject::new(codes::INVALID_PARAMS, "Invalid cursor").with_data(json!(bad))),
+                "cursor {bad:?}"
+            );
+        }
+        // The low-level handler's own rejection reaches the client unchanged too.
+        let seen = Rec::new();
+        let c2 = h
+            .connect(
+                paged_server(vec![(None, vec!["a"], None)], seen.clone()),
+                ClientOptions::default(),
+            )
+            .await;
+        let r = c2
             .client
             .request(
                 "tools/list",
-                obj(json!({"cursor": bad})),
+                obj(json!({"cursor": "nope"})),
                 CallOptions::default(),
             )
             .await;
         assert_eq!(
             r,
-            Err(ErrorObject::new(codes::INVALID_PARAMS, "Invalid cursor").with_data(json!(bad))),
-            "cursor {bad:?}"
+            Err(ErrorObject::new(codes::INVALID_PARAMS, "Invalid cursor"))
         );
+        assert_eq!(
+            seen.get(),
+            vec![json!({"method": "tools/list", "cursor": "nope"})]
+        );
+        c2.close().await;
+        c.close().await;
     }
-    // The low-level handler's own rejection reaches the client unchanged too.
-    let seen = Rec::new();
-    let c2 = h
-        .connect(
-            paged_server(vec![(None, vec!["a"], None)], seen.clone()),
-            ClientOptions::default(),
-        )
-        .await;
-    let r = c2
-        .client
-        .request(
-            "tools/list",
-            obj(json!({"cursor": "nope"})),
-            CallOptions::default(),
-        )
-        .await;
-    assert_eq!(
-        r,
-        Err(ErrorObject::new(codes::INVALID_PARAMS, "Invalid cursor"))
-    );
-    assert_eq!(
-        seen.get(),
-        vec![json!({"method": "tools/list", "cursor": "nope"})]
-    );
-    c2.close().await;
-    c.close().await;
-});
+);
 
 interaction_test!(
     resources_templates_and_prompts_paginate_the_same_way,
+    pins = [
+        "resources:list:pagination",
+        "resources:templates:pagination",
+        "prompts:list:pagination"
+    ],
     |h| async move {
         let mut b = ServerBuilder::new("p", "1").page_size(2);
         for i in 0..3 {

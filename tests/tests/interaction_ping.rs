@@ -10,6 +10,7 @@ use serde_json::json;
 
 interaction_test!(
     client_ping_is_empty_result_even_without_handlers,
+    pins = ["ping:client-to-server"],
     |h| async move {
         let seen = Rec::new();
         let s1 = seen.clone();
@@ -37,6 +38,7 @@ interaction_test!(
 
 interaction_test!(
     builder_server_without_features_answers_ping,
+    pins = ["ping:client-to-server"],
     |h| async move {
         let c = h
             .connect(
@@ -62,6 +64,7 @@ interaction_test!(
 
 interaction_test!(
     server_ping_during_a_request_is_answered_by_the_client,
+    pins = ["ping:server-to-client", "lifecycle:ping"],
     |h| async move {
         let server = ServerBuilder::new("p", "1")
         .tool(json!({"name": "ping_client", "inputSchema": {"type": "object"}}), |ctx, _args| async move {

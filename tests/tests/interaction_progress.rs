@@ -42,6 +42,11 @@ fn stepper(tokens: Rec<Value>) -> mcp_sse_glue::McpServer {
 
 interaction_test!(
     tool_progress_reaches_the_callback_in_order_before_the_result,
+    pins = [
+        "protocol:progress:callback",
+        "tools:call:progress",
+        "mcpserver:context:progress"
+    ],
     |h| async move {
         let tokens = Rec::new();
         let c = h
@@ -75,6 +80,7 @@ interaction_test!(
 
 interaction_test!(
     progress_callback_attaches_a_token_the_handler_can_read,
+    pins = ["protocol:progress:token-injected"],
     |h| async move {
         let tokens = Rec::new();
         let c = h
@@ -96,26 +102,31 @@ interaction_test!(
     }
 );
 
-interaction_test!(no_progress_callback_means_no_token, |h| async move {
-    let tokens = Rec::new();
-    let c = h
-        .connect(stepper(tokens.clone()), ClientOptions::default())
-        .await;
-    // The handler's progress() without a token sends nothing (and the call still succeeds).
-    let r = call(&c.client, "steps", json!({"steps": [[1, 2, "x"]]})).await;
-    assert_eq!(
-        r,
-        Ok(json!({"content": [{"type": "text", "text": "done"}], "isError": false}))
-    );
-    assert_eq!(
-        tokens.get(),
-        vec![json!({"token": null, "meta": null, "id": 2})]
-    );
-    c.close().await;
-});
+interaction_test!(
+    no_progress_callback_means_no_token,
+    pins = ["protocol:progress:no-token"],
+    |h| async move {
+        let tokens = Rec::new();
+        let c = h
+            .connect(stepper(tokens.clone()), ClientOptions::default())
+            .await;
+        // The handler's progress() without a token sends nothing (and the call still succeeds).
+        let r = call(&c.client, "steps", json!({"steps": [[1, 2, "x"]]})).await;
+        assert_eq!(
+            r,
+            Ok(json!({"content": [{"type": "text", "text": "done"}], "isError": false}))
+        );
+        assert_eq!(
+            tokens.get(),
+            vec![json!({"token": null, "meta": null, "id": 2})]
+        );
+        c.close().await;
+    }
+);
 
 interaction_test!(
     client_progress_notification_reaches_the_server_handler,
+    pins = ["protocol:progress:client-to-server"],
     |h| async move {
         let (tx, rx) = async_channel::unbounded();
         let server = ServerBuilder::new("p", "1")
@@ -145,6 +156,7 @@ interaction_test!(
 
 interaction_test!(
     concurrent_requests_get_distinct_tokens_and_only_their_own_progress,
+    pins = ["protocol:progress:token-unique"],
     |h| async move {
         let (arrived_tx, arrived_rx) = async_channel::unbounded::<Value>();
         let (go_tx, go_rx) = async_channel::unbounded::<()>();
@@ -216,6 +228,10 @@ interaction_test!(
 
 interaction_test!(
     progress_after_the_response_is_dropped_by_the_client,
+    pins = [
+        "protocol:progress:late-dropped-by-client",
+        "protocol:progress:stops-after-completion"
+    ],
     |h| async move {
         let (ctx_tx, ctx_rx) = async_channel::unbounded::<RequestContext>();
         let server = ServerBuilder::new("p", "1")
@@ -266,6 +282,7 @@ interaction_test!(
 
 interaction_test!(
     non_increasing_progress_values_are_forwarded_unchanged,
+    pins = ["protocol:progress:monotonic"],
     |h| async move {
         let tokens = Rec::new();
         let c = h.connect(stepper(tokens), ClientOptions::default()).await;
@@ -301,6 +318,7 @@ interaction_test!(
 
 interaction_test!(
     progress_without_a_number_is_dropped_and_counted,
+    pins = [],
     |h| async move {
         // A raw `notifications/progress` with a string `progress` for the call's own token: the
         // client session drops it as invalid (as the reference does after a warning), and the

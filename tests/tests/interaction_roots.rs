@@ -38,6 +38,7 @@ fn roots_cb(answer: Result<Value, ErrorObject>, seen: Rec<Value>) -> RequestCall
 
 interaction_test!(
     roots_list_from_a_tool_is_answered_by_the_client_callback,
+    pins = ["roots:list:basic"],
     |h| async move {
         let seen = Rec::new();
         let roots = json!({"roots": [{"uri": "file:///tmp/root", "name": "root"}, {"uri": "file:///home/u/p", "_meta": {"k": 1}}]});
@@ -57,54 +58,65 @@ interaction_test!(
     }
 );
 
-interaction_test!(an_empty_roots_list_is_not_an_error, |h| async move {
-    let seen = Rec::new();
-    let options = ClientOptions {
-        list_roots_callback: Some(roots_cb(Ok(json!({"roots": []})), seen.clone())),
-        ..ClientOptions::default()
-    };
-    let c = h.connect(roots_server(), options).await;
-    let r = call(&c.client, "roots", json!({})).await.unwrap();
-    assert_eq!(
-        r["structuredContent"]["roots"],
-        json!({"result": {"roots": []}})
-    );
-    assert_eq!(seen.get().len(), 1);
-    c.close().await;
-});
+interaction_test!(
+    an_empty_roots_list_is_not_an_error,
+    pins = ["roots:list:empty"],
+    |h| async move {
+        let seen = Rec::new();
+        let options = ClientOptions {
+            list_roots_callback: Some(roots_cb(Ok(json!({"roots": []})), seen.clone())),
+            ..ClientOptions::default()
+        };
+        let c = h.connect(roots_server(), options).await;
+        let r = call(&c.client, "roots", json!({})).await.unwrap();
+        assert_eq!(
+            r["structuredContent"]["roots"],
+            json!({"result": {"roots": []}})
+        );
+        assert_eq!(seen.get().len(), 1);
+        c.close().await;
+    }
+);
 
 interaction_test!(
     no_roots_callback_gives_the_handler_an_error,
+    pins = ["roots:list:not-supported"],
     |h| async move {
         let c = h.connect(roots_server(), ClientOptions::default()).await;
         let r = call(&c.client, "roots", json!({})).await.unwrap();
+        // The specification's -32601 (the reference answers -32600; compatibility note 17).
         assert_eq!(
             r["structuredContent"],
-            json!({"roots": {"error": {"code": codes::INVALID_REQUEST, "message": "List roots not supported", "data": null}}, "caps": {}})
+            json!({"roots": {"error": {"code": codes::METHOD_NOT_FOUND, "message": "List roots not supported", "data": null}}, "caps": {}})
         );
         c.close().await;
     }
 );
 
-interaction_test!(a_callback_error_surfaces_as_that_error, |h| async move {
-    let seen = Rec::new();
-    let err = ErrorObject::new(-32099, "roots unavailable").with_data(json!({"why": "locked"}));
-    let options = ClientOptions {
-        list_roots_callback: Some(roots_cb(Err(err), seen.clone())),
-        ..ClientOptions::default()
-    };
-    let c = h.connect(roots_server(), options).await;
-    let r = call(&c.client, "roots", json!({})).await.unwrap();
-    assert_eq!(
-        r["structuredContent"]["roots"],
-        json!({"error": {"code": -32099, "message": "roots unavailable", "data": {"why": "locked"}}})
-    );
-    assert_eq!(seen.get().len(), 1);
-    c.close().await;
-});
+interaction_test!(
+    a_callback_error_surfaces_as_that_error,
+    pins = ["roots:list:client-error"],
+    |h| async move {
+        let seen = Rec::new();
+        let err = ErrorObject::new(-32099, "roots unavailable").with_data(json!({"why": "locked"}));
+        let options = ClientOptions {
+            list_roots_callback: Some(roots_cb(Err(err), seen.clone())),
+            ..ClientOptions::default()
+        };
+        let c = h.connect(roots_server(), options).await;
+        let r = call(&c.client, "roots", json!({})).await.unwrap();
+        assert_eq!(
+            r["structuredContent"]["roots"],
+            json!({"error": {"code": -32099, "message": "roots unavailable", "data": {"why": "locked"}}})
+        );
+        assert_eq!(seen.get().len(), 1);
+        c.close().await;
+    }
+);
 
 interaction_test!(
     roots_list_changed_reaches_the_server_handler,
+    pins = ["roots:list-changed"],
     |h| async move {
         let (tx, rx) = async_channel::unbounded();
         let server = ServerBuilder::new("r", "1")

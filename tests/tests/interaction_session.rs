@@ -57,6 +57,11 @@ fn echoed(t: &str) -> Result<Value, ErrorObject> {
 
 interaction_test!(
     timeout_is_minus_32001_and_the_cancellation_interrupts_the_handler,
+    pins = [
+        "protocol:timeout:basic",
+        "protocol:timeout:sends-cancellation",
+        "protocol:timeout:session-survives"
+    ],
     |h| async move {
         let (started_tx, started_rx) = async_channel::unbounded();
         let (dropped_tx, dropped_rx) = async_channel::unbounded();
@@ -91,6 +96,7 @@ interaction_test!(
 
 interaction_test!(
     session_default_timeout_applies_to_every_request,
+    pins = ["protocol:timeout:session-default"],
     |h| async move {
         let (started_tx, started_rx) = async_channel::unbounded();
         let (dropped_tx, dropped_rx) = async_channel::unbounded();
@@ -141,6 +147,10 @@ interaction_test!(
 
 interaction_test!(
     server_request_timeout_cancels_the_client_callback,
+    pins = [
+        "protocol:timeout:basic",
+        "protocol:timeout:sends-cancellation"
+    ],
     |h| async move {
         let server = ServerBuilder::new("s", "1")
             .tool(
@@ -198,6 +208,11 @@ interaction_test!(
 
 interaction_test!(
     ids_count_from_one_and_one_initialized_precedes_the_first_request,
+    pins = [
+        "protocol:request-id:unique",
+        "lifecycle:initialized-notification",
+        "protocol:notifications:no-response"
+    ],
     |h| async move {
         let events = Rec::new();
         let (e1, e2) = (events.clone(), events.clone());
@@ -278,6 +293,7 @@ interaction_test!(
 
 interaction_test!(
     closing_fails_in_flight_calls_with_connection_closed,
+    pins = ["protocol:error:connection-closed"],
     |h| async move {
         let (started_tx, started_rx) = async_channel::unbounded();
         let (dropped_tx, dropped_rx) = async_channel::unbounded();
@@ -320,6 +336,10 @@ interaction_test!(
 
 interaction_test!(
     malformed_params_and_invalid_log_level_are_invalid_params,
+    pins = [
+        "protocol:error:invalid-params",
+        "logging:set-level:invalid-level"
+    ],
     |h| async move {
         let seen = Rec::new();
         let s1 = seen.clone();
@@ -375,6 +395,7 @@ interaction_test!(
 
 interaction_test!(
     dropping_the_last_client_handle_ends_the_session,
+    pins = [],
     |h| async move {
         let (started_tx, _started_rx) = async_channel::unbounded();
         let (dropped_tx, _dropped_rx) = async_channel::unbounded();
@@ -402,6 +423,7 @@ interaction_test!(
 
 interaction_test!(
     dropping_the_client_with_a_call_in_flight_drops_the_handler,
+    pins = [],
     |h| async move {
         let (started_tx, started_rx) = async_channel::unbounded();
         let (dropped_tx, dropped_rx) = async_channel::unbounded();

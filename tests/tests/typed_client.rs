@@ -8,7 +8,7 @@ use mcp_sse_glue::CallOptions;
 use mcp_sse_tests::interaction_test;
 use serde_json::json;
 
-interaction_test!(typed_methods_round_trip, |h| async move {
+interaction_test!(typed_methods_round_trip, pins = [], |h| async move {
     let c = h
         .connect(mcp_sse::demo::server(), mcp_sse::demo::client_options())
         .await;

@@ -3,9 +3,9 @@
 //! optional fields and defaults, argument and output validation, handler failures and panics,
 //! and registration errors.
 //!
-//! Each test names, in a `Pins:` comment, the requirement ids of
-//! `shared/requirements/sse-2025-11-25.csv` it pins (the Python suite's
-//! `tests/interaction/mcpserver/test_tools.py` test of the same id is its reference).
+//! Each test names, in `pins`, the requirement ids of `shared/requirements/sse-2025-11-25.csv`
+//! it pins (the Python suite's `tests/interaction/mcpserver/test_tools.py` test of the same id
+//! is its reference).
 
 mod common_inter2;
 
@@ -136,10 +136,14 @@ fn error_text(r: &Result<Value, ErrorObject>) -> String {
     }
 }
 
-// Pins: mcpserver:tool:output-schema:wrapped, tools:call:structured-content,
-// tools:input-schema:json-schema-2020-12, tools:list:metadata.
 interaction_test!(
     typed_add_lists_generated_schemas_and_answers_wrapped_structured_content,
+    pins = [
+        "mcpserver:tool:output-schema:wrapped",
+        "tools:call:structured-content",
+        "tools:input-schema:json-schema-2020-12",
+        "tools:list:metadata"
+    ],
     |h| async move {
         let c = h.connect(calc(), ClientOptions::default()).await;
         let list = c
@@ -194,9 +198,12 @@ interaction_test!(
     }
 );
 
-// Pins: mcpserver:tool:output-schema:model, tools:call:structured-content:text-mirror.
 interaction_test!(
     an_object_output_is_structured_content_mirrored_as_json_text,
+    pins = [
+        "mcpserver:tool:output-schema:model",
+        "tools:call:structured-content:text-mirror"
+    ],
     |h| async move {
         let c = h.connect(calc(), ClientOptions::default()).await;
         let list = c
@@ -219,9 +226,9 @@ interaction_test!(
     }
 );
 
-// Pins: mcpserver:tool:schema-variants, tools:call:content:text.
 interaction_test!(
     optional_fields_and_serde_defaults_behave_as_serde_says,
+    pins = ["mcpserver:tool:schema-variants", "tools:call:content:text"],
     |h| async move {
         let c = h.connect(calc(), ClientOptions::default()).await;
         let list = c
@@ -253,9 +260,9 @@ interaction_test!(
     }
 );
 
-// Pins: mcpserver:tool:input-validation.
 interaction_test!(
     bad_arguments_are_clear_is_error_results_and_the_session_goes_on,
+    pins = ["mcpserver:tool:input-validation"],
     |h| async move {
         let c = h.connect(calc(), ClientOptions::default()).await;
         let bad = [
@@ -304,9 +311,10 @@ interaction_test!(
     }
 );
 
-// Pins: mcpserver:tool:input-validation (huge and deeply nested arguments).
+// Huge and deeply nested arguments.
 interaction_test!(
     huge_or_deeply_nested_arguments_get_a_bounded_is_error,
+    pins = ["mcpserver:tool:input-validation"],
     |h| async move {
         let c = h.connect(calc(), ClientOptions::default()).await;
         // A 1 MiB string where an integer belongs: rejected, and never echoed back.
@@ -351,10 +359,14 @@ interaction_test!(
     }
 );
 
-// Pins: mcpserver:tool:handler-throws, mcpserver:output-schema:skip-on-error,
-// mcpserver:tool:url-elicitation-error, mcpserver:tool:extra.
 interaction_test!(
     handler_errors_and_panics_are_is_error_results,
+    pins = [
+        "mcpserver:tool:handler-throws",
+        "mcpserver:output-schema:skip-on-error",
+        "mcpserver:tool:url-elicitation-error",
+        "mcpserver:tool:extra"
+    ],
     |h| async move {
         let c = h.connect(calc(), ClientOptions::default()).await;
         // An error from a tool with an output schema: isError, no structuredContent, no
@@ -434,9 +446,12 @@ impl Serialize for Liar {
     }
 }
 
-// Pins: mcpserver:output-schema:server-validate, mcpserver:output-schema:missing-structured.
 interaction_test!(
     output_violating_its_schema_is_an_is_error_result,
+    pins = [
+        "mcpserver:output-schema:server-validate",
+        "mcpserver:output-schema:missing-structured"
+    ],
     |h| async move {
         let server = ServerBuilder::new("t", "1")
             .typed_tool(
@@ -460,11 +475,15 @@ interaction_test!(
     }
 );
 
-// Pins: mcpserver:tool:duplicate-name, mcpserver:tool:naming-validation. Both are DIVERGENCES
+// Duplicate names and names breaking the spec's rule are DIVERGENCES
 // from the reference, on purpose: it warns and keeps the first tool, or warns and registers
 // the badly named one; a typed registration is rejected with a typed error instead.
 #[test]
 fn duplicate_and_badly_named_tools_are_registration_errors() {
+    mcp_sse_tests::pins![
+        "mcpserver:tool:duplicate-name",
+        "mcpserver:tool:naming-validation"
+    ];
     let add = |_ctx, AddArgs { a, b }| async move { Ok(a + b) };
     let e = ServerBuilder::new("t", "1")
         .typed_tool("add", add)

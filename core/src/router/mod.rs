@@ -36,6 +36,7 @@
 mod page;
 mod template;
 pub mod typed;
+pub mod typed_prompt;
 
 use std::collections::HashMap;
 
@@ -133,6 +134,21 @@ pub enum Route {
     },
 }
 
+/// Why a resource or template could not be registered by [`Router::try_add_resource`] or
+/// [`Router::try_add_template`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResourceRegistrationError {
+    /// A resource of this `uri` is already registered (the reference warns and keeps the first).
+    #[error("a resource with uri {0:?} is already registered")]
+    DuplicateUri(String),
+    /// A template of this `uriTemplate` is already registered.
+    #[error("a resource template {0:?} is already registered")]
+    DuplicateTemplate(String),
+    /// The definition has no string `uri` (resource) or `uriTemplate` (template).
+    #[error("the definition has no string {0:?}")]
+    MissingKey(&'static str),
+}
+
 /// The registered features of one server, and the routing of requests to them.
 #[derive(Debug, Clone, Default)]
 pub struct Router {
@@ -144,6 +160,7 @@ pub struct Router {
     subscriptions: bool,
     logging: bool,
     list_changed: bool,
+    dynamic_tools: bool,
     page_size: Option<usize>,
 }
 
@@ -212,6 +229,69 @@ impl Router {
         Ok(self.tools.len() - 1)
     }
 
+    /// Registers a static resource; a second resource of its `uri` is an error.
+    pub fn try_add_resource(&mut self, def: Value) -> Result<usize, ResourceRegistrationError> {
+        let uri = def
+            .get("uri")
+            .and_then(Value::as_str)
+            .ok_or(ResourceRegistrationError::MissingKey("uri"))?
+            .to_string();
+        self.add_resource(def)
+            .ok_or(ResourceRegistrationError::DuplicateUri(uri))
+    }
+
+    /// Registers a resource template; a second template of its `uriTemplate` is an error.
+    pub fn try_add_template(&mut self, def: Value) -> Result<usize, ResourceRegistrationError> {
+        let tpl = def
+            .get("uriTemplate")
+            .and_then(Value::as_str)
+            .ok_or(ResourceRegistrationError::MissingKey("uriTemplate"))?
+            .to_string();
+        self.add_template(def)
+            .ok_or(ResourceRegistrationError::DuplicateTemplate(tpl))
+    }
+
+    /// The answer to `resources/read` of `uri` when its handler failed without choosing an
+    /// error (it panicked): `-32603 Error reading resource <uri>` with the URI in `data`, the
+    /// failure's own text kept on the server, as the reference answers.
+    pub fn read_failed(uri: &str) -> ErrorObject {
+        ErrorObject::internal_error(format!("Error reading resource {uri}"))
+            .with_data(json!({ "uri": uri }))
+    }
+
+    /// Registers a typed prompt (see [`typed_prompt`]); a second prompt of its name is an
+    /// error (the untyped [`Router::add_prompt`] keeps the first, as the reference does).
+    pub fn add_typed_prompt<A>(
+        &mut self,
+        prompt: &typed_prompt::TypedPrompt<A>,
+    ) -> Result<usize, typed_prompt::PromptRegistrationError>
+    where
+        A: serde::de::DeserializeOwned + schemars::JsonSchema,
+    {
+        let name = prompt.name();
+        if find(&self.prompts, "name", name).is_some() {
+            return Err(typed_prompt::PromptRegistrationError::DuplicateName(
+                name.to_string(),
+            ));
+        }
+        self.prompts.push(prompt.definition().clone());
+        Ok(self.prompts.len() - 1)
+    }
+
+    /// Removes the tool named `name`; the index it had (later tools move down by one), or
+    /// `None` when there is none.
+    pub fn remove_tool(&mut self, name: &str) -> Option<usize> {
+        let i = find(&self.tools, "name", name)?;
+        self.tools.remove(i);
+        Some(i)
+    }
+
+    /// Advertises the `tools` capability (with `listChanged`) even while no tool is registered,
+    /// for a server whose tools come and go while it runs.
+    pub fn declare_dynamic_tools(&mut self) {
+        self.dynamic_tools = true;
+    }
+
     /// Registers a static resource (the `Resource` object); `None` for a second `uri`.
     pub fn add_resource(&mut self, def: Value) -> Option<usize> {
         add_unique(&mut self.resources, def, "uri")
@@ -241,7 +321,7 @@ impl Router {
     /// The features to advertise and serve, derived from what is registered.
     pub fn features(&self) -> ServerFeatures {
         ServerFeatures {
-            tools: !self.tools.is_empty(),
+            tools: !self.tools.is_empty() || self.dynamic_tools,
             resources: !self.resources.is_empty()
                 || !self.templates.is_empty()
                 || self.subscriptions,
@@ -249,7 +329,7 @@ impl Router {
             prompts: !self.prompts.is_empty(),
             completions: self.completion,
             logging: self.logging,
-            tools_list_changed: self.list_changed,
+            tools_list_changed: self.list_changed || self.dynamic_tools,
             resources_list_changed: self.list_changed,
             prompts_list_changed: self.list_changed,
         }
@@ -408,6 +488,24 @@ mod tests {
         r.set_list_changed(true);
         let f = r.features();
         assert!(f.resources && f.resources_subscribe && f.resources_list_changed && !f.tools);
+    }
+
+    #[test]
+    fn removed_tools_free_their_name_and_dynamic_tools_are_advertised() {
+        let mut r = Router::new();
+        assert!(!r.features().tools);
+        r.declare_dynamic_tools();
+        let f = r.features();
+        assert!(f.tools && f.tools_list_changed);
+        r.add_tool(json!({"name": "a"}));
+        r.add_tool(json!({"name": "b"}));
+        assert_eq!(r.remove_tool("a"), Some(0));
+        assert_eq!(r.remove_tool("a"), None);
+        assert!(matches!(
+            r.route("tools/call", obj(json!({"name": "b"}))),
+            Route::CallTool { tool: 0, .. }
+        ));
+        assert_eq!(r.add_tool(json!({"name": "a"})), Some(1));
     }
 
     #[test]

@@ -413,7 +413,7 @@ fn wrap_output_schema(tool: &str, mut inner: Value) -> Value {
 
 /// The violations of `instance` against `validator`, described for the client (field paths
 /// dotted as the reference's `loc`, values masked, bounded), or `None` when it is valid.
-fn violations(validator: &Validator, instance: &Value) -> Option<String> {
+pub(crate) fn violations(validator: &Validator, instance: &Value) -> Option<String> {
     let mut text = String::new();
     let mut count = 0;
     for error in validator

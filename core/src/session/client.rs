@@ -23,7 +23,7 @@ use super::{
     DEFAULT_MAX_PENDING,
 };
 use crate::jsonrpc::{
-    ErrorObject, ErrorResponse, Message, Notification, Request, RequestId, Response,
+    codes, ErrorObject, ErrorResponse, Message, Notification, Request, RequestId, Response,
 };
 use crate::mcp::methods;
 
@@ -60,9 +60,9 @@ pub struct ClientConfig {
     /// `sampling/createMessage` from the server becomes a [`ClientEvent::ServerRequest`]
     /// (otherwise answered -32600 `Sampling not supported`).
     pub handles_sampling: bool,
-    /// `roots/list` becomes an event (otherwise -32600 `List roots not supported`).
+    /// `roots/list` becomes an event (otherwise -32601 `List roots not supported`).
     pub handles_roots: bool,
-    /// `elicitation/create` becomes an event (otherwise -32600 `Elicitation not supported`).
+    /// `elicitation/create` becomes an event (otherwise -32602 `Elicitation not supported`).
     pub handles_elicitation: bool,
     /// Bound on requests awaiting a response (default [`DEFAULT_MAX_PENDING`]).
     pub max_pending: usize,
@@ -201,12 +201,18 @@ impl ServerRequestKind {
         }
     }
 
-    /// The reference's -32600 message when the client has no handler for this kind.
-    fn unsupported(self) -> &'static str {
+    /// The answer when the client has no handler for this kind: the reference's texts, with the
+    /// specification's codes where it names one (roots: -32601 Method not found; elicitation:
+    /// -32602 Invalid params; the reference answers -32600 to all three).
+    fn unsupported(self) -> ErrorObject {
         match self {
-            ServerRequestKind::Sampling => "Sampling not supported",
-            ServerRequestKind::ListRoots => "List roots not supported",
-            ServerRequestKind::Elicitation => "Elicitation not supported",
+            ServerRequestKind::Sampling => ErrorObject::invalid_request("Sampling not supported"),
+            ServerRequestKind::ListRoots => {
+                ErrorObject::new(codes::METHOD_NOT_FOUND, "List roots not supported")
+            }
+            ServerRequestKind::Elicitation => {
+                ErrorObject::new(codes::INVALID_PARAMS, "Elicitation not supported")
+            }
         }
     }
 }
@@ -674,8 +680,7 @@ impl ClientSession {
             ServerRequestKind::Elicitation => self.config.handles_elicitation,
         };
         if !handled {
-            let err = ErrorObject::invalid_request(kind.unsupported());
-            self.push_auto(reply(r.id, Err(err)));
+            self.push_auto(reply(r.id, Err(kind.unsupported())));
             return;
         }
         if self.server_requests.contains(&r.id) {
@@ -691,10 +696,17 @@ impl ClientSession {
             return;
         }
         self.server_requests.insert(r.id.clone());
+        let mut params = r.params;
+        if kind == ServerRequestKind::Elicitation {
+            // A request without `mode` is a form request (2025-11-25): the callback sees it so.
+            if let Some(p) = params.as_mut() {
+                p.entry("mode").or_insert_with(|| Value::from("form"));
+            }
+        }
         self.events.push_back(ClientEvent::ServerRequest {
             id: r.id,
             kind,
-            params: r.params,
+            params,
         });
     }
 

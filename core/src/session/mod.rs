@@ -28,8 +28,11 @@
 
 mod client;
 mod outgoing;
+mod output_schema;
 mod reconnect;
+pub mod sampling_checks;
 mod server;
+pub mod typed_elicit;
 
 #[cfg(test)]
 mod tests;
@@ -42,6 +45,7 @@ pub use client::{
     ClientConfig, ClientEvent, ClientSession, InitializeError, RequestOptions, ServerRequestKind,
     LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS,
 };
+pub use output_schema::{OutputSchemaError, OutputSchemas};
 pub use reconnect::{Reconnect, ReconnectPolicy, ReconnectStep};
 pub use server::{
     LogLevel, ServerConfig, ServerEvent, ServerFeatures, ServerNotification, ServerSession,

@@ -632,8 +632,8 @@ fn client_answers_server_requests_without_handlers() {
         [
             r#"{"jsonrpc":"2.0","id":1,"result":{}}"#,
             r#"{"jsonrpc":"2.0","id":2,"error":{"code":-32600,"message":"Sampling not supported"}}"#,
-            r#"{"jsonrpc":"2.0","id":3,"error":{"code":-32600,"message":"List roots not supported"}}"#,
-            r#"{"jsonrpc":"2.0","id":4,"error":{"code":-32600,"message":"Elicitation not supported"}}"#,
+            r#"{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"List roots not supported"}}"#,
+            r#"{"jsonrpc":"2.0","id":4,"error":{"code":-32602,"message":"Elicitation not supported"}}"#,
             r#"{"jsonrpc":"2.0","id":5,"error":{"code":-32601,"message":"Method not found","data":"tools/list"}}"#,
         ]
     );

@@ -27,6 +27,16 @@ use mcp_sse_core::transport::{
 };
 use serde_json::{Map, Value};
 
+/// Records the requirement ids of `shared/requirements/sse-2025-11-25.csv` a test pins, as the
+/// first statement of its body (the same form as `mcp_sse_tests::pins!`, which this crate cannot
+/// depend on); `tests/tests/requirements.rs` in the workspace reads these literals.
+macro_rules! pins {
+    ($($id:literal),* $(,)?) => {
+        let _pins: &[&str] = &[$($id),*];
+    };
+}
+pub(crate) use pins;
+
 /// Bound on the steps of one [`Pair::run`]: a livelock fails the test instead of hanging it.
 pub const MAX_STEPS: usize = 100_000;
 

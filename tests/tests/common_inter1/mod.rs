@@ -368,10 +368,13 @@ pub fn start_scripted(
 /// Runs a scripted-peer body (spec d.3: "in-memory only, same semantics apply") on both executors.
 #[allow(unused_macros)]
 macro_rules! scripted_test {
-    ($name:ident, |$h:ident| $body:expr) => {
+    ($name:ident, pins = [$($id:literal),* $(,)?], |$h:ident| $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
+            /// The requirement ids this test pins.
+            #[allow(dead_code)]
+            pub const PINS: &[&str] = &[$($id),*];
             #[test]
             fn in_memory_smol() {
                 mcp_sse_tests::run(
