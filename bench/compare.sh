@@ -11,9 +11,8 @@
 # stopped at the end); everything binds and connects to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-OUT=$ROOT/target/bench
-mkdir -p "$OUT"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 REPEAT=${REPEAT:-5}       # rounds
 CALLS=${CALLS:-5000}          # sequential / 8-in-flight calls (Rust clients)
 PY_CALLS=${PY_CALLS:-500}     # the Python client is ~50x slower: fewer calls, same workload
@@ -26,36 +25,7 @@ SERVER_SECS=${SERVER_SECS:-1800}
 RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
 
-echo "== build" >&2
-cargo build --profile bench -p mcp-sse-tests --bin loadgen --bin idle_sessions >&2
-(cd bench/rmcp-peer && CARGO_TARGET_DIR=$OUT/rmcp-target cargo build --release >&2)
-if [ ! -x "$OUT/venv/bin/python" ] || ! "$OUT/venv/bin/python" -c "import mcp, uvicorn" 2>/dev/null; then
-  python3 -m venv "$OUT/venv"
-  "$OUT/venv/bin/pip" install -q "mcp==2.3.0" uvicorn >&2
-fi
-LOADGEN=$ROOT/target/release/loadgen
-IDLE=$ROOT/target/release/idle_sessions
-RMCP=$OUT/rmcp-target/release/rmcp-peer
-PY=$OUT/venv/bin/python
-
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-# start NAME PORT CMD...: starts a server, waits (bounded) for its "listening" line.
-start() {
-  local name=$1 port=$2
-  shift 2
-  "$@" >"$OUT/$name.server.log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 1 300); do
-    grep -q listening "$OUT/$name.server.log" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "server $name did not start" >&2
-  cat "$OUT/$name.server.log" >&2
-  exit 1
-}
+bench_build
 
 base=$((20000 + RANDOM % 20000))
 P_SMOL=$base P_TOKIO=$((base + 1)) P_PY=$((base + 2)) P_RMCP=$((base + 3))

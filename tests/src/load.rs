@@ -282,23 +282,26 @@ pub struct Summary {
     pub p50: Duration,
     /// 99th-percentile latency.
     pub p99: Duration,
+    /// 99.9th-percentile latency.
+    pub p999: Duration,
 }
 
 impl Summary {
     /// Summarises `latencies` measured over `elapsed`.
     pub fn new(mut latencies: Vec<Duration>, elapsed: Duration) -> Summary {
         latencies.sort_unstable();
-        let pick = |q: usize| {
+        let pick = |per_mille: usize| {
             latencies
-                .get((latencies.len() * q / 100).min(latencies.len().saturating_sub(1)))
+                .get((latencies.len() * per_mille / 1000).min(latencies.len().saturating_sub(1)))
                 .copied()
                 .unwrap_or_default()
         };
         Summary {
             calls: latencies.len() as u64,
             elapsed,
-            p50: pick(50),
-            p99: pick(99),
+            p50: pick(500),
+            p99: pick(990),
+            p999: pick(999),
         }
     }
 
@@ -337,18 +340,104 @@ pub async fn connect_times(
     lat
 }
 
+/// Opens `sessions` clients to `url` (at most `parallel` connecting at once; each a full SSE
+/// session with `initialize`). Over TCP on 127.0.0.1; the caller raises the fd limit.
+pub async fn open_sessions(exec: Exec, url: &str, sessions: usize, parallel: usize) -> Vec<Client> {
+    let rt = crate::driver_rt(exec);
+    let (tx, rx) = async_channel::unbounded::<Client>();
+    let gate = Arc::new(async_lock::Semaphore::new(parallel.max(1)));
+    for _ in 0..sessions {
+        let (rt2, url, tx, gate) = (rt.clone(), url.to_string(), tx.clone(), gate.clone());
+        rt.spawn(Box::pin(async move {
+            let _permit = gate.acquire_arc().await;
+            let client = mcp_sse_glue::connect_url(
+                rt2,
+                &url,
+                ClientOptions::default(),
+                large_client_config(),
+            )
+            .await
+            .expect("a load session connects");
+            let _ = tx.send(client).await;
+        }));
+    }
+    drop(tx);
+    let mut clients = Vec::with_capacity(sessions);
+    while let Ok(c) = rx.recv().await {
+        clients.push(c);
+    }
+    assert_eq!(clients.len(), sessions, "a load session failed to connect");
+    clients
+}
+
+/// The load scenario: every client runs sequential echo calls of `size` bytes until `for_`
+/// has passed (bounded: no client exceeds `MAX_SESSION_CALLS`); returns every call's latency
+/// and the wall time.
+pub async fn sessions_run(
+    rt: &Rt,
+    clients: &[Client],
+    for_: Duration,
+    size: usize,
+) -> (Vec<Duration>, Duration) {
+    /// No session runs more calls than this, whatever the duration.
+    const MAX_SESSION_CALLS: usize = 1_000_000;
+    let params = Arc::new(echo_params(size));
+    let (tx, rx) = async_channel::unbounded::<Vec<Duration>>();
+    let start = Instant::now();
+    let deadline = start + for_;
+    for client in clients {
+        let (client, params, tx) = (client.clone(), params.clone(), tx.clone());
+        rt.spawn(Box::pin(async move {
+            let mut lat = Vec::new();
+            while Instant::now() < deadline && lat.len() < MAX_SESSION_CALLS {
+                let t = Instant::now();
+                echo_once(&client, &params).await;
+                lat.push(t.elapsed());
+            }
+            let _ = tx.send(lat).await;
+        }));
+    }
+    drop(tx);
+    let mut all = Vec::new();
+    let mut done = 0;
+    while let Ok(l) = rx.recv().await {
+        all.extend(l);
+        done += 1;
+    }
+    assert_eq!(done, clients.len(), "a load session failed");
+    (all, start.elapsed())
+}
+
+/// Resident set size of process `pid` in bytes, from `/proc/PID/statm` (Linux), if readable.
+pub fn rss_bytes_of(pid: u32) -> Option<u64> {
+    proc_rss(&pid.to_string())
+}
+
+/// CPU time (user + system) of process `pid`, from `/proc/PID/stat` (10 ms resolution).
+pub fn cpu_time_of(pid: u32) -> Option<Duration> {
+    proc_cpu(&pid.to_string())
+}
+
 /// Resident set size of this process in bytes, from `/proc/self/statm` (Linux), if readable.
 pub fn rss_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let resident: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(resident * 4096)
+    proc_rss("self")
 }
 
 /// CPU time (user + system) this process has used so far, from `/proc/self/stat` (Linux; 10 ms
 /// resolution). On a loaded machine, calls per CPU-second shows the cost apart from the wait
 /// for a core.
 pub fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    proc_cpu("self")
+}
+
+fn proc_rss(pid: &str) -> Option<u64> {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+    let resident: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(resident * 4096)
+}
+
+fn proc_cpu(pid: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     let rest = stat.get(stat.rfind(')')? + 2..)?;
     let mut f = rest.split_whitespace().skip(11);

@@ -4,8 +4,17 @@
 //! ```text
 //! loadgen [--exec smol|tokio|tokio-ct] [--transport memory|inproc|tcp|axum] [--url http://127.0.0.1:P/sse]
 //!         [--mode echo|connect] [--calls N] [--in-flight K] [--size BYTES] [--warmup N]
+//!         [--server-pid PID]
+//! loadgen --url URL --mode sessions --sessions N --secs S [--server-pid PID]
+//! loadgen --url URL --mode idle --sessions N --server-pid PID
 //! loadgen --serve 127.0.0.1:PORT [--exec smol|tokio|tokio-ct] [--transport axum] [--max-secs S]
 //! ```
+//! `--server-pid` adds that server's CPU time per call (from `/proc/PID/stat`, during the timed
+//! calls) and its resident memory to the line. `sessions` is the load scenario: N sessions
+//! connect (64 at a time), then each runs sequential echo calls for S seconds (p999 too).
+//! `idle` opens N sessions that stay idle and reports the server's resident memory per session.
+//! Raise the file-descriptor limit for large N (`bench/load.sh` does).
+//!
 //! `--serve` runs only the echo server (limits raised for 16 MiB echoes) and exits by itself
 //! after `--max-secs` (default 600). `tokio` is the multi-thread runtime with 2 workers,
 //! `tokio-ct` the current-thread runtime.
@@ -17,6 +26,10 @@ use mcp_sse_tests::{Exec, Transport};
 
 /// Every run stops by itself: no client loop may exceed this many calls.
 const MAX_CALLS: u64 = 1_000_000;
+/// Bound on `--sessions`.
+const MAX_SESSIONS: u64 = 20_000;
+/// Bound on `--secs`.
+const MAX_SECS: u64 = 600;
 
 struct Args {
     executor: Executor,
@@ -29,6 +42,9 @@ struct Args {
     in_flight: usize,
     size: usize,
     warmup: u64,
+    server_pid: Option<u32>,
+    sessions: usize,
+    secs: u64,
 }
 
 fn parse() -> Result<Args, String> {
@@ -43,6 +59,9 @@ fn parse() -> Result<Args, String> {
         in_flight: 1,
         size: 4,
         warmup: 200,
+        server_pid: None,
+        sessions: 100,
+        secs: 10,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -77,6 +96,9 @@ fn parse() -> Result<Args, String> {
             "--in-flight" => a.in_flight = num(val()?)?.max(1) as usize,
             "--size" => a.size = num(val()?)? as usize,
             "--warmup" => a.warmup = num(val()?)?,
+            "--server-pid" => a.server_pid = Some(num(val()?)? as u32),
+            "--sessions" => a.sessions = num(val()?)?.min(MAX_SESSIONS) as usize,
+            "--secs" => a.secs = num(val()?)?.min(MAX_SECS),
             o => return Err(format!("unknown flag {o}")),
         }
     }
@@ -126,7 +148,73 @@ fn main() {
         return;
     }
     let url = a.url.as_deref();
+    let server_cpu = || a.server_pid.and_then(load::cpu_time_of);
+    let server_rss = || a.server_pid.and_then(load::rss_bytes_of);
+    match a.mode.as_str() {
+        "sessions" | "idle" => {
+            let Some(url) = url else {
+                eprintln!("loadgen: --mode {} needs --url", a.mode);
+                std::process::exit(2);
+            };
+            let line = ex.block_on(async {
+                let rss_before = server_rss();
+                let clients = load::open_sessions(exec, url, a.sessions, 64).await;
+                let rt = mcp_sse_tests::driver_rt(exec);
+                let line = if a.mode == "idle" {
+                    // Let the server settle, then look at its memory.
+                    rt.sleep_until(Instant::now() + Duration::from_secs(2)).await;
+                    let after = server_rss();
+                    let per = match (rss_before, after) {
+                        (Some(b), Some(a2)) => (a2.saturating_sub(b)) as f64 / clients.len() as f64,
+                        _ => f64::NAN,
+                    };
+                    format!(
+                        "{{\"impl\":\"mcp-sse\",\"exec\":\"{}\",\"mode\":\"idle\",\"sessions\":{},\"server_rss_before\":{},\"server_rss_after\":{},\"server_bytes_per_session\":{:.0}}}",
+                        ex.name(),
+                        clients.len(),
+                        rss_before.unwrap_or(0),
+                        after.unwrap_or(0),
+                        per
+                    )
+                } else {
+                    let c0 = server_cpu();
+                    let (lat, elapsed) =
+                        load::sessions_run(&rt, &clients, Duration::from_secs(a.secs), a.size).await;
+                    let c1 = server_cpu();
+                    let rss = server_rss();
+                    let s = Summary::new(lat, elapsed);
+                    let cpu_us = match (c0, c1) {
+                        (Some(x), Some(y)) => {
+                            y.saturating_sub(x).as_secs_f64() * 1e6 / s.calls.max(1) as f64
+                        }
+                        _ => f64::NAN,
+                    };
+                    format!(
+                        "{{\"impl\":\"mcp-sse\",\"exec\":\"{}\",\"mode\":\"sessions\",\"sessions\":{},\"calls\":{},\"secs\":{:.3},\"calls_per_s\":{:.1},\"p50_ms\":{:.4},\"p99_ms\":{:.4},\"p999_ms\":{:.4},\"server_cpu_us_per_call\":{:.2},\"server_rss_bytes\":{}}}",
+                        ex.name(),
+                        clients.len(),
+                        s.calls,
+                        s.elapsed.as_secs_f64(),
+                        s.calls_per_s(),
+                        s.p50.as_secs_f64() * 1e3,
+                        s.p99.as_secs_f64() * 1e3,
+                        s.p999.as_secs_f64() * 1e3,
+                        cpu_us,
+                        rss.unwrap_or(0)
+                    )
+                };
+                for c in clients {
+                    c.close().await;
+                }
+                line
+            });
+            println!("{line}");
+            return;
+        }
+        _ => {}
+    }
     let mut cpu = Duration::ZERO;
+    let mut server_cpu_used: Option<Duration> = None;
     let summary = ex.block_on(async {
         match a.mode.as_str() {
             "connect" => {
@@ -141,8 +229,10 @@ fn main() {
                 let rt = mcp_sse_tests::driver_rt(exec);
                 load::echo_calls(&rt, &conn.client, a.warmup, a.in_flight, a.size).await;
                 let (t, c) = (Instant::now(), load::cpu_time().unwrap_or_default());
+                let sc = server_cpu();
                 let lat = load::echo_calls(&rt, &conn.client, a.calls, a.in_flight, a.size).await;
                 cpu = load::cpu_time().unwrap_or_default().saturating_sub(c);
+                server_cpu_used = sc.zip(server_cpu()).map(|(x, y)| y.saturating_sub(x));
                 let s = Summary::new(lat, t.elapsed());
                 conn.close().await;
                 s
@@ -150,7 +240,7 @@ fn main() {
         }
     });
     println!(
-        "{{\"impl\":\"mcp-sse\",\"exec\":\"{}\",\"transport\":\"{}\",\"mode\":\"{}\",\"in_flight\":{},\"size\":{},\"calls\":{},\"secs\":{:.4},\"calls_per_s\":{:.1},\"p50_ms\":{:.4},\"p99_ms\":{:.4},\"cpu_s\":{:.3}}}",
+        "{{\"impl\":\"mcp-sse\",\"exec\":\"{}\",\"transport\":\"{}\",\"mode\":\"{}\",\"in_flight\":{},\"size\":{},\"calls\":{},\"secs\":{:.4},\"calls_per_s\":{:.1},\"p50_ms\":{:.4},\"p99_ms\":{:.4},\"cpu_s\":{:.3}{}}}",
         ex.name(),
         name(a.transport),
         a.mode,
@@ -162,5 +252,11 @@ fn main() {
         summary.p50.as_secs_f64() * 1e3,
         summary.p99.as_secs_f64() * 1e3,
         cpu.as_secs_f64(),
+        server_cpu_used
+            .map(|c| format!(
+                ",\"server_cpu_us_per_call\":{:.2}",
+                c.as_secs_f64() * 1e6 / summary.calls.max(1) as f64
+            ))
+            .unwrap_or_default(),
     );
 }
