@@ -3,10 +3,10 @@
 # time on 127.0.0.1, always with the same client (mcp-sse on tokio, 2 workers):
 #   1. SESSIONS concurrent TCP sessions, each running sequential echo calls for SECS seconds:
 #      total calls/s, p50/p99/p999, the server's RSS and its CPU time per call;
-#   2. IDLE idle TCP sessions: the server's RSS per session (RSS after - before, / IDLE).
+#   2. IDLE_SESSIONS idle TCP sessions: the server's RSS per session (RSS after - before, / N).
 #
 #   bench/load.sh                                # 1,000 busy sessions for 10 s, 10,000 idle
-#   SESSIONS=200 SECS=5 IDLE=2000 bench/load.sh  # quicker
+#   SESSIONS=200 SECS=5 IDLE_SESSIONS=2000 bench/load.sh  # quicker
 #
 # The script raises the file-descriptor limit itself (each session is one GET connection and
 # up to a few POST connections on each side). Every loop is bounded.
@@ -16,12 +16,12 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 SESSIONS=${SESSIONS:-1000}
 SECS=${SECS:-10}
-IDLE=${IDLE:-10000}
+IDLE_SESSIONS=${IDLE_SESSIONS:-10000}
 SERVER_SECS=${SERVER_SECS:-900}
 RESULTS=$OUT/load.jsonl
 : >"$RESULTS"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-need=$((IDLE * 4 + 1024))
+need=$((IDLE_SESSIONS * 4 + 1024))
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
   ulimit -n "$need" 2>/dev/null || echo "warning: fd limit $(ulimit -n) < $need; large runs may fail" >&2
 fi
@@ -41,7 +41,7 @@ for s in ours-smol ours-tokio rmcp; do
   line=$("$LOADGEN" --exec tokio --url "$url" --mode sessions --sessions "$SESSIONS" --secs "$SECS" --server-pid "$LAST_PID" | tail -1)
   echo "{\"server\":\"$s\",\"scenario\":\"busy\",\"load1\":$(cut -d' ' -f1 /proc/loadavg),\"r\":$line}" >>"$RESULTS"
   echo "$s busy: $line" >&2
-  line=$("$LOADGEN" --exec tokio --url "$url" --mode idle --sessions "$IDLE" --server-pid "$LAST_PID" | tail -1)
+  line=$("$LOADGEN" --exec tokio --url "$url" --mode idle --sessions "$IDLE_SESSIONS" --server-pid "$LAST_PID" | tail -1)
   echo "{\"server\":\"$s\",\"scenario\":\"idle\",\"load1\":$(cut -d' ' -f1 /proc/loadavg),\"r\":$line}" >>"$RESULTS"
   echo "$s idle: $line" >&2
   # One server at a time: stop this one before the next.

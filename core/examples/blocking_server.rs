@@ -182,6 +182,9 @@ impl Shared {
                     }
                     // This server opens no direct (in-memory) session.
                     IoEvent::Direct(_) => {}
+                    IoEvent::Rejected { status, reason, .. } => {
+                        eprintln!("blocking_server: rejected a request: {status} {reason}");
+                    }
                 }
             }
             while let Some(ev) = st.endpoint.poll_event() {

@@ -276,6 +276,20 @@ fn host_exchanges_answer_as_the_transports_own_connections() {
         let (own_status, own_body) = over_http1(&mut own, raw.as_bytes());
         let (x, resp) = exchange(&mut host, raw.as_bytes(), None);
         host.handle_close(x);
+        // Every refusal is reported for the logs, with its status and reason.
+        let rejected: Vec<(u16, &str)> = events(&mut host)
+            .into_iter()
+            .filter_map(|e| match e {
+                ServerEvent::Rejected { status, reason, .. } => Some((status, reason)),
+                _ => None,
+            })
+            .collect();
+        if status >= 400 {
+            assert_eq!(rejected.len(), 1, "{raw:?}: {rejected:?}");
+            assert_eq!(rejected[0].0, status, "{raw:?}");
+        } else {
+            assert!(rejected.is_empty(), "{raw:?}: {rejected:?}");
+        }
         let HostBody::Full(host_body) = resp.body else {
             panic!("a whole answer for {raw:?}")
         };

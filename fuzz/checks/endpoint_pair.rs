@@ -807,6 +807,9 @@ impl Harness {
                     }
                 }
                 IoEvent::Direct(_) => panic!("no direct session was opened"),
+                IoEvent::Rejected { status, .. } => {
+                    assert!(status >= 400, "a rejection with status {status}");
+                }
             }
         }
         // Server → peer bytes, on links that are not held.

@@ -240,6 +240,15 @@ impl Driver {
                     );
                     self.sessions_ever.push(session);
                 }
+                ServerEvent::Rejected {
+                    connection, status, ..
+                } => {
+                    assert!(status >= 400, "a rejection with status {status}");
+                    assert!(
+                        self.conns.iter().any(|c| c.id == connection),
+                        "rejection on unknown connection {connection:?}"
+                    );
+                }
                 ServerEvent::Message { session, .. } => {
                     assert!(
                         self.live.contains(&session),

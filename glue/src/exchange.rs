@@ -181,6 +181,22 @@ impl SseServer {
             };
             self.run(work);
         }
+        // An answer the endpoint decides later (a POST for another instance's session waits
+        // for the session bus) comes with a transmit wake-up.
+        while response.is_none() {
+            event_listener::listener!(signal.wake => listener);
+            {
+                let mut st = self.lock();
+                if !st.conns.contains_key(&id) {
+                    break;
+                }
+                response = st.endpoint.poll_response(id);
+                if response.is_some() || st.endpoint.wants_close(id) {
+                    break;
+                }
+            }
+            listener.await;
+        }
         // Backpressure: the answer waits while the message it carried is parked.
         loop {
             event_listener::listener!(signal.readable => listener);

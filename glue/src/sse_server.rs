@@ -550,6 +550,11 @@ impl SseServer {
                             sig.readable.notify(usize::MAX);
                         }
                     }
+                    IoEvent::Rejected { status, reason, .. } => {
+                        crate::trace::event!(warn, status, reason, "request rejected");
+                        #[cfg(not(feature = "tracing"))]
+                        let _ = (status, reason);
+                    }
                     IoEvent::Direct(s) => {
                         if let Some(sig) = st.sessions.get(&s).and_then(|s| s.direct.as_ref()) {
                             sig.notify(1);

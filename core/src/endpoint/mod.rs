@@ -148,6 +148,16 @@ pub enum IoEvent {
     /// A direct session has messages for its client: call [`ServerEndpoint::poll_direct`]
     /// until `None` (see [Direct sessions](self#direct-sessions)).
     Direct(SessionId),
+    /// A request was refused (an answer of 400 or more: a failed check, a bad body, an unknown
+    /// session, a timeout). Nothing to do but log it; the answer is already queued.
+    Rejected {
+        /// The connection (or host exchange) that carried it.
+        connection: ConnectionId,
+        /// The status it was answered.
+        status: u16,
+        /// The answer's body (the reason, in the reference's words).
+        reason: &'static str,
+    },
 }
 
 /// Why a request the application was handling will not be answered.

@@ -697,6 +697,15 @@ impl ServerEndpoint {
                     // The stream a shutdown was waiting for may be the one that ended.
                     self.finish_shutdown_if_flushed();
                 }
+                ServerEvent::Rejected {
+                    connection,
+                    status,
+                    reason,
+                } => self.io.push_back(IoEvent::Rejected {
+                    connection,
+                    status,
+                    reason,
+                }),
                 ServerEvent::Writable { session } => {
                     self.flush(session);
                     self.deliver_parked(session, now);

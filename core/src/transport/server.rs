@@ -168,6 +168,15 @@ pub enum ServerEvent {
         /// The session that can take messages again.
         session: SessionId,
     },
+    /// A request on `connection` was answered with an error status (400 or more): for logs.
+    Rejected {
+        /// The connection (or host exchange).
+        connection: ConnectionId,
+        /// The status.
+        status: u16,
+        /// The answer's body.
+        reason: &'static str,
+    },
 }
 
 /// Why [`Server::send`] refused a message.
@@ -839,6 +848,13 @@ impl Server {
         conn.http.fail(err, &reply);
         conn.route = Route::Done;
         note(conn, id, &mut self.events);
+        if !matches!(err, HttpError::UnexpectedEof) {
+            self.events.push_back(ServerEvent::Rejected {
+                connection: id,
+                status: reply.status,
+                reason: reply.body,
+            });
+        }
     }
 
     /// Opens an exchange for a request that a host HTTP server (hyper, axum) has parsed: the
@@ -894,6 +910,10 @@ impl Server {
         let Some(conn) = self.connections.get_mut(&exchange) else {
             return;
         };
+        if !matches!(conn.route, Route::Requests { .. }) {
+            // Answered already (refused from its head): the rest of the body is dropped.
+            return;
+        }
         let Framing::Host(x) = &mut conn.http else {
             return;
         };
@@ -915,10 +935,12 @@ impl Server {
 
     /// The host could not read the exchange's request (a broken body): it gets no answer.
     pub fn handle_exchange_error(&mut self, exchange: ConnectionId) {
-        if matches!(
-            self.connections.get(&exchange).map(|c| &c.http),
-            Some(Framing::Host(_))
-        ) {
+        if self.connections.get(&exchange).is_some_and(|c| {
+            matches!(
+                (&c.http, &c.route),
+                (Framing::Host(_), Route::Requests { .. })
+            )
+        }) {
             self.fail_request(exchange, &HttpError::UnexpectedEof);
         }
     }
@@ -1033,6 +1055,13 @@ impl Server {
             Route::Requests { in_flight: None }
         };
         note(conn, id, &mut self.events);
+        if reply.status >= 400 {
+            self.events.push_back(ServerEvent::Rejected {
+                connection: id,
+                status: reply.status,
+                reason: reply.body,
+            });
+        }
     }
 
     /// Routes `head`, with CORS around it when configured: preflights answered here, and the

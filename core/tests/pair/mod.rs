@@ -95,6 +95,8 @@ pub struct Pair {
     pub server_closed: BTreeMap<ConnectionId, bool>,
     /// The session id the endpoint announced, once connected.
     pub session_id: Option<SessionId>,
+    /// Every request the endpoint refused (`IoEvent::Rejected`): status and reason.
+    pub rejected: Vec<(u16, &'static str)>,
     /// Connections the client opens from now on start with this direction held.
     pub hold_new_connections: Option<Dir>,
 }
@@ -130,6 +132,7 @@ impl Pair {
             stream_bytes: Vec::new(),
             server_closed: BTreeMap::new(),
             session_id: None,
+            rejected: Vec::new(),
             hold_new_connections: None,
         }
     }
@@ -469,6 +472,9 @@ impl Pair {
                 }
                 // The pair opens no direct session.
                 IoEvent::Direct(_) => {}
+                IoEvent::Rejected { status, reason, .. } => {
+                    self.rejected.push((status, reason));
+                }
             }
         }
         // Server → client bytes, on connections that are not held.
