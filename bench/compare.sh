@@ -30,13 +30,17 @@ bench_build
 base=$((20000 + RANDOM % 20000))
 P_SMOL=$base P_TOKIO=$((base + 1)) P_PY=$((base + 2)) P_RMCP=$((base + 3))
 P_TOKIO_CT=$((base + 4)) P_RMCP_CT=$((base + 5)) P_AXUM=$((base + 6))
-echo "== servers on 127.0.0.1:$base..$((base + 6))" >&2
+P_SMOL_TLS=$((base + 7)) P_TOKIO_TLS=$((base + 8))
+echo "== servers on 127.0.0.1:$base..$((base + 8))" >&2
 start ours-smol "$P_SMOL" "$LOADGEN" --serve "127.0.0.1:$P_SMOL" --exec smol --max-secs "$SERVER_SECS"
 start ours-tokio "$P_TOKIO" "$LOADGEN" --serve "127.0.0.1:$P_TOKIO" --exec tokio --max-secs "$SERVER_SECS"
 start python "$P_PY" "$PY" bench/python/echo_server.py "$P_PY" "$SERVER_SECS"
 start rmcp "$P_RMCP" "$RMCP" serve "127.0.0.1:$P_RMCP" "$SERVER_SECS"
 # Like for like on one thread: tokio's current-thread runtime on both sides, for both.
 start ours-tokio-ct "$P_TOKIO_CT" "$LOADGEN" --serve "127.0.0.1:$P_TOKIO_CT" --exec tokio-ct --max-secs "$SERVER_SECS"
+# Over TLS (rustls; a certificate from a test CA made at start, the client trusting that CA).
+start ours-smol-tls "$P_SMOL_TLS" "$LOADGEN" --serve "127.0.0.1:$P_SMOL_TLS" --exec smol --tls-ca-out "$OUT/ca-smol.pem" --max-secs "$SERVER_SECS"
+start ours-tokio-tls "$P_TOKIO_TLS" "$LOADGEN" --serve "127.0.0.1:$P_TOKIO_TLS" --exec tokio --tls-ca-out "$OUT/ca-tokio.pem" --max-secs "$SERVER_SECS"
 # Our server mounted in an axum app through the hyper adapter (tokio, under /mcp).
 start ours-axum "$P_AXUM" "$LOADGEN" --serve "127.0.0.1:$P_AXUM" --exec tokio --transport axum --max-secs "$SERVER_SECS"
 start rmcp-ct "$P_RMCP_CT" env RMCP_CURRENT_THREAD=1 "$RMCP" serve "127.0.0.1:$P_RMCP_CT" "$SERVER_SECS"
@@ -74,6 +78,14 @@ job_axum() { # the same tokio client against the axum mount: what the convenienc
   run mcp-sse/tokio+axum seq "$LOADGEN" --exec tokio --url "$url" --calls "$CALLS" --in-flight 1
   run mcp-sse/tokio+axum inflight8 "$LOADGEN" --exec tokio --url "$url" --calls "$CALLS" --in-flight 8
 }
+job_tls() { # TCP+TLS beside the plain figures, same client executor as the server
+  local ex url
+  for ex in smol tokio; do
+    if [ $ex = smol ]; then url=https://127.0.0.1:$P_SMOL_TLS/sse; else url=https://127.0.0.1:$P_TOKIO_TLS/sse; fi
+    run "mcp-sse/$ex+tls" seq "$LOADGEN" --exec "$ex" --url "$url" --cacert "$OUT/ca-$ex.pem" --calls "$CALLS" --in-flight 1
+    run "mcp-sse/$ex+tls" inflight8 "$LOADGEN" --exec "$ex" --url "$url" --cacert "$OUT/ca-$ex.pem" --calls "$CALLS" --in-flight 8
+  done
+}
 job_rmcp_ct() {
   local url=http://127.0.0.1:$P_RMCP_CT/sse
   run rmcp-0.10-ct seq env RMCP_CURRENT_THREAD=1 "$RMCP" client "$url" echo "$CALLS" 1 4 200
@@ -102,7 +114,7 @@ job_inproc() { # mcp-sse in process (no peers to compare with)
     run "mcp-sse/$ex" inproc-connect "$LOADGEN" --exec "$ex" --transport inproc --mode connect --calls "$((CONNECTS * 10))" --warmup 50
   done
 }
-JOBS=(job_smol job_tokio job_axum job_tokio_ct job_rmcp_ct job_rmcp job_python job_inproc)
+JOBS=(job_smol job_tokio job_tls job_axum job_tokio_ct job_rmcp_ct job_rmcp job_python job_inproc)
 round() {
   local n=${#JOBS[@]} i
   for i in $(seq 0 $((n - 1))); do
@@ -132,7 +144,7 @@ def load(label, wl):
     return statistics.median(x["load1"] for x in rs) if rs else None
 print("\nTCP 127.0.0.1, medians of %d interleaved rounds (load = 1-min load average, 2 cores)" % max(len(v) for v in by.values()))
 print("%-17s %-17s %10s %9s %9s %9s %6s" % ("impl", "workload", "calls/s", "p50 ms", "p99 ms", "cpu s", "load"))
-labels = ["mcp-sse/smol", "mcp-sse/tokio", "mcp-sse/tokio+axum", "mcp-sse/tokio-ct", "rmcp-0.10", "rmcp-0.10-ct", "python-2.3.0"]
+labels = ["mcp-sse/smol", "mcp-sse/smol+tls", "mcp-sse/tokio", "mcp-sse/tokio+tls", "mcp-sse/tokio+axum", "mcp-sse/tokio-ct", "rmcp-0.10", "rmcp-0.10-ct", "python-2.3.0"]
 wls = ["seq", "inflight8", "echo1MiB", "connect", "inproc-seq", "inproc-inflight8", "inproc-inflight64", "inproc-echo1MiB", "inproc-connect"]
 for wl in wls:
     for lb in labels:
@@ -140,10 +152,13 @@ for wl in wls:
             cpu = med(lb, wl, "cpu_s") if all("cpu_s" in x["r"] for x in by[(lb, wl)]) else None
             print("%-17s %-17s %10.1f %9.3f %9.3f %9s %6.2f" % (lb, wl, med(lb, wl, "calls_per_s"), med(lb, wl, "p50_ms"), med(lb, wl, "p99_ms"), "%.3f" % cpu if cpu is not None else "-", load(lb, wl)))
 # tokio and smol: against rmcp's default (multi-thread, 2 workers); tokio-ct: like for like.
-pairs = [(a, b) for a in labels[:2] for b in ("rmcp-0.10", "python-2.3.0")]
+pairs = [(a, b) for a in ("mcp-sse/smol", "mcp-sse/tokio") for b in ("rmcp-0.10", "python-2.3.0")]
 pairs.append(("mcp-sse/tokio-ct", "rmcp-0.10-ct"))
 # The axum mount against our own listener, same tokio client (<1 = the mount is slower).
 pairs.append(("mcp-sse/tokio+axum", "mcp-sse/tokio"))
+# TLS against plain, same executor (<1 = what TLS costs).
+pairs.append(("mcp-sse/smol+tls", "mcp-sse/smol"))
+pairs.append(("mcp-sse/tokio+tls", "mcp-sse/tokio"))
 def paired(label, peer, wl, key, invert):
     # The median over rounds of this round's ratio (both ran in the same round).
     mine = {x["round"]: x["r"][key] for x in by.get((label, wl), [])}

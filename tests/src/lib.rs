@@ -371,16 +371,27 @@ pub async fn serve_tls(
     options: ServerOptions,
     tls: mcp_sse_glue::tls::TlsServer,
 ) -> Serving {
+    serve_tls_at(exec, "127.0.0.1:0", server, options, tls).await
+}
+
+/// [`serve_tls`] on `addr` (127.0.0.1 only).
+pub async fn serve_tls_at(
+    exec: Exec,
+    addr: &str,
+    server: McpServer,
+    options: ServerOptions,
+    tls: mcp_sse_glue::tls::TlsServer,
+) -> Serving {
+    assert!(
+        addr.starts_with("127.0.0.1:"),
+        "test servers bind 127.0.0.1 only"
+    );
     use mcp_sse_glue::io::Connection;
     use mcp_sse_glue::BoxFuture;
     let wrap = move |conn: Connection| tls.wrap(conn).map_err(std::io::Error::other);
     match exec {
         Exec::Smol => {
-            let l = Arc::new(
-                smol::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind"),
-            );
+            let l = Arc::new(smol::net::TcpListener::bind(addr).await.expect("bind"));
             let addr = l.local_addr().expect("addr");
             let accept = move || {
                 let (l, wrap) = (l.clone(), wrap.clone());
@@ -392,11 +403,7 @@ pub async fn serve_tls(
             mcp_sse_glue::serve_with(mcp_sse_smol::runtime(), accept, addr, server, options)
         }
         Exec::Tokio => {
-            let l = Arc::new(
-                tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind"),
-            );
+            let l = Arc::new(tokio::net::TcpListener::bind(addr).await.expect("bind"));
             let addr = l.local_addr().expect("addr");
             let accept = move || {
                 let (l, wrap) = (l.clone(), wrap.clone());

@@ -141,8 +141,17 @@ impl BenchConn {
 /// `url` selects an external server; without it one is served on 127.0.0.1 in this process
 /// (with [`large_server_config`]).
 pub async fn connect(exec: Exec, transport: Transport, url: Option<&str>) -> BenchConn {
+    connect_with(exec, transport, url, ClientOptions::default()).await
+}
+
+/// [`connect`] with client options (e.g. [`ClientOptions::tls`] for an `https://` URL).
+pub async fn connect_with(
+    exec: Exec,
+    transport: Transport,
+    url: Option<&str>,
+    options: ClientOptions,
+) -> BenchConn {
     let rt = crate::driver_rt(exec);
-    let options = ClientOptions::default();
     match transport {
         Transport::InMemory => BenchConn {
             client: mcp_sse_glue::connect_in_memory(rt, echo_server(), options)
@@ -194,6 +203,26 @@ pub async fn serve_tcp(exec: Exec, addr: &str) -> (String, Stopper) {
     let url = format!("http://{}/sse", s.local_addr());
     (
         url,
+        Box::new(move || Box::pin(async move { s.shutdown().await })),
+    )
+}
+
+/// Serves [`echo_server`] like [`serve_tcp`] over TLS, with a certificate for 127.0.0.1 made
+/// now by a test CA; returns the `https://` SSE URL, the CA's PEM (for the client to trust)
+/// and a stopper.
+pub async fn serve_tls(exec: Exec, addr: &str) -> (String, String, Stopper) {
+    let pki = crate::pki::make(&["127.0.0.1"], crate::pki::Leaf::Valid);
+    let tls =
+        mcp_sse_glue::tls::TlsServer::from_pem(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes())
+            .expect("the test certificate loads");
+    let options = crate::ServerOptions {
+        transport: large_server_config(),
+    };
+    let s = crate::serve_tls_at(exec, addr, echo_server(), options, tls).await;
+    let url = format!("https://{}/sse", s.local_addr());
+    (
+        url,
+        pki.ca_pem,
         Box::new(move || Box::pin(async move { s.shutdown().await })),
     )
 }

@@ -8,6 +8,8 @@
 //! loadgen --url URL --mode sessions --sessions N --secs S [--server-pid PID]
 //! loadgen --url URL --mode idle --sessions N --server-pid PID
 //! loadgen --serve 127.0.0.1:PORT [--exec smol|tokio|tokio-ct] [--transport axum] [--max-secs S]
+//!         [--tls-ca-out FILE]   (over TLS, with a certificate from a test CA written to FILE)
+//! loadgen --url https://127.0.0.1:PORT/sse --cacert FILE ...
 //! ```
 //! `--server-pid` adds that server's CPU time per call (from `/proc/PID/stat`, during the timed
 //! calls) and its resident memory to the line. `sessions` is the load scenario: N sessions
@@ -45,6 +47,10 @@ struct Args {
     server_pid: Option<u32>,
     sessions: usize,
     secs: u64,
+    /// `--serve` over TLS, the test CA's PEM written to this file.
+    tls_ca_out: Option<String>,
+    /// The client trusts (only) the CA in this PEM file.
+    cacert: Option<String>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -62,6 +68,8 @@ fn parse() -> Result<Args, String> {
         server_pid: None,
         sessions: 100,
         secs: 10,
+        tls_ca_out: None,
+        cacert: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -97,14 +105,16 @@ fn parse() -> Result<Args, String> {
             "--size" => a.size = num(val()?)? as usize,
             "--warmup" => a.warmup = num(val()?)?,
             "--server-pid" => a.server_pid = Some(num(val()?)? as u32),
+            "--tls-ca-out" => a.tls_ca_out = Some(val()?),
+            "--cacert" => a.cacert = Some(val()?),
             "--sessions" => a.sessions = num(val()?)?.min(MAX_SESSIONS) as usize,
             "--secs" => a.secs = num(val()?)?.min(MAX_SECS),
             o => return Err(format!("unknown flag {o}")),
         }
     }
     if let Some(u) = &a.url {
-        if !u.starts_with("http://127.0.0.1:") {
-            return Err("--url must be http://127.0.0.1:PORT/...".into());
+        if !u.starts_with("http://127.0.0.1:") && !u.starts_with("https://127.0.0.1:") {
+            return Err("--url must be http(s)://127.0.0.1:PORT/...".into());
         }
     }
     if a.size > load::MAX_PAYLOAD_BYTES / 2 {
@@ -134,7 +144,14 @@ fn main() {
     let exec = ex.exec();
     if let Some(addr) = &a.serve {
         ex.block_on(async {
-            let (url, stop) = if a.transport == Transport::SseAxum {
+            let (url, stop) = if let Some(ca_out) = &a.tls_ca_out {
+                let (url, ca, stop) = load::serve_tls(exec, addr).await;
+                if let Err(e) = std::fs::write(ca_out, ca) {
+                    eprintln!("loadgen: cannot write {ca_out}: {e}");
+                    std::process::exit(2);
+                }
+                (url, stop)
+            } else if a.transport == Transport::SseAxum {
                 load::serve_axum(addr).await
             } else {
                 load::serve_tcp(exec, addr).await
@@ -225,7 +242,22 @@ fn main() {
                 Summary::new(lat, t.elapsed())
             }
             _ => {
-                let conn = load::connect(exec, a.transport, url).await;
+                let mut options = mcp_sse_glue::ClientOptions::default();
+                if let Some(path) = &a.cacert {
+                    let pem = std::fs::read(path).unwrap_or_else(|e| {
+                        eprintln!("loadgen: cannot read {path}: {e}");
+                        std::process::exit(2);
+                    });
+                    options.tls = Some(
+                        mcp_sse_glue::tls::TlsClient::with_only_roots_pem(&pem).unwrap_or_else(
+                            |e| {
+                                eprintln!("loadgen: {path}: {e}");
+                                std::process::exit(2);
+                            },
+                        ),
+                    );
+                }
+                let conn = load::connect_with(exec, a.transport, url, options).await;
                 let rt = mcp_sse_tests::driver_rt(exec);
                 load::echo_calls(&rt, &conn.client, a.warmup, a.in_flight, a.size).await;
                 let (t, c) = (Instant::now(), load::cpu_time().unwrap_or_default());
