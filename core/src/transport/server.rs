@@ -284,6 +284,8 @@ pub struct Server {
     wall_clock: Option<SystemTime>,
     /// The routes under [`ServerConfig::root_path`].
     mount: Mount,
+    /// The HTTP/1.1 rules every connection shares.
+    connection_config: std::sync::Arc<ConnectionConfig>,
     /// Connection deadlines, earliest first. An entry is current while its connection still has
     /// exactly that deadline; a connection whose deadline changed has a newer entry, and the old
     /// one is dropped when it reaches the top (or when the heap is rebuilt, see
@@ -336,6 +338,7 @@ impl Server {
     /// generator in drivers and a deterministic one in tests).
     pub fn new(config: ServerConfig, random: Box<dyn FnMut() -> [u8; 16] + Send>) -> Self {
         let mount = Mount::new(&config.root_path, &config);
+        let config_connection = config.connection_config();
         let security = config.security.resolve(config.local_addr);
         Server {
             config,
@@ -349,6 +352,7 @@ impl Server {
             shutting_down: false,
             wall_clock: None,
             mount,
+            connection_config: std::sync::Arc::new(config_connection),
             timers: BinaryHeap::new(),
         }
     }
@@ -422,7 +426,7 @@ impl Server {
         let id = ConnectionId(self.next_connection);
         self.next_connection += 1;
         let mut conn = Connection {
-            http: Framing::Http1(ServerConnection::new(self.config.connection_config(), now)),
+            http: Framing::Http1(ServerConnection::new(self.connection_config.clone(), now)),
             route: Route::Requests { in_flight: None },
             armed: None,
         };
