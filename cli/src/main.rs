@@ -358,7 +358,10 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Connect(format!("cannot listen on {bind}: {e}")))?;
         let addr = listener.local_addr()?;
         let prefix = config.root_path.trim_end_matches('/').to_string();
-        let options = mcp_sse_tokio::ServerOptions { transport: config };
+        let options = mcp_sse_tokio::ServerOptions {
+            transport: config,
+            cluster: None,
+        };
         let serving = match tls {
             None => mcp_sse_tokio::serve(listener, demo::server(), options)?,
             Some(tls) => {

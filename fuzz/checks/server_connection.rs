@@ -240,6 +240,9 @@ impl Driver {
                     );
                     self.sessions_ever.push(session);
                 }
+                ServerEvent::ForeignPost { .. } => {
+                    panic!("a foreign POST without the scale-out setting")
+                }
                 ServerEvent::Message { session, .. } => {
                     assert!(
                         self.live.contains(&session),

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod builder;
+pub mod bus;
 mod cancel;
 mod client;
 mod connect;
@@ -27,6 +28,7 @@ mod trace;
 mod typed;
 
 pub use builder::{ServerBuilder, ToolDef, ToolError, ToolOutput, ToolRegistrationError};
+pub use bus::{BusError, ClusterOptions, SessionBus, Subscription};
 pub use cancel::CancelFlag;
 pub use client::{
     CallOptions, Client, ClientOptions, Closer, IncomingMessage, Link, LinkItem, LoggingCallback,

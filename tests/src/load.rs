@@ -177,6 +177,7 @@ pub async fn connect(exec: Exec, transport: Transport, url: Option<&str>) -> Ben
 pub async fn serve_tcp(exec: Exec, addr: &str) -> (String, Stopper) {
     let options = crate::ServerOptions {
         transport: large_server_config(),
+        cluster: None,
     };
     let s = crate::serve_at(exec, addr, echo_server(), options).await;
     let url = format!("http://{}/sse", s.local_addr());

@@ -34,6 +34,11 @@ use super::security::{Security, SecuritySettings};
 use super::session_id::SessionId;
 use super::wall_clock::format_utc_python;
 
+mod foreign;
+pub use foreign::{
+    ForeignConfig, ForeignOutcome, DEFAULT_FOREIGN_TIMEOUT, TIMEOUT_BODY, UNAVAILABLE_BODY,
+};
+
 /// Default keep-alive comment interval (sse-starlette's `DEFAULT_PING_INTERVAL`).
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(15);
 /// Default bound on the bytes queued for one session's SSE stream and not yet taken by the driver.
@@ -87,6 +92,10 @@ pub struct ServerConfig {
     /// preflights of the SSE and message paths are answered `200 OK` (as Starlette's); a preflight from another
     /// origin gets `400 Disallowed CORS origin` (Starlette's `CORSMiddleware` answer).
     pub cors: Option<CorsConfig>,
+    /// Scale-out (`None`: a POST for a session this server does not hold gets the reference's
+    /// `404`). With it, such a POST is parked and reported as [`ServerEvent::ForeignPost`];
+    /// the driver asks its session bus and answers with [`Server::resolve_foreign`].
+    pub foreign: Option<ForeignConfig>,
 }
 
 impl Default for ServerConfig {
@@ -105,6 +114,7 @@ impl Default for ServerConfig {
             max_sessions: DEFAULT_MAX_SESSIONS,
             auth: None,
             cors: None,
+            foreign: None,
         }
     }
 }
@@ -160,6 +170,20 @@ pub enum ServerEvent {
         /// The session that can take messages again.
         session: SessionId,
     },
+    /// A POST for a session this server does not hold passed every check before the session
+    /// lookup (only with [`ServerConfig::foreign`]). `connection` is parked, unanswered, until
+    /// [`Server::resolve_foreign`] (or [`ForeignConfig::timeout`]).
+    ForeignPost {
+        /// The POST's connection.
+        connection: ConnectionId,
+        /// The session named by `session_id`.
+        session: SessionId,
+        /// The body as one JSON-RPC message; `None` when it does not parse (the answer is
+        /// then `400` if the session exists anywhere, as row 10 follows row 8).
+        message: Option<Message>,
+        /// The authenticated principal of the POST (with [`ServerConfig::auth`]).
+        principal: Option<Principal>,
+    },
 }
 
 /// Why [`Server::send`] refused a message.
@@ -206,6 +230,11 @@ enum RequestKind {
         session: SessionId,
         headers: Headers,
     },
+    /// A POST for a session this server does not hold (scale-out): see `foreign`.
+    ForeignPost {
+        session: SessionId,
+        principal: Option<Principal>,
+    },
 }
 
 #[derive(Debug)]
@@ -228,6 +257,9 @@ enum ConnState {
         session: SessionId,
         next_ping: Option<Instant>,
     },
+    /// A POST for a foreign session awaits [`Server::resolve_foreign`]; input is buffered,
+    /// not processed.
+    Foreign(foreign::Awaiting),
     /// Finished: flush what is queued, then close.
     Closing,
 }
@@ -448,6 +480,12 @@ impl Server {
                 self.process(connection, now);
                 self.schedule(connection);
             }
+            ConnState::Foreign(_) => {
+                conn.decoder.handle_bytes(data);
+                if conn.decoder.buffered_bytes() > unread_bound {
+                    finish_conn(conn, connection, &mut self.events);
+                }
+            }
             // A client writing on its SSE GET connection, or after we decided to close, is
             // ignored (and nothing of it is kept).
             ConnState::Stream { .. } | ConnState::Closing => {}
@@ -475,6 +513,7 @@ impl Server {
             // The GET's client went away: that ends the session (the reference's
             // `http.disconnect`).
             ConnState::Stream { .. } => self.handle_close(connection),
+            ConnState::Foreign(ref mut awaiting) => awaiting.eof = true,
             ConnState::Closing => {}
         }
     }
@@ -542,10 +581,14 @@ impl Server {
     /// [`Server::poll_transmit`] has drained them. Bytes handed in anyway are kept up to one
     /// request's worth (head and body limits), then the connection is closed.
     pub fn wants_read(&self, connection: ConnectionId) -> bool {
-        self.connections.get(&connection).is_some_and(|c| {
-            !matches!(c.state, ConnState::Requests { .. })
-                || c.out_bytes <= self.config.max_session_queue_bytes
-        })
+        self.connections
+            .get(&connection)
+            .is_some_and(|c| match c.state {
+                ConnState::Requests { .. } => c.out_bytes <= self.config.max_session_queue_bytes,
+                // Backpressure: nothing more is read while the bus decides.
+                ConnState::Foreign(_) => false,
+                _ => true,
+            })
     }
 
     /// Unread input a request connection may hold while its replies are backed up.
@@ -637,7 +680,9 @@ impl Server {
                     self.end_session(session);
                 }
                 ConnState::Requests { in_flight: None } => finish_conn(conn, id, &mut self.events),
-                ConnState::Requests { in_flight: Some(_) } | ConnState::Closing => {}
+                ConnState::Requests { in_flight: Some(_) }
+                | ConnState::Foreign(_)
+                | ConnState::Closing => {}
             }
         }
     }
@@ -764,6 +809,10 @@ impl Server {
                         let reply = Reply::plain(408, "Request Timeout");
                         write_reply(conn, id, &reply, false, &mut self.events);
                     }
+                    finish_conn(conn, id, &mut self.events);
+                }
+                ConnState::Foreign(_) => {
+                    write_reply(conn, id, &foreign::timed_out(), false, &mut self.events);
                     finish_conn(conn, id, &mut self.events);
                 }
                 ConnState::Closing => {}
@@ -897,7 +946,7 @@ impl Server {
                     // Only a message POST reads its body; a fixed reply discards it.
                     if let Some(
                         inf @ InFlight {
-                            kind: RequestKind::PostMessage { .. },
+                            kind: RequestKind::PostMessage { .. } | RequestKind::ForeignPost { .. },
                             ..
                         },
                     ) = in_flight
@@ -910,7 +959,7 @@ impl Server {
                         continue;
                     };
                     conn.phase_started = now;
-                    self.finish_request(id, inf);
+                    self.finish_request(id, inf, now);
                 }
                 Err(err) => {
                     // The connection closes after this reply. `Connection: close` is written
@@ -921,7 +970,8 @@ impl Server {
                         (Some(inf), HttpError::BodyTooLarge { .. }) if inf.beats_too_large => {
                             match inf.kind {
                                 RequestKind::Fixed(r) => r,
-                                RequestKind::PostMessage { .. } => http_error_reply(&err),
+                                RequestKind::PostMessage { .. }
+                                | RequestKind::ForeignPost { .. } => http_error_reply(&err),
                             }
                         }
                         _ => http_error_reply(&err),
@@ -936,7 +986,7 @@ impl Server {
         }
     }
 
-    fn finish_request(&mut self, id: ConnectionId, inf: InFlight) {
+    fn finish_request(&mut self, id: ConnectionId, inf: InFlight, now: Instant) {
         let InFlight {
             kind,
             keep_alive,
@@ -947,6 +997,21 @@ impl Server {
         let keep_alive = keep_alive && !self.shutting_down;
         let reply = match kind {
             RequestKind::Fixed(reply) => reply,
+            RequestKind::ForeignPost { session, principal } => {
+                let message = Message::from_slice(&body).ok();
+                let parked =
+                    foreign::Awaiting::new(keep_alive, extra_headers, &message, now, &self.config);
+                if let Some(conn) = self.connections.get_mut(&id) {
+                    conn.state = ConnState::Foreign(parked);
+                }
+                self.events.push_back(ServerEvent::ForeignPost {
+                    connection: id,
+                    session,
+                    message,
+                    principal,
+                });
+                return;
+            }
             RequestKind::PostMessage { session, headers } => {
                 if !self.sessions.contains_key(&session) {
                     // The session ended while the body was arriving.
@@ -1136,6 +1201,19 @@ impl Server {
         match self.sessions.get(&session) {
             // Row 9: a session is used only with the credential that opened it.
             Some(entry) if entry.owner == requestor => {}
+            // Scale-out: another instance may hold it; the bus decides (see `foreign`).
+            None if self.config.foreign.is_some() => {
+                return Routed::Request(InFlight {
+                    kind: RequestKind::ForeignPost {
+                        session,
+                        principal: requestor,
+                    },
+                    keep_alive,
+                    beats_too_large: false,
+                    body: BytesMut::new(),
+                    extra_headers: Vec::new(),
+                })
+            }
             _ => return fixed(Reply::plain(404, "Could not find session"), false),
         }
         Routed::Request(InFlight {
@@ -1189,6 +1267,7 @@ fn conn_deadline(config: &ServerConfig, c: &Connection) -> Option<Instant> {
                 Some(c.phase_started + config.keep_alive_timeout)
             }
         }
+        ConnState::Foreign(awaiting) => Some(awaiting.deadline),
         ConnState::Closing => None,
     }
 }
