@@ -140,19 +140,18 @@ impl Cluster {
     }
 }
 
-/// Runs one foreign POST on the bus: the outcome to resolve it with.
+/// Runs one foreign POST on the bus (at most `permits` at a time).
 pub(crate) async fn forward(
     bus: Arc<dyn SessionBus>,
     permits: Arc<async_lock::Semaphore>,
     session: SessionId,
     frame: Option<Bytes>,
-) -> ForeignOutcome {
+) -> Result<ForeignOutcome, BusError> {
     let _permit = permits.acquire_arc().await;
-    let outcome = match frame {
+    match frame {
         Some(frame) => bus.forward(session, frame).await,
         None => bus.lookup(session).await,
-    };
-    outcome.unwrap_or(ForeignOutcome::Unavailable)
+    }
 }
 
 async fn run_op(bus: &dyn SessionBus, op: BusOp) -> Result<(), BusError> {

@@ -790,8 +790,18 @@ impl SseServer {
                             Some((bus, permits)) => {
                                 crate::bus::forward(bus, permits, session, frame).await
                             }
-                            None => transport::ForeignOutcome::Unavailable,
+                            None => Err(crate::bus::BusError("no session bus attached".into())),
                         };
+                        // A failed bus call is the core's `Unavailable` (503); the registry
+                        // hears of it and reconnects on its schedule.
+                        let outcome = outcome.unwrap_or_else(|_e| {
+                            crate::trace::event!(warn, error = %_e, "forwarding a POST failed");
+                            this.with_cluster(|c| {
+                                c.registry.connection_lost(Instant::now());
+                                c.kick.notify(1);
+                            });
+                            transport::ForeignOutcome::Unavailable
+                        });
                         this.resolve_foreign(connection, outcome);
                     }));
                 }
