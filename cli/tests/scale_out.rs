@@ -11,13 +11,16 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use interop_common::demo_checks::{check_full_demo, texts, Recorder};
 use interop_common::{peers, repo_root, run_check, temp_dir, ChildGuard, PEER_DEADLINE};
 use mcp_sse_core::transport::ClientConfig;
-use mcp_sse_glue::{CallOptions, Client, ClientOptions};
+use mcp_sse_glue::{
+    CallOptions, Client, ClientOptions, ReconnectPolicy, SessionCallback, SessionEvent,
+};
 use serde_json::{json, Value};
 
 /// Bound on any single component becoming ready.
@@ -176,7 +179,12 @@ fn start_nginx(dir: &Path, upstreams: &[u16]) -> Nginx {
     );
     let path = dir.join("nginx.conf");
     std::fs::write(&path, conf).expect("write nginx.conf");
-    let mut cmd = Command::new("nginx");
+    let bin = if Path::new("/usr/sbin/nginx").exists() {
+        "/usr/sbin/nginx"
+    } else {
+        "nginx"
+    };
+    let mut cmd = Command::new(bin);
     cmd.arg("-e")
         .arg(dir.join("error.log"))
         .arg("-p")
@@ -237,6 +245,7 @@ async fn echo(client: &Client, text: &str) -> Result<String, String> {
 /// A deployment: Redis, `n` instances, nginx over them.
 struct Cluster {
     dir: PathBuf,
+    prefix: String,
     redis: Redis,
     instances: Vec<Option<ChildGuard>>,
     nginx: Nginx,
@@ -256,9 +265,30 @@ fn start_cluster(name: &str, n: usize) -> Cluster {
     let nginx = start_nginx(&dir, &ports);
     Cluster {
         dir,
+        prefix,
         redis,
         instances,
         nginx,
+    }
+}
+
+impl Cluster {
+    /// How many sessions the registry says `instance` holds (`*`: all instances), by
+    /// redis-cli (Redis's own client).
+    fn sessions_of(&self, instance: &str) -> usize {
+        let script = "local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do \
+                      if ARGV[2] == '*' or redis.call('GET', k) == ARGV[2] then n = n + 1 end end return n";
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.redis.port.to_string(), "EVAL", script, "0"])
+            .arg(format!("{}session:*", self.prefix))
+            .arg(instance)
+            .output()
+            .expect("run redis-cli");
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.trim()
+            .trim_start_matches("(integer) ")
+            .parse()
+            .unwrap_or_else(|_| panic!("redis-cli said {text:?}"))
     }
 }
 
@@ -370,6 +400,54 @@ fn a_killed_instance_ends_only_its_own_sessions_and_a_redis_restart_heals() {
             echo(&c, "warm-up").await.expect("a call before any fault");
             clients.push(c);
         }
+        // More with a reconnection policy, until one has its stream on i1 (the instance that
+        // will be killed): the registry says where each stream is.
+        let mut reconnecting = Vec::new();
+        let wait_registered = |n: usize| {
+            let end = Instant::now() + READY;
+            while cluster.sessions_of("*") < n {
+                assert!(
+                    Instant::now() < end,
+                    "{n} sessions not registered within {READY:?}"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+        wait_registered(6);
+        let lost = Arc::new(AtomicUsize::new(0));
+        let back = Arc::new(AtomicUsize::new(0));
+        for _ in 0..6 {
+            let before = cluster.sessions_of("i1");
+            let (l, b) = (lost.clone(), back.clone());
+            let on_session: SessionCallback = Arc::new(move |ev: SessionEvent| {
+                match ev {
+                    SessionEvent::Lost { .. } => l.fetch_add(1, Ordering::SeqCst),
+                    SessionEvent::Reconnected => b.fetch_add(1, Ordering::SeqCst),
+                    SessionEvent::GaveUp => 0,
+                };
+            });
+            let options = ClientOptions {
+                read_timeout: Some(Duration::from_secs(20)),
+                reconnect: ReconnectPolicy::Backoff {
+                    initial: Duration::from_millis(100),
+                    max: Duration::from_secs(1),
+                    max_attempts: 20,
+                },
+                on_session: Some(on_session),
+                ..ClientOptions::default()
+            };
+            let c = mcp_sse_tokio::connect_with(&url, options, ClientConfig::default())
+                .await
+                .expect("connect a reconnecting client");
+            reconnecting.push(c);
+            wait_registered(6 + reconnecting.len());
+            if cluster.sessions_of("i1") > before {
+                break;
+            }
+            // A connection is three requests (GET, initialize, initialized): one more turns
+            // nginx's round-robin so the next GET lands on the next instance.
+            raw_post(cluster.nginx.port, "0123456789abcdef0123456789abcdef", "{}");
+        }
         // --- Redis restarted mid-run: local POSTs keep working, forwarded ones get 503
         // (a clean error), and once Redis is back every session heals (re-subscribe,
         // re-register within the backoff and one renewal).
@@ -407,6 +485,8 @@ fn a_killed_instance_ends_only_its_own_sessions_and_a_redis_restart_heals() {
             }
         }
         // --- One instance killed mid-run.
+        let held = cluster.sessions_of("i1");
+        assert!(held >= 1, "instance i1 holds sessions");
         cluster.instances[1] = None; // SIGKILL, reaped
         let mut ended = 0;
         let mut alive = 0;
@@ -429,12 +509,50 @@ fn a_killed_instance_ends_only_its_own_sessions_and_a_redis_restart_heals() {
                 ended += 1;
             }
         }
+        // The clients that reconnect find a live instance through the balancer.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for (i, c) in reconnecting.iter().enumerate() {
+            loop {
+                if let Ok(t) = echo(c, "after-kill").await {
+                    assert_eq!(t, "after-kill");
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "reconnecting client {i} found no live instance within 30 s"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        let (lost, reconnected) = (lost.load(Ordering::SeqCst), back.load(Ordering::SeqCst));
         eprintln!(
-            "redis down: {refused} POSTs refused 503; instance killed: {ended} sessions ended, {alive} untouched"
+            "redis down: {refused} POSTs refused 503; instance killed: {ended} sessions ended, \
+             {alive} untouched; {lost} of {} reconnecting clients lost their session, \
+             {reconnected} reconnected; the registry said i1 held {held}",
+            reconnecting.len()
+        );
+        assert_eq!(
+            ended + lost,
+            held,
+            "exactly the killed instance's sessions ended"
+        );
+        assert_eq!(
+            reconnected, lost,
+            "every client that lost its session reconnected"
+        );
+        assert!(
+            lost >= 1,
+            "a reconnecting client had its stream on the killed instance"
         );
         assert!(ended >= 1, "the killed instance's sessions ended");
-        assert!(alive >= 3, "the other instances' sessions are untouched ({alive} of 6)");
+        assert!(
+            alive >= 3,
+            "the other instances' sessions are untouched ({alive} of 6)"
+        );
         assert_eq!(ended + alive, 6);
+        for c in reconnecting {
+            c.close().await;
+        }
         for c in clients {
             c.close().await;
         }

@@ -1,5 +1,5 @@
 //! Scale-out: the [`SessionBus`] several server instances share, and the tasks that drive
-//! it for one [`SseServer`](crate::SseServer).
+//! it for one [`SseServer`].
 //!
 //! Every decision is the core's ([`mcp_sse_core::cluster`]): which POSTs are foreign and how
 //! they are answered (the transport), what a forwarded message looks like (the forward
@@ -214,13 +214,20 @@ pub(crate) async fn subscription_task(server: Weak<SseServer>) {
         match bus.subscribe().await {
             Ok(mut sub) => {
                 failures = 0;
+                {
+                    let Some(this) = server.upgrade() else { return };
+                    this.with_cluster(|c| {
+                        c.registry.subscribed();
+                        c.kick.notify(1);
+                    });
+                }
                 while let Ok(frame) = sub.next().await {
                     let Some(this) = server.upgrade() else { return };
                     this.handle_forwarded(&frame);
                 }
                 let Some(this) = server.upgrade() else { return };
                 this.with_cluster(|c| {
-                    c.registry.connection_lost(Instant::now());
+                    c.registry.subscription_lost(Instant::now());
                     c.kick.notify(1);
                 });
             }

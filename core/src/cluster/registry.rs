@@ -130,6 +130,7 @@ enum Link {
 /// let now = Instant::now();
 /// assert_eq!(reg.poll_op(now), Some(BusOp::Connect));
 /// reg.handle_result(true, now);
+/// reg.subscribed(); // frames for this instance can be received: it may claim sessions
 /// let s = SessionId::from_u128(1);
 /// reg.opened(s);
 /// assert_eq!(reg.poll_op(now), Some(BusOp::Register { sessions: vec![s], lease: Duration::from_secs(3) }));
@@ -146,6 +147,9 @@ pub struct Registry {
     /// The rest of a renewal pass.
     renewing: Vec<SessionId>,
     link: Link,
+    /// The instance receives forwarded frames: only then may it claim sessions (a
+    /// registration before it would route POSTs to an owner that cannot receive them).
+    subscribed: bool,
     in_flight: Option<Kind>,
     next_renew: Option<Instant>,
 }
@@ -170,6 +174,7 @@ impl Registry {
                 retry_at: None,
                 failures: 0,
             },
+            subscribed: false,
             in_flight: None,
             next_renew: None,
         }
@@ -210,7 +215,24 @@ impl Registry {
         }
     }
 
-    /// The bus connection was lost (e.g. the subscription ended): reconnect (after the first
+    /// The instance's subscription to its forwarded frames is established: registrations
+    /// may start (everything is registered at once).
+    pub fn subscribed(&mut self) {
+        if !self.subscribed {
+            self.subscribed = true;
+            self.renewing.clear();
+            self.next_renew = None;
+        }
+    }
+
+    /// The subscription ended: no registration until [`Registry::subscribed`] again; the
+    /// connection is re-established as after [`Registry::connection_lost`].
+    pub fn subscription_lost(&mut self, now: Instant) {
+        self.subscribed = false;
+        self.connection_lost(now);
+    }
+
+    /// A bus operation outside the registry failed (a forward): reconnect (after the first
     /// backoff delay) and re-register everything.
     pub fn connection_lost(&mut self, now: Instant) {
         if let Link::Up = self.link {
@@ -242,6 +264,7 @@ impl Registry {
                 self.in_flight = Some(Kind::Connect);
                 Some(BusOp::Connect)
             }
+            Link::Up if !self.subscribed => None,
             Link::Up => {
                 if self.renewing.is_empty() && self.next_renew.is_none_or(|t| now >= t) {
                     self.renewing = self.sessions.iter().rev().copied().collect();
@@ -308,13 +331,14 @@ impl Registry {
     }
 
     /// When to call [`Registry::poll_op`] again if nothing else happens (`None`: an operation
-    /// is outstanding, or one is due now).
+    /// is outstanding, one is due now, or the registry waits for [`Registry::subscribed`]).
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.in_flight.is_some() {
             return None;
         }
         match self.link {
             Link::Down { retry_at, .. } => retry_at,
+            Link::Up if !self.subscribed => None,
             Link::Up => {
                 if !self.renewing.is_empty()
                     || !self.to_unregister.is_empty()
@@ -352,6 +376,7 @@ mod tests {
         let mut r = Registry::new(config());
         assert_eq!(r.poll_op(now), Some(BusOp::Connect));
         r.handle_result(true, now);
+        r.subscribed();
         // The first renewal pass (of no session).
         assert_eq!(r.poll_op(now), None);
         r
@@ -437,9 +462,35 @@ mod tests {
         );
         r.handle_result(true, t);
         assert_eq!(r.poll_op(t), None);
-        // A lost subscription: reconnect after the first delay, not the grown one.
-        r.connection_lost(t);
+        // A lost subscription: reconnect after the first delay, not the grown one, and
+        // register nothing until subscribed again.
+        r.subscription_lost(t);
         assert_eq!(r.poll_timeout(), Some(t + ms(100)));
+        let t = t + ms(100);
+        assert_eq!(r.poll_op(t), Some(BusOp::Connect));
+        r.handle_result(true, t);
+        assert_eq!(r.poll_op(t), None, "not subscribed yet");
+        assert_eq!(r.poll_timeout(), None);
+        r.subscribed();
+        assert!(matches!(r.poll_op(t), Some(BusOp::Register { .. })));
+    }
+
+    #[test]
+    fn nothing_is_registered_before_the_subscription() {
+        let t0 = Instant::now();
+        let mut r = Registry::new(config());
+        r.opened(s(1));
+        assert_eq!(r.poll_op(t0), Some(BusOp::Connect));
+        r.handle_result(true, t0);
+        assert_eq!(r.poll_op(t0), None);
+        r.subscribed();
+        assert_eq!(
+            r.poll_op(t0),
+            Some(BusOp::Register {
+                sessions: vec![s(1)],
+                lease: Duration::from_secs(3)
+            })
+        );
     }
 
     #[test]

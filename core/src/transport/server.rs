@@ -36,7 +36,8 @@ use super::wall_clock::format_utc_python;
 
 mod foreign;
 pub use foreign::{
-    ForeignConfig, ForeignOutcome, DEFAULT_FOREIGN_TIMEOUT, TIMEOUT_BODY, UNAVAILABLE_BODY,
+    ForeignConfig, ForeignOutcome, DEFAULT_FOREIGN_TIMEOUT, DEFAULT_SECOND_LOOK, TIMEOUT_BODY,
+    UNAVAILABLE_BODY,
 };
 
 /// Default keep-alive comment interval (sse-starlette's `DEFAULT_PING_INTERVAL`).
@@ -811,10 +812,7 @@ impl Server {
                     }
                     finish_conn(conn, id, &mut self.events);
                 }
-                ConnState::Foreign(_) => {
-                    write_reply(conn, id, &foreign::timed_out(), false, &mut self.events);
-                    finish_conn(conn, id, &mut self.events);
-                }
+                ConnState::Foreign(_) => foreign::on_timeout(conn, id, now, &mut self.events),
                 ConnState::Closing => {}
             }
         }
@@ -999,8 +997,15 @@ impl Server {
             RequestKind::Fixed(reply) => reply,
             RequestKind::ForeignPost { session, principal } => {
                 let message = Message::from_slice(&body).ok();
-                let parked =
-                    foreign::Awaiting::new(keep_alive, extra_headers, &message, now, &self.config);
+                let parked = foreign::Awaiting::new(
+                    keep_alive,
+                    extra_headers,
+                    session,
+                    &message,
+                    &principal,
+                    now,
+                    &self.config,
+                );
                 if let Some(conn) = self.connections.get_mut(&id) {
                     conn.state = ConnState::Foreign(parked);
                 }
@@ -1267,7 +1272,7 @@ fn conn_deadline(config: &ServerConfig, c: &Connection) -> Option<Instant> {
                 Some(c.phase_started + config.keep_alive_timeout)
             }
         }
-        ConnState::Foreign(awaiting) => Some(awaiting.deadline),
+        ConnState::Foreign(awaiting) => Some(awaiting.next_deadline()),
         ConnState::Closing => None,
     }
 }

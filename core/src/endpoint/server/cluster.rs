@@ -97,6 +97,7 @@ mod tests {
             transport: ServerConfig {
                 foreign: foreign.then(|| ForeignConfig {
                     timeout: Duration::from_secs(2),
+                    second_look: None,
                 }),
                 ..ServerConfig::default()
             },
@@ -209,6 +210,42 @@ mod tests {
         let text = drain(&mut ep, c, now);
         assert_eq!(text.matches("HTTP/1.1 202 Accepted").count(), 2, "{text}");
         assert!(ep.wants_read(c));
+    }
+
+    #[test]
+    fn an_unknown_session_gets_a_second_look_before_404() {
+        let now = Instant::now();
+        let mut ep = endpoint(true, 1);
+        let mut config = ep.transport.config().clone();
+        config.foreign = Some(ForeignConfig::default());
+        ep.transport = crate::transport::Server::new(config, Box::new(|| [1; 16]));
+        let c = ep.open_connection(now);
+        ep.handle_bytes(c, post(OTHER, PING), now);
+        assert_eq!(foreign_events(&mut ep).len(), 1);
+        assert!(ep.resolve_foreign(c, ForeignOutcome::NotFound, now));
+        assert_eq!(drain(&mut ep, c, now), "", "not answered yet");
+        assert!(
+            !ep.resolve_foreign(c, ForeignOutcome::Accepted, now),
+            "nothing is asked meanwhile"
+        );
+        let at = ep.poll_timeout().unwrap();
+        assert_eq!(at, now + crate::transport::DEFAULT_SECOND_LOOK);
+        ep.handle_timeout(at, SystemTime::UNIX_EPOCH);
+        let again = foreign_events(&mut ep);
+        assert_eq!(again.len(), 1, "asked again");
+        assert!(again[0].2.is_some(), "with the frame again");
+        // The registration arrived meanwhile: 202.
+        assert!(ep.resolve_foreign(c, ForeignOutcome::Accepted, at));
+        assert!(drain(&mut ep, c, at).starts_with("HTTP/1.1 202 Accepted\r\n"));
+        // A second NotFound is final.
+        ep.handle_bytes(c, post(OTHER, PING), at);
+        assert_eq!(foreign_events(&mut ep).len(), 1);
+        ep.resolve_foreign(c, ForeignOutcome::NotFound, at);
+        let later = at + crate::transport::DEFAULT_SECOND_LOOK;
+        ep.handle_timeout(later, SystemTime::UNIX_EPOCH);
+        assert_eq!(foreign_events(&mut ep).len(), 1);
+        ep.resolve_foreign(c, ForeignOutcome::NotFound, later);
+        assert!(drain(&mut ep, c, later).starts_with("HTTP/1.1 404 Not Found\r\n"));
     }
 
     #[test]

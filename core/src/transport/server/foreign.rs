@@ -9,7 +9,7 @@
 //!
 //! | outcome | body parsed | answer |
 //! |---|---|---|
-//! | [`ForeignOutcome::NotFound`] | either | `404 Could not find session` (row 8) |
+//! | [`ForeignOutcome::NotFound`] | either | after one more look ([`ForeignConfig::second_look`]): `404 Could not find session` (row 8) |
 //! | [`ForeignOutcome::Accepted`] | yes | `202 Accepted`: the bus took the message for the owner |
 //! | [`ForeignOutcome::Accepted`] | no | `400 Could not parse message` (row 10: the session exists) |
 //! | [`ForeignOutcome::Unavailable`] | either | `503`, body [`UNAVAILABLE_BODY`] |
@@ -19,15 +19,19 @@
 
 use std::time::{Duration, Instant};
 
+use std::collections::VecDeque;
+
 use crate::jsonrpc::Message;
 
 use super::{
-    finish_conn, write_reply, ConnState, ConnectionId, Reply, Server, ServerConfig,
-    DEFAULT_HEAD_READ_TIMEOUT,
+    finish_conn, write_reply, ConnState, Connection, ConnectionId, Principal, Reply, Server,
+    ServerConfig, ServerEvent, SessionId, DEFAULT_HEAD_READ_TIMEOUT,
 };
 
 /// Default [`ForeignConfig::timeout`].
 pub const DEFAULT_FOREIGN_TIMEOUT: Duration = DEFAULT_HEAD_READ_TIMEOUT;
+/// Default [`ForeignConfig::second_look`].
+pub const DEFAULT_SECOND_LOOK: Duration = Duration::from_millis(100);
 /// Body of the `503` answered when the session bus cannot be used (e.g. Redis is down, or the
 /// owning instance is not listening).
 pub const UNAVAILABLE_BODY: &str =
@@ -42,12 +46,20 @@ pub struct ForeignConfig {
     /// `503` ([`TIMEOUT_BODY`]) and its connection closed. Bounds the parked connections'
     /// lifetime whatever the bus does.
     pub timeout: Duration,
+    /// A session the bus does not know is looked up once more after this delay before the
+    /// POST is answered `404` (`None`: answered at once). A new session's registration
+    /// reaches the bus a round trip after its `endpoint` event was sent, and behind a
+    /// round-robin balancer the client's first POST usually lands on another instance: the
+    /// second look keeps that race from failing the session (the reference registers a
+    /// session before its endpoint event for the same reason).
+    pub second_look: Option<Duration>,
 }
 
 impl Default for ForeignConfig {
     fn default() -> Self {
         ForeignConfig {
             timeout: DEFAULT_FOREIGN_TIMEOUT,
+            second_look: Some(DEFAULT_SECOND_LOOK),
         }
     }
 }
@@ -72,29 +84,84 @@ pub(super) struct Awaiting {
     parsed: bool,
     /// The peer half-closed meanwhile: answer, then close.
     pub(super) eof: bool,
-    pub(super) deadline: Instant,
+    deadline: Instant,
+    /// What the second look asks again (kept while it is still to come).
+    again: Option<Again>,
+    /// When the second look is due.
+    look_at: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct Again {
+    delay: Duration,
+    session: SessionId,
+    message: Option<Message>,
+    principal: Option<Principal>,
 }
 
 impl Awaiting {
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         keep_alive: bool,
         extra_headers: Vec<(&'static str, String)>,
+        session: SessionId,
         message: &Option<Message>,
+        principal: &Option<Principal>,
         now: Instant,
         config: &ServerConfig,
     ) -> Self {
-        let timeout = config
-            .foreign
-            .as_ref()
-            .map_or(DEFAULT_FOREIGN_TIMEOUT, |f| f.timeout);
+        let defaults = ForeignConfig::default();
+        let foreign = config.foreign.as_ref().unwrap_or(&defaults);
         Awaiting {
             keep_alive,
             extra_headers,
             parsed: message.is_some(),
             eof: false,
-            deadline: now + timeout,
+            deadline: now + foreign.timeout,
+            again: foreign.second_look.map(|delay| Again {
+                delay,
+                session,
+                message: message.clone(),
+                principal: principal.clone(),
+            }),
+            look_at: None,
         }
     }
+
+    /// The connection's next deadline: the second look, or the timeout.
+    pub(super) fn next_deadline(&self) -> Instant {
+        self.look_at
+            .map_or(self.deadline, |at| at.min(self.deadline))
+    }
+}
+
+/// A parked foreign POST's deadline passed: the second look is asked, or the POST is
+/// answered `503` ([`TIMEOUT_BODY`]) and the connection closed.
+pub(super) fn on_timeout(
+    conn: &mut Connection,
+    id: ConnectionId,
+    now: Instant,
+    events: &mut VecDeque<ServerEvent>,
+) {
+    let ConnState::Foreign(awaiting) = &mut conn.state else {
+        return;
+    };
+    if now < awaiting.deadline {
+        if awaiting.look_at.is_some_and(|at| now >= at) {
+            awaiting.look_at = None;
+            if let Some(again) = awaiting.again.take() {
+                events.push_back(ServerEvent::ForeignPost {
+                    connection: id,
+                    session: again.session,
+                    message: again.message,
+                    principal: again.principal,
+                });
+            }
+        }
+        return;
+    }
+    write_reply(conn, id, &timed_out(), false, events);
+    finish_conn(conn, id, events);
 }
 
 /// The answer of a foreign POST that the bus did not resolve in time.
@@ -112,8 +179,9 @@ fn answer(outcome: ForeignOutcome, parsed: bool) -> Reply {
 }
 
 impl Server {
-    /// Answers the foreign POST parked on `connection` (see [`ServerEvent::ForeignPost`]
-    /// (super::ServerEvent::ForeignPost)) and resumes the connection's pipelined requests.
+    /// Answers the foreign POST parked on `connection` (see
+    /// [`ServerEvent::ForeignPost`](super::ServerEvent::ForeignPost)) and resumes the
+    /// connection's pipelined requests.
     /// `false` (nothing done) if the connection is gone or is not awaiting a resolution
     /// (it timed out meanwhile).
     pub fn resolve_foreign(
@@ -129,6 +197,17 @@ impl Server {
         let ConnState::Foreign(awaiting) = &mut conn.state else {
             return false;
         };
+        if awaiting.look_at.is_some() {
+            // The second look is pending: not a resolution of the current question.
+            return false;
+        }
+        if outcome == ForeignOutcome::NotFound {
+            if let Some(again) = &awaiting.again {
+                awaiting.look_at = Some(now + again.delay);
+                self.schedule(connection);
+                return true;
+            }
+        }
         let keep_alive = awaiting.keep_alive && !awaiting.eof && !shutting_down;
         let eof = awaiting.eof;
         let mut reply = answer(outcome, awaiting.parsed);
