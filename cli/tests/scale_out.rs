@@ -200,6 +200,16 @@ fn start_nginx(dir: &Path, upstreams: &[u16]) -> Nginx {
     }
 }
 
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // The master stops its workers on SIGTERM; a SIGKILL (the guard's) would orphan them.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self._child.id().to_string()])
+            .status();
+        let _ = self._child.wait_exit(READY);
+    }
+}
+
 impl Nginx {
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}/sse", self.port)
