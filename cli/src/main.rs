@@ -447,6 +447,12 @@ fn cluster_options(
     if let Some(lease) = args.redis_lease {
         options.registry.lease = seconds(lease, "--redis-lease")?;
     }
+    if options.registry.lease <= options.registry.renew_every {
+        return Err(Failure::Usage(format!(
+            "--redis-lease must be longer than the renewal interval ({} s, the ping interval)",
+            options.registry.renew_every.as_secs_f64()
+        )));
+    }
     eprintln!(
         "mcp-sse: scale-out on {url} as instance {instance} (prefix {:?}, lease {} s)",
         args.redis_prefix,
