@@ -379,6 +379,7 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Connect(format!("cannot listen on {bind}: {e}")))?;
         let addr = listener.local_addr()?;
         let prefix = config.root_path.trim_end_matches('/').to_string();
+        let clustered = cluster.is_some();
         let options = mcp_sse_tokio::ServerOptions {
             transport: config,
             cluster,
@@ -401,6 +402,12 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
                 mcp_sse_glue::serve_with(rt, accept, addr, demo::server(), options)
             }
         };
+        if clustered && !serving.sse().wait_bus_ready(BUS_READY_WAIT).await {
+            eprintln!(
+                "mcp-sse: Redis is not reachable yet: local sessions work, POSTs for other \
+                 instances' sessions get 503 until it is (retrying with backoff)"
+            );
+        }
         // Handlers first: a SIGTERM sent as soon as the line below is read must not meet the
         // default action (which kills the process without the clean shutdown).
         let mut stop = StopSignals::install()?;
@@ -423,6 +430,9 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
         Ok(())
     })
 }
+
+/// How long `serve --redis` waits for Redis before it announces that it is serving.
+const BUS_READY_WAIT: Duration = Duration::from_secs(5);
 
 /// The scale-out settings of `serve --redis`.
 fn cluster_options(

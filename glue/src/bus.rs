@@ -114,6 +114,8 @@ pub(crate) struct Cluster {
     pub(crate) registry: Registry,
     /// Wakes the registry task (a session opened or closed, the subscription was lost).
     pub(crate) kick: Arc<Event>,
+    /// Notified whenever the registry's link or subscription state may have changed.
+    pub(crate) changed: Arc<Event>,
     pub(crate) permits: Arc<async_lock::Semaphore>,
 }
 
@@ -123,6 +125,7 @@ impl Cluster {
             bus: options.bus.clone(),
             registry: Registry::new(options.registry),
             kick: Arc::new(Event::new()),
+            changed: Arc::new(Event::new()),
             permits: Arc::new(async_lock::Semaphore::new(
                 options.max_forwards_in_flight.max(1),
             )),
@@ -188,7 +191,10 @@ pub(crate) async fn registry_task(server: Weak<SseServer>) {
                 crate::trace::event!(warn, error = %_e, "session bus operation failed");
             }
             let Some(this) = server.upgrade() else { return };
-            this.with_cluster(|c| c.registry.handle_result(result.is_ok(), Instant::now()));
+            this.with_cluster(|c| {
+                c.registry.handle_result(result.is_ok(), Instant::now());
+                c.changed.notify(usize::MAX);
+            });
             continue;
         }
         match wake {
@@ -219,6 +225,7 @@ pub(crate) async fn subscription_task(server: Weak<SseServer>) {
                     this.with_cluster(|c| {
                         c.registry.subscribed();
                         c.kick.notify(1);
+                        c.changed.notify(usize::MAX);
                     });
                 }
                 while let Ok(frame) = sub.next().await {
@@ -229,6 +236,7 @@ pub(crate) async fn subscription_task(server: Weak<SseServer>) {
                 this.with_cluster(|c| {
                     c.registry.subscription_lost(Instant::now());
                     c.kick.notify(1);
+                    c.changed.notify(usize::MAX);
                 });
             }
             Err(_e) => {

@@ -878,6 +878,39 @@ impl SseServer {
         self.with_cluster(|c| c.registry.is_connected())
     }
 
+    /// Waits, at most `timeout`, until the session bus is connected and this instance
+    /// subscribed (the registry's [`is_ready`](mcp_sse_core::cluster::Registry::is_ready)):
+    /// before that, POSTs needing another instance are answered `503`. `false` on timeout or
+    /// without a bus. For announcing readiness; serving does not wait for it.
+    pub async fn wait_bus_ready(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let Some((ready, changed)) =
+                self.with_cluster(|c| (c.registry.is_ready(), c.changed.clone()))
+            else {
+                return false;
+            };
+            event_listener::listener!(changed => listener);
+            if ready || self.with_cluster(|c| c.registry.is_ready()) == Some(true) {
+                return true;
+            }
+            let expired = futures_lite::future::or(
+                async {
+                    listener.await;
+                    false
+                },
+                async {
+                    self.rt.sleep_until(deadline).await;
+                    true
+                },
+            )
+            .await;
+            if expired {
+                return self.with_cluster(|c| c.registry.is_ready()) == Some(true);
+            }
+        }
+    }
+
     /// A frame another instance forwarded: into the endpoint (which drops what is not for
     /// one of its sessions).
     pub(crate) fn handle_forwarded(self: &Arc<Self>, frame: &[u8]) {

@@ -190,6 +190,12 @@ impl Registry {
         self.link == Link::Up
     }
 
+    /// Whether the instance can take part: connected, and subscribed to its forwarded
+    /// frames (registrations go out; POSTs can be forwarded).
+    pub fn is_ready(&self) -> bool {
+        self.link == Link::Up && self.subscribed
+    }
+
     /// Local sessions known to the registry.
     pub fn session_count(&self) -> usize {
         self.sessions.len()
