@@ -603,7 +603,8 @@ fn raw_post(port: u16, session: &str, body: &str) -> String {
 }
 
 #[test]
-fn a_post_to_an_instance_that_does_not_hold_the_session_is_forwarded_to_its_owner() {
+fn a_post_to_an_instance_that_does_not_hold_the_session_is_forwarded_to_its_owner_until_its_lease_ends(
+) {
     if !components() {
         return;
     }
@@ -611,7 +612,7 @@ fn a_post_to_an_instance_that_does_not_hold_the_session_is_forwarded_to_its_owne
     let dir = temp_dir("forward");
     let redis = Redis::start(&dir);
     let prefix = format!("t{}-forward:", std::process::id());
-    let (_a, port_a) = start_instance(&redis, "a", &prefix);
+    let (owner, port_a) = start_instance(&redis, "a", &prefix);
     let (_b, port_b) = start_instance(&redis, "b", &prefix);
     // The stream on A.
     let mut get = raw(port_a);
@@ -671,5 +672,53 @@ fn a_post_to_an_instance_that_does_not_hold_the_session_is_forwarded_to_its_owne
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+    // A crashes with a live session: its registration outlives it until the lease ends
+    // (3 ping intervals = 3 s). Meanwhile B answers 503 (nobody listens on A's channel),
+    // then 404 once the lease expired: within the lease and a margin.
+    let mut get = raw(port_a);
+    write!(get, "GET /sse HTTP/1.1\r\nHost: 127.0.0.1:{port_a}\r\n\r\n").expect("GET");
+    let mut stream = Vec::new();
+    let text = read_until(&mut get, &mut stream, |t| {
+        t.contains("session_id=") && t.contains("\r\n\r\n\r\n")
+    });
+    let session: String = text
+        .split("session_id=")
+        .nth(1)
+        .expect("endpoint event")
+        .chars()
+        .take(32)
+        .collect();
+    let end = Instant::now() + READY;
+    while !raw_post(port_b, &session, ping).starts_with("HTTP/1.1 202") {
+        assert!(Instant::now() < end, "the second session was never routed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(owner); // SIGKILL: no unregistration
+    let killed = Instant::now();
+    // Until Redis has seen the owner's subscription close, a publish still counts it (a
+    // message in flight at a crash is lost, as on any pub/sub); then 503, then 404.
+    let end = killed + Duration::from_secs(3) + Duration::from_secs(5);
+    let mut saw_503 = false;
+    loop {
+        let a = raw_post(port_b, &session, ping);
+        if a.starts_with("HTTP/1.1 404") {
+            break;
+        }
+        saw_503 |= a.starts_with("HTTP/1.1 503");
+        assert!(
+            a.starts_with("HTTP/1.1 503") || (a.starts_with("HTTP/1.1 202") && !saw_503),
+            "{a}"
+        );
+        assert!(
+            Instant::now() < end,
+            "the crashed owner's lease did not expire in time: {a}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(saw_503, "503 while the crashed owner's lease was alive");
+    eprintln!(
+        "a crashed owner's session answered 404 after {:?}",
+        killed.elapsed()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
