@@ -316,6 +316,22 @@ struct ServeArgs {
     /// any). The transport lets an allowed origin past the Origin check.
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     cors_origins: Vec<String>,
+    /// Scales out on this Redis (`redis://HOST:PORT[/DB]`): instances sharing it (and the
+    /// prefix) share one session space behind any load balancer; a POST for a session another
+    /// instance holds is forwarded to it.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// This instance's name on the bus (A-Z a-z 0-9 - _ .; default: random). Unique per
+    /// instance.
+    #[arg(long, value_name = "NAME", requires = "redis")]
+    instance: Option<String>,
+    /// Prefix of the Redis keys and channels, so several deployments can share one Redis.
+    #[arg(long, value_name = "P", default_value = mcp_sse_bus_redis::DEFAULT_PREFIX, requires = "redis")]
+    redis_prefix: String,
+    /// Seconds a session's registration lives without renewal (default: 3 ping intervals);
+    /// a crashed instance's sessions are forgotten after it.
+    #[arg(long, value_name = "SECONDS", requires = "redis")]
+    redis_lease: Option<f64>,
 }
 
 fn read_file(path: &std::path::Path, what: &str) -> Result<Vec<u8>, Failure> {
@@ -332,7 +348,12 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
         .map(|t| transport::AuthConfig::new(transport::BearerToken::new(t.clone())));
     let cors = (!args.cors_origins.is_empty())
         .then(|| transport::CorsConfig::new(args.cors_origins.iter().cloned()));
+    let cluster = match &args.redis {
+        Some(url) => Some(cluster_options(url, &args, ping)?),
+        None => None,
+    };
     let config = transport::ServerConfig {
+        foreign: cluster.is_some().then(transport::ForeignConfig::default),
         auth,
         cors,
         root_path: args.prefix,
@@ -358,7 +379,11 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Connect(format!("cannot listen on {bind}: {e}")))?;
         let addr = listener.local_addr()?;
         let prefix = config.root_path.trim_end_matches('/').to_string();
-        let options = mcp_sse_tokio::ServerOptions { transport: config };
+        let clustered = cluster.is_some();
+        let options = mcp_sse_tokio::ServerOptions {
+            transport: config,
+            cluster,
+        };
         let serving = match tls {
             None => mcp_sse_tokio::serve(listener, demo::server(), options)?,
             Some(tls) => {
@@ -377,6 +402,12 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
                 mcp_sse_glue::serve_with(rt, accept, addr, demo::server(), options)
             }
         };
+        if clustered && !serving.sse().wait_bus_ready(BUS_READY_WAIT).await {
+            eprintln!(
+                "mcp-sse: Redis is not reachable yet: local sessions work, POSTs for other \
+                 instances' sessions get 503 until it is (retrying with backoff)"
+            );
+        }
         // Handlers first: a SIGTERM sent as soon as the line below is read must not meet the
         // default action (which kills the process without the clean shutdown).
         let mut stop = StopSignals::install()?;
@@ -398,6 +429,46 @@ fn cmd_serve(args: ServeArgs) -> Result<(), Failure> {
         // Returning drops the runtime, which closes every connection still open.
         Ok(())
     })
+}
+
+/// How long `serve --redis` waits for Redis before it announces that it is serving.
+const BUS_READY_WAIT: Duration = Duration::from_secs(5);
+
+/// The scale-out settings of `serve --redis`.
+fn cluster_options(
+    url: &str,
+    args: &ServeArgs,
+    ping: Duration,
+) -> Result<mcp_sse_glue::ClusterOptions, Failure> {
+    let instance = match &args.instance {
+        Some(name) => name.clone(),
+        None => {
+            let r = mcp_sse_glue::os_random();
+            format!("mcp-sse-{:02x}{:02x}{:02x}{:02x}", r[0], r[1], r[2], r[3])
+        }
+    };
+    let bus = mcp_sse_bus_redis::RedisBus::new(mcp_sse_bus_redis::RedisBusConfig {
+        prefix: args.redis_prefix.clone(),
+        ..mcp_sse_bus_redis::RedisBusConfig::new(url, instance.clone())
+    })
+    .map_err(|e| Failure::Usage(format!("--redis: {e}")))?;
+    let mut options =
+        mcp_sse_glue::ClusterOptions::new(Arc::new(bus), (!ping.is_zero()).then_some(ping));
+    if let Some(lease) = args.redis_lease {
+        options.registry.lease = seconds(lease, "--redis-lease")?;
+    }
+    if options.registry.lease <= options.registry.renew_every {
+        return Err(Failure::Usage(format!(
+            "--redis-lease must be longer than the renewal interval ({} s, the ping interval)",
+            options.registry.renew_every.as_secs_f64()
+        )));
+    }
+    eprintln!(
+        "mcp-sse: scale-out on {url} as instance {instance} (prefix {:?}, lease {} s)",
+        args.redis_prefix,
+        options.registry.lease.as_secs_f64()
+    );
+    Ok(options)
 }
 
 /// The Host/Origin checks of `serve`: the reference's default for the bind host, widened by

@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod cluster;
 mod decimal;
 pub mod endpoint;
 pub mod http;

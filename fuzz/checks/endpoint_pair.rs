@@ -457,6 +457,9 @@ impl Harness {
                 | EndpointEvent::InvalidMessage { session, .. } => {
                     self.app(session, "an event");
                 }
+                EndpointEvent::ForeignPost { .. } => {
+                    panic!("a foreign POST without the scale-out setting")
+                }
                 EndpointEvent::Request { session, id, .. } => {
                     let app = self.app(session, "a request");
                     assert!(!app.open.contains(&id), "request {id} announced twice");

@@ -249,6 +249,9 @@ impl Driver {
                         "rejection on unknown connection {connection:?}"
                     );
                 }
+                ServerEvent::ForeignPost { .. } => {
+                    panic!("a foreign POST without the scale-out setting")
+                }
                 ServerEvent::Message { session, .. } => {
                     assert!(
                         self.live.contains(&session),

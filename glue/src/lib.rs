@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod builder;
+pub mod bus;
 mod cancel;
 mod client;
 mod connect;
@@ -31,6 +32,7 @@ pub use builder::{
     PromptDef, PromptOutput, PromptRegistrationError, ResourceRegistrationError, ServerBuilder,
     ToolDef, ToolError, ToolOutput, ToolRegistrationError, ToolsHandle,
 };
+pub use bus::{BusError, ClusterOptions, SessionBus, Subscription};
 pub use cancel::CancelFlag;
 pub use client::{
     CallOptions, Client, ClientOptions, Closer, IncomingMessage, Link, LinkItem, LoggingCallback,

@@ -27,6 +27,8 @@ pub const SHUTDOWN_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct ServerOptions {
     /// Transport settings: prefix, ping interval, security, limits.
     pub transport: transport::ServerConfig,
+    /// Scale-out on a session bus ([`SseServer::attach_cluster`]); `None`: a single instance.
+    pub cluster: Option<crate::bus::ClusterOptions>,
 }
 
 /// A running TCP server.
@@ -77,6 +79,9 @@ where
 {
     options.transport.local_addr.get_or_insert(local_addr);
     let sse = SseServer::new(rt.clone(), server, options.transport, Box::new(os_random));
+    if let Some(cluster) = &options.cluster {
+        sse.attach_cluster(cluster);
+    }
     let stop = Arc::new(CancelFlag::new());
     let (s, st, r) = (sse.clone(), stop.clone(), rt.clone());
     rt.spawn(Box::pin(async move {

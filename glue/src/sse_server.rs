@@ -22,6 +22,7 @@ use mcp_sse_core::session::LogLevel;
 use mcp_sse_core::transport::{self, ConnectionId, SessionId};
 use serde_json::Value;
 
+use crate::bus::{Cluster, ClusterOptions};
 use crate::cancel::CancelFlag;
 use crate::client::LinkItem;
 use crate::io::{ByteWrite, Connection};
@@ -78,6 +79,8 @@ pub(crate) struct State {
     sessions: HashMap<SessionId, SessionState>,
     /// What the timer task sleeps until (`None` while it has nothing to wait for).
     timer_armed: Option<Instant>,
+    /// The session bus, when scaled out ([`SseServer::attach_cluster`]).
+    cluster: Option<Cluster>,
 }
 
 /// Application work the endpoint's events asked for, started once the lock is released (user
@@ -103,6 +106,13 @@ pub(crate) enum Work {
     Invalid {
         reason: &'static str,
         message: Message,
+    },
+    /// A foreign POST to run on the bus (`None`: no bus attached).
+    Foreign {
+        connection: ConnectionId,
+        session: SessionId,
+        frame: Option<bytes::Bytes>,
+        bus: Option<(Arc<dyn crate::bus::SessionBus>, Arc<async_lock::Semaphore>)>,
     },
 }
 
@@ -174,6 +184,7 @@ impl SseServer {
                 request_data: HashMap::default(),
                 sessions: HashMap::default(),
                 timer_armed: None,
+                cluster: None,
             }),
             timer_kick: Arc::new(Event::new()),
             session_ended: Event::new(),
@@ -584,6 +595,9 @@ impl SseServer {
                 let id: Arc<str> = Arc::from(session.to_string());
                 st.sessions
                     .insert(session, SessionState::new(Some(id), false));
+                if let Some(c) = &mut st.cluster {
+                    c.opened(session);
+                }
             }
             EndpointEvent::Initialized {
                 session,
@@ -665,6 +679,19 @@ impl SseServer {
             EndpointEvent::InvalidMessage {
                 reason, message, ..
             } => work.push(Work::Invalid { reason, message }),
+            EndpointEvent::ForeignPost {
+                connection,
+                session,
+                frame,
+            } => work.push(Work::Foreign {
+                connection,
+                session,
+                frame,
+                bus: st
+                    .cluster
+                    .as_ref()
+                    .map(|c| (c.bus.clone(), c.permits.clone())),
+            }),
             EndpointEvent::Writable { session } => {
                 if let Some(s) = st.sessions.get(&session) {
                     s.writable.notify(usize::MAX);
@@ -672,6 +699,9 @@ impl SseServer {
             }
             EndpointEvent::SessionClosed { session } => {
                 crate::trace::event!(debug, session = %session, "session closed");
+                if let Some(c) = &mut st.cluster {
+                    c.closed(session);
+                }
                 if let Some(s) = st.sessions.get_mut(&session) {
                     s.closed = true;
                     // Their `Response`s came first; a late waiter sees the channel close.
@@ -769,6 +799,33 @@ impl SseServer {
                     crate::trace::event!(warn, reason, "dropped an invalid client message");
                     self.mcp.handler().handle_invalid_message(reason, message);
                 }
+                Work::Foreign {
+                    connection,
+                    session,
+                    frame,
+                    bus,
+                } => {
+                    let this = self.clone();
+                    self.rt.spawn(Box::pin(async move {
+                        let outcome = match bus {
+                            Some((bus, permits)) => {
+                                crate::bus::forward(bus, permits, session, frame).await
+                            }
+                            None => Err(crate::bus::BusError("no session bus attached".into())),
+                        };
+                        // A failed bus call is the core's `Unavailable` (503); the registry
+                        // hears of it and reconnects on its schedule.
+                        let outcome = outcome.unwrap_or_else(|_e| {
+                            crate::trace::event!(warn, error = %_e, "forwarding a POST failed");
+                            this.with_cluster(|c| {
+                                c.registry.connection_lost(Instant::now());
+                                c.kick.notify(1);
+                            });
+                            transport::ForeignOutcome::Unavailable
+                        });
+                        this.resolve_foreign(connection, outcome);
+                    }));
+                }
             }
         }
     }
@@ -800,6 +857,109 @@ impl SseServer {
         if ended {
             self.session_ended.notify(usize::MAX);
         }
+        self.run(work);
+    }
+
+    /// Scales this server out on `options.bus`: registers its sessions there (and renews
+    /// and unregisters them on the registry's schedule), delivers the messages other
+    /// instances forward to it, and forwards the foreign POSTs its transport reports (with
+    /// the transport's [`foreign`](transport::ServerConfig::foreign) setting). Call once,
+    /// before serving.
+    pub fn attach_cluster(self: &Arc<Self>, options: &ClusterOptions) {
+        {
+            let mut st = self.lock();
+            if st.cluster.is_some() {
+                return;
+            }
+            let mut cluster = Cluster::new(options);
+            let live: Vec<SessionId> = st
+                .sessions
+                .iter()
+                .filter(|(_, s)| s.session_id.is_some() && !s.closed)
+                .map(|(id, _)| *id)
+                .collect();
+            for session in live {
+                cluster.opened(session);
+            }
+            st.cluster = Some(cluster);
+        }
+        let weak = Arc::downgrade(self);
+        self.rt
+            .spawn(Box::pin(crate::bus::registry_task(weak.clone())));
+        self.rt.spawn(Box::pin(crate::bus::subscription_task(weak)));
+    }
+
+    /// Runs `f` on the attached bus state (`None` without one).
+    pub(crate) fn with_cluster<R>(&self, f: impl FnOnce(&mut Cluster) -> R) -> Option<R> {
+        self.lock().cluster.as_mut().map(f)
+    }
+
+    /// Whether the session bus is connected (`None`: no bus attached).
+    pub fn bus_connected(&self) -> Option<bool> {
+        self.with_cluster(|c| c.registry.is_connected())
+    }
+
+    /// Waits, at most `timeout`, until the session bus is connected and this instance
+    /// subscribed (the registry's [`is_ready`](mcp_sse_core::cluster::Registry::is_ready)):
+    /// before that, POSTs needing another instance are answered `503`. `false` on timeout or
+    /// without a bus. For announcing readiness; serving does not wait for it.
+    pub async fn wait_bus_ready(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let Some((ready, changed)) =
+                self.with_cluster(|c| (c.registry.is_ready(), c.changed.clone()))
+            else {
+                return false;
+            };
+            event_listener::listener!(changed => listener);
+            if ready || self.with_cluster(|c| c.registry.is_ready()) == Some(true) {
+                return true;
+            }
+            let expired = futures_lite::future::or(
+                async {
+                    listener.await;
+                    false
+                },
+                async {
+                    self.rt.sleep_until(deadline).await;
+                    true
+                },
+            )
+            .await;
+            if expired {
+                return self.with_cluster(|c| c.registry.is_ready()) == Some(true);
+            }
+        }
+    }
+
+    /// A frame another instance forwarded: into the endpoint (which drops what is not for
+    /// one of its sessions).
+    pub(crate) fn handle_forwarded(self: &Arc<Self>, frame: &[u8]) {
+        let work = {
+            let mut st = self.lock();
+            if let Err(_e) = st.endpoint.handle_forwarded(frame, Instant::now()) {
+                crate::trace::event!(debug, error = %_e, "dropped a forwarded message");
+            }
+            self.pump(&mut st)
+        };
+        self.run(work);
+    }
+
+    fn resolve_foreign(
+        self: &Arc<Self>,
+        connection: ConnectionId,
+        outcome: transport::ForeignOutcome,
+    ) {
+        let work = {
+            let mut st = self.lock();
+            st.endpoint
+                .resolve_foreign(connection, outcome, Instant::now());
+            wake_if_closing(&st, connection);
+            if let Some(sig) = st.conns.get(&connection) {
+                sig.readable.notify(usize::MAX);
+            }
+            self.pump(&mut st)
+        };
         self.run(work);
     }
 

@@ -198,6 +198,7 @@ pub async fn connect_with(
 pub async fn serve_tcp(exec: Exec, addr: &str) -> (String, Stopper) {
     let options = crate::ServerOptions {
         transport: large_server_config(),
+        cluster: None,
     };
     let s = crate::serve_at(exec, addr, echo_server(), options).await;
     let url = format!("http://{}/sse", s.local_addr());
@@ -217,6 +218,7 @@ pub async fn serve_tls(exec: Exec, addr: &str) -> (String, String, Stopper) {
             .expect("the test certificate loads");
     let options = crate::ServerOptions {
         transport: large_server_config(),
+        cluster: None,
     };
     let s = crate::serve_tls_at(exec, addr, echo_server(), options, tls).await;
     let url = format!("https://{}/sse", s.local_addr());

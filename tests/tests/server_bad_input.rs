@@ -342,7 +342,10 @@ fn matrix(exec: Exec) {
             let serving = serve_loopback(
                 exec,
                 mcp_sse_tests::load::echo_server(),
-                ServerOptions { transport: config },
+                ServerOptions {
+                    transport: config,
+                    cluster: None,
+                },
             )
             .await;
             let addr = serving.local_addr();
@@ -425,7 +428,10 @@ fn matrix(exec: Exec) {
             let slow = serve_loopback(
                 exec,
                 mcp_sse_tests::load::echo_server(),
-                ServerOptions { transport: config },
+                ServerOptions {
+                    transport: config,
+                    cluster: None,
+                },
             )
             .await;
             let addr = slow.local_addr();

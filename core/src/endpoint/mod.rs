@@ -80,7 +80,7 @@ use crate::jsonrpc::{ErrorObject, Message, Notification, RequestId};
 use crate::session::{self, LogLevel, SessionError};
 use crate::transport::{self, ConnectionId, SessionId};
 
-pub use server::ServerEndpoint;
+pub use server::{ForwardError, ServerEndpoint};
 
 /// Default bound on client messages parked for one held-back session
 /// ([`EndpointConfig::max_parked_messages`]).
@@ -283,6 +283,20 @@ pub enum EndpointEvent {
     SessionClosed {
         /// The session.
         session: SessionId,
+    },
+    /// Scale-out: a POST for a session this instance does not hold (only with the
+    /// transport's [`foreign`](crate::transport::ServerConfig::foreign) setting). Its
+    /// connection is parked, unanswered: ask the session bus and call
+    /// [`ServerEndpoint::resolve_foreign`] with what it said (see [`crate::cluster`]).
+    ForeignPost {
+        /// The parked POST connection.
+        connection: ConnectionId,
+        /// The session it names.
+        session: SessionId,
+        /// The [forward frame](crate::cluster::frame) to hand to the session's owner; `None`
+        /// when the body did not parse: then only ask whether the session exists anywhere
+        /// (the answer is `400` if it does, `404` if not).
+        frame: Option<bytes::Bytes>,
     },
 }
 

@@ -16,6 +16,9 @@ use crate::jsonrpc::{ErrorObject, Message, RequestId};
 use crate::session::{ServerEvent as SessionEvent, ServerSession, SessionError};
 use crate::transport::{self, ConnectionId, SendError, ServerEvent, SessionId};
 
+mod cluster;
+pub use cluster::ForwardError;
+
 /// A client message waiting for its held-back session.
 #[derive(Debug)]
 struct Parked {
@@ -711,6 +714,12 @@ impl ServerEndpoint {
                     self.deliver_parked(session, now);
                     self.finish_shutdown_if_flushed();
                 }
+                ServerEvent::ForeignPost {
+                    connection,
+                    session,
+                    message,
+                    principal,
+                } => self.on_foreign_post(connection, session, message, principal),
             }
         }
     }

@@ -462,6 +462,12 @@ impl ServerConnection {
         }
     }
 
+    /// Input held and not yet handed out (bounded by the caller while it holds a request, see
+    /// [`handle_bytes`](Self::handle_bytes)).
+    pub fn buffered_bytes(&self) -> usize {
+        self.decoder.buffered_bytes()
+    }
+
     /// Bytes queued and not yet taken.
     pub fn queued_bytes(&self) -> usize {
         self.out_bytes

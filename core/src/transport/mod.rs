@@ -31,9 +31,10 @@ pub use framing::{HostBody, HostResponse};
 pub use query::{form_decode, query_param, quote_path};
 pub use security::{Security, SecurityError, SecuritySettings};
 pub use server::{
-    ConnectionId, SendError, Server, ServerConfig, ServerEvent, DEFAULT_HEAD_READ_TIMEOUT,
-    DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSION_QUEUE_BYTES,
-    DEFAULT_PING_INTERVAL,
+    ConnectionId, ForeignConfig, ForeignOutcome, SendError, Server, ServerConfig, ServerEvent,
+    DEFAULT_FOREIGN_TIMEOUT, DEFAULT_HEAD_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT,
+    DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSION_QUEUE_BYTES, DEFAULT_PING_INTERVAL,
+    DEFAULT_SECOND_LOOK, TIMEOUT_BODY, UNAVAILABLE_BODY,
 };
 pub use session_id::SessionId;
 pub use wall_clock::format_utc_python;

@@ -40,6 +40,12 @@ pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(15);
 /// Default bound on the bytes queued for one session's SSE stream and not yet taken by the driver.
 pub const DEFAULT_MAX_SESSION_QUEUE_BYTES: usize = 8 * 1024 * 1024;
 pub use crate::http::server_connection::{DEFAULT_HEAD_READ_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT};
+
+mod foreign;
+pub use foreign::{
+    ForeignConfig, ForeignOutcome, DEFAULT_FOREIGN_TIMEOUT, DEFAULT_SECOND_LOOK, TIMEOUT_BODY,
+    UNAVAILABLE_BODY,
+};
 /// Default bound on live sessions; a GET beyond it is answered `503`.
 pub const DEFAULT_MAX_SESSIONS: usize = 100_000;
 
@@ -84,6 +90,10 @@ pub struct ServerConfig {
     /// preflights of the SSE and message paths are answered `200 OK` (as Starlette's); a preflight from another
     /// origin gets `400 Disallowed CORS origin` (Starlette's `CORSMiddleware` answer).
     pub cors: Option<CorsConfig>,
+    /// Scale-out (`None`: a POST for a session this server does not hold gets the reference's
+    /// `404`). With it, such a POST is parked and reported as [`ServerEvent::ForeignPost`];
+    /// the driver asks its session bus and answers with [`Server::resolve_foreign`].
+    pub foreign: Option<ForeignConfig>,
 }
 
 impl Default for ServerConfig {
@@ -102,6 +112,7 @@ impl Default for ServerConfig {
             max_sessions: DEFAULT_MAX_SESSIONS,
             auth: None,
             cors: None,
+            foreign: None,
         }
     }
 }
@@ -168,6 +179,20 @@ pub enum ServerEvent {
         /// The session that can take messages again.
         session: SessionId,
     },
+    /// A POST for a session this server does not hold passed every check before the session
+    /// lookup (only with [`ServerConfig::foreign`]). `connection` is parked, unanswered, until
+    /// [`Server::resolve_foreign`] (or [`ForeignConfig::timeout`]).
+    ForeignPost {
+        /// The POST's connection.
+        connection: ConnectionId,
+        /// The session named by `session_id`.
+        session: SessionId,
+        /// The body as one JSON-RPC message; `None` when it does not parse (the answer is
+        /// then `400` if the session exists anywhere, as row 10 follows row 8).
+        message: Option<Message>,
+        /// The authenticated principal of the POST (with [`ServerConfig::auth`]).
+        principal: Option<Principal>,
+    },
     /// A request on `connection` was answered with an error status (400 or more): for logs.
     Rejected {
         /// The connection (or host exchange).
@@ -205,6 +230,11 @@ enum RequestKind {
         session: SessionId,
         headers: Headers,
     },
+    /// A POST for a session this server does not hold (scale-out): see `foreign`.
+    ForeignPost {
+        session: SessionId,
+        principal: Option<Principal>,
+    },
 }
 
 /// The routing of the request in flight on a connection (its HTTP state is the connection's).
@@ -228,6 +258,9 @@ enum Route {
         session: SessionId,
         next_ping: Option<Instant>,
     },
+    /// A POST for a foreign session awaits [`Server::resolve_foreign`]: its HTTP connection
+    /// awaits the answer (nothing more is handed out), and nothing more is read.
+    Foreign(foreign::Awaiting),
     /// Nothing more to route: the connection is closing.
     Done,
 }
@@ -451,6 +484,15 @@ impl Server {
         // A client writing on its SSE GET connection, or after we decided to close, is ignored
         // (and nothing of it is kept): the connection drops it.
         http1.handle_bytes(data, now);
+        if matches!(conn.route, Route::Foreign(_)) {
+            // Parked: nothing is processed, and a peer sending more than one request's worth
+            // meanwhile is cut off.
+            let l = &self.config.http_limits;
+            if http1.buffered_bytes() > l.max_head_bytes.saturating_add(l.max_body_bytes) {
+                conn.http.close();
+                conn.route = Route::Done;
+            }
+        }
         if conn.http.is_closing() {
             // The driver kept reading although `wants_read` said no: a peer that sends without
             // reading is cut off rather than buffered without end.
@@ -482,6 +524,12 @@ impl Server {
             // The GET's client went away: that ends the session (the reference's
             // `http.disconnect`).
             Route::Stream { .. } => self.handle_close(connection),
+            // The answer still comes; then what was pipelined, then the close.
+            Route::Foreign(_) => {
+                if let Framing::Http1(http1) = &mut conn.http {
+                    http1.handle_eof();
+                }
+            }
             Route::Done => {}
         }
     }
@@ -521,7 +569,7 @@ impl Server {
                     }
                 }
             }
-            Route::Requests { .. } | Route::Done => {}
+            Route::Requests { .. } | Route::Foreign(_) | Route::Done => {}
         }
         Some(b)
     }
@@ -541,7 +589,8 @@ impl Server {
     pub fn wants_read(&self, connection: ConnectionId) -> bool {
         self.connections
             .get(&connection)
-            .is_some_and(|c| c.http.wants_read())
+            // Backpressure: nothing more is read while the session bus decides.
+            .is_some_and(|c| !matches!(c.route, Route::Foreign(_)) && c.http.wants_read())
     }
 
     /// Whether the driver should close `connection` now: everything queued was taken and the
@@ -616,7 +665,7 @@ impl Server {
             };
             let session = match conn.route {
                 Route::Stream { session, .. } => Some(session),
-                Route::Requests { .. } | Route::Done => None,
+                Route::Requests { .. } | Route::Foreign(_) | Route::Done => None,
             };
             if session.is_some() {
                 conn.http.finish_stream();
@@ -751,6 +800,7 @@ impl Server {
                         conn.route = Route::Done;
                     }
                 }
+                Route::Foreign(_) => foreign::on_timeout(conn, id, now, &mut self.events),
                 Route::Done => {}
             }
             note(conn, id, &mut self.events);
@@ -814,7 +864,7 @@ impl Server {
                 // Only a message POST reads its body; a fixed reply discards it.
                 if let Some(
                     inf @ InFlight {
-                        kind: RequestKind::PostMessage { .. },
+                        kind: RequestKind::PostMessage { .. } | RequestKind::ForeignPost { .. },
                         ..
                     },
                 ) = in_flight
@@ -838,13 +888,15 @@ impl Server {
         };
         let in_flight = match &mut conn.route {
             Route::Requests { in_flight } => in_flight.take(),
-            Route::Stream { .. } | Route::Done => None,
+            Route::Stream { .. } | Route::Foreign(_) | Route::Done => None,
         };
         let reply = match in_flight {
             Some(inf) if inf.beats_too_large && matches!(err, HttpError::BodyTooLarge { .. }) => {
                 match inf.kind {
                     RequestKind::Fixed(r) => r,
-                    RequestKind::PostMessage { .. } => http_error_reply(err),
+                    RequestKind::PostMessage { .. } | RequestKind::ForeignPost { .. } => {
+                        http_error_reply(err)
+                    }
                 }
             }
             _ => http_error_reply(err),
@@ -1029,6 +1081,29 @@ impl Server {
         } = inf;
         let mut reply = match kind {
             RequestKind::Fixed(reply) => reply,
+            RequestKind::ForeignPost { session, principal } => {
+                // Parked, unanswered, until the session bus says where the session is.
+                let message = Message::from_slice(&body).ok();
+                let parked = foreign::Awaiting::new(
+                    extra_headers,
+                    session,
+                    &message,
+                    &principal,
+                    now,
+                    &self.config,
+                );
+                if let Some(conn) = self.connections.get_mut(&id) {
+                    conn.route = Route::Foreign(parked);
+                }
+                self.events.push_back(ServerEvent::ForeignPost {
+                    connection: id,
+                    session,
+                    message,
+                    principal,
+                });
+                self.schedule(id);
+                return;
+            }
             RequestKind::PostMessage { session, headers } => {
                 if !self.sessions.contains_key(&session) {
                     // The session ended while the body was arriving.
@@ -1209,6 +1284,18 @@ impl Server {
         match self.sessions.get(&session) {
             // Row 9: a session is used only with the credential that opened it.
             Some(entry) if entry.owner == requestor => {}
+            // Scale-out: another instance may hold it; the bus decides (see `foreign`).
+            None if self.config.foreign.is_some() => {
+                return Routed::Request(InFlight {
+                    kind: RequestKind::ForeignPost {
+                        session,
+                        principal: requestor,
+                    },
+                    beats_too_large: false,
+                    body: BytesMut::new(),
+                    extra_headers: Vec::new(),
+                })
+            }
             _ => return fixed(Reply::plain(404, "Could not find session"), false),
         }
         Routed::Request(InFlight {
@@ -1255,6 +1342,7 @@ fn conn_deadline(c: &Connection) -> Option<Instant> {
     match &c.route {
         _ if c.http.is_closing() => None,
         Route::Stream { next_ping, .. } => *next_ping,
+        Route::Foreign(awaiting) => Some(awaiting.next_deadline()),
         Route::Requests { .. } | Route::Done => c.http.deadline(),
     }
 }
