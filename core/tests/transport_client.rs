@@ -1093,3 +1093,53 @@ fn post_redirects_follow_307_and_308_on_the_same_origin_only() {
     }
     assert!(closed_with(&r.events()).is_none(), "the transport goes on");
 }
+
+/// http → https on the default ports (issue 16, as the reference client follows it): only when
+/// the driver can do TLS (`follow_https_upgrade`), on the same host, 80 → 443; then the machine
+/// asks for TLS on every later connection.
+#[test]
+fn an_http_to_https_redirect_on_the_default_ports_is_followed_when_the_driver_can_do_tls() {
+    let config = ClientConfig {
+        follow_https_upgrade: true,
+        ..ClientConfig::default()
+    };
+    let mut r = Run::new("http://h/sse", config.clone());
+    assert_eq!(r.c.tls_server_name(), None);
+    let evs = r.feed(Client::STREAM, &redirect(301, "https://h/sse"));
+    let new = match evs.as_slice() {
+        [ClientEvent::Close(old), ClientEvent::Open(new)] if *old == Client::STREAM => *new,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(r.c.tls_server_name(), Some("h".to_string()));
+    assert_eq!(r.c.server_address(), ("h".to_string(), 443));
+    r.c.handle_connected(new, r.now);
+    let get = String::from_utf8(r.c.poll_transmit(new).unwrap().to_vec()).unwrap();
+    assert!(get.starts_with("GET /sse HTTP/1.1\r\nHost: h\r\n"), "{get}");
+    // The endpoint resolves against the https URL.
+    let evs = r.feed(
+        new,
+        &format!("{OK_HEAD}{}", endpoint("/messages/?session_id=abc")),
+    );
+    assert!(
+        evs.contains(&ClientEvent::Ready {
+            endpoint: "https://h/messages/?session_id=abc".into(),
+            session_id: Some("abc".into())
+        }),
+        "{evs:?}"
+    );
+
+    // Another port, or a driver without TLS: refused, saying what to do.
+    for (url, location, config) in [
+        ("http://h:8080/sse", "https://h:8443/sse", config.clone()),
+        ("http://h/sse", "https://h/sse", ClientConfig::default()),
+    ] {
+        let mut r = Run::new(url, config);
+        let evs = r.feed(Client::STREAM, &redirect(308, location));
+        match closed_with(&evs) {
+            Some(Some(ClientError::Redirect { reason, .. })) => {
+                assert!(reason.contains("moved to https"), "{reason}")
+            }
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+}

@@ -96,6 +96,9 @@ impl Driver {
             // A 401 asks for a token: the driver alternates between giving one and failing.
             bearer_token: Some("x".into()),
             refresh_token_on_401: true,
+            // An http → https redirect is followed (the driver's connections are not TLS, but
+            // the machine's side of it is what is checked).
+            follow_https_upgrade: true,
             read_timeout: Duration::from_secs(30),
             endpoint_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),

@@ -11,7 +11,9 @@ use crate::io::{duplex, traced, Connection, TraceFn};
 use crate::queue;
 use crate::rt::Rt;
 use crate::server::McpServer;
-use crate::sse_client::{connect_sse_with, Connector, TokenProvider, LINK_CAPACITY};
+use crate::sse_client::{
+    connect_sse_dial, ConnectTarget, Connector, Dial, TargetConnector, TokenProvider, LINK_CAPACITY,
+};
 use crate::sse_server::{DirectSink, SseServer};
 
 /// Why connecting failed.
@@ -148,7 +150,15 @@ pub async fn connect_over_sse_wrapped(
         Box::pin(async move { Ok(client_end) })
     });
     let config = transport::ClientConfig::default();
-    start_over(rt, connector, IN_PROCESS_URL, config, Some(server), options).await
+    start_over(
+        rt,
+        Dial::Fixed(connector),
+        IN_PROCESS_URL,
+        config,
+        Some(server),
+        options,
+    )
+    .await
 }
 
 /// Like [`connect_over_sse_to`] with a fresh server for `server` (DNS-rebinding protection off,
@@ -175,39 +185,47 @@ pub async fn connect_url(
     options: ClientOptions,
     transport_config: transport::ClientConfig,
 ) -> Result<Client, ConnectError> {
-    let probe = transport::Client::new(url, transport_config.clone(), std::time::Instant::now())?;
-    let (host, port) = probe.server_address();
-    // `https://`: every connection (the GET and each POST's) is wrapped in TLS for the URL's
-    // host, with the trust of `options.tls`.
-    let tls = probe
-        .tls_server_name()
-        .map(|name| (options.tls.clone().unwrap_or_default(), name));
+    // Validates the URL (a typed error at once).
+    transport::Client::new(url, transport_config.clone(), std::time::Instant::now())?;
+    // Every connection (the GET and each POST's) goes where the machine says: TLS with the
+    // trust of `options.tls` for `https://`, also after a redirect from http to https.
+    let trust = options.tls.clone().unwrap_or_default();
     let crt = rt.clone();
-    let connector: Connector = Arc::new(move || {
-        let tcp = crt.connect_tcp(host.clone(), port);
-        let tls = tls.clone();
+    let connector: TargetConnector = Arc::new(move |target: ConnectTarget| {
+        let tcp = crt.connect_tcp(target.host.clone(), target.port);
+        let trust = trust.clone();
         Box::pin(async move {
             let conn = tcp.await?;
-            match tls {
-                Some((trust, name)) => trust.wrap(conn, &name).map_err(std::io::Error::other),
+            match target.tls_server_name {
+                Some(name) => trust.wrap(conn, &name).map_err(std::io::Error::other),
                 None => Ok(conn),
             }
         })
     });
-    start_over(rt, connector, url, transport_config, None, options).await
+    let mut transport_config = transport_config;
+    transport_config.follow_https_upgrade = true;
+    start_over(
+        rt,
+        Dial::Targeted(connector),
+        url,
+        transport_config,
+        None,
+        options,
+    )
+    .await
 }
 
 /// Opens the SSE link through `connector` and returns it with what closes it (and, in
 /// process, waits for `server` to remove the session).
 async fn open_link(
     rt: Rt,
-    connector: Connector,
+    dial: Dial,
     url: &str,
     config: transport::ClientConfig,
     server: Option<Arc<SseServer>>,
     tokens: Option<TokenProvider>,
 ) -> Result<(Link, Closer), transport::ClientError> {
-    let (link, handle, session) = connect_sse_with(rt, connector, url, config, tokens).await?;
+    let (link, handle, session) = connect_sse_dial(rt, dial, url, config, tokens).await?;
     let session = session.as_deref().and_then(SessionId::parse_lenient);
     let closer: Closer = Box::new(move || {
         Box::pin(async move {
@@ -224,7 +242,7 @@ async fn open_link(
 /// [`ClientOptions::reconnect`](crate::ClientOptions::reconnect).
 async fn start_over(
     rt: Rt,
-    connector: Connector,
+    connector: Dial,
     url: &str,
     config: transport::ClientConfig,
     server: Option<Arc<SseServer>>,

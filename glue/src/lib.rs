@@ -54,6 +54,7 @@ pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
 pub use serve::{serve_with, ServerOptions, Serving, ACCEPT_BACKOFF, SHUTDOWN_FLUSH_TIMEOUT};
 pub use server::{ClientInfo, Handler, McpServer, Params, RequestContext, RequestData};
 pub use sse_client::{
-    connect_sse, connect_sse_with, Connector, SseLinkHandle, TokenProvider, LINK_CAPACITY,
+    connect_sse, connect_sse_with, ConnectTarget, Connector, SseLinkHandle, TargetConnector,
+    TokenProvider, LINK_CAPACITY,
 };
 pub use sse_server::SseServer;

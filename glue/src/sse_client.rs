@@ -18,6 +18,32 @@ use crate::rt::{BoxFuture, Rt};
 /// Opens a new connection to the server (TCP, or an in-memory pipe to an in-process server).
 pub type Connector = Arc<dyn Fn() -> BoxFuture<'static, io::Result<Connection>> + Send + Sync>;
 
+/// Where the transport machine wants a connection: its host and port, and the TLS server name
+/// when the connection must be TLS (`https://`, also after an http → https redirect).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectTarget {
+    /// The host (a name or an address).
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// `Some(server name)` when the connection must be TLS.
+    pub tls_server_name: Option<String>,
+}
+
+/// A connector that opens what the machine names ([`ConnectTarget`]), for drivers that can
+/// follow a redirect to https ([`transport::ClientConfig::follow_https_upgrade`]).
+pub type TargetConnector =
+    Arc<dyn Fn(ConnectTarget) -> BoxFuture<'static, io::Result<Connection>> + Send + Sync>;
+
+/// How the pump opens connections.
+#[derive(Clone)]
+pub(crate) enum Dial {
+    /// Always the same way.
+    Fixed(Connector),
+    /// To where the machine says.
+    Targeted(TargetConnector),
+}
+
 /// Gives the bearer token the client sends on the GET and every POST: called with `None`
 /// before connecting, and with the server's `WWW-Authenticate` challenge after a `401`, when
 /// the request that got it waits and is retried once with the new token (the core decides:
@@ -92,7 +118,7 @@ struct State {
 
 struct Pump {
     rt: Rt,
-    connector: Connector,
+    dial: Dial,
     /// Asked after a `401` ([`ClientEvent::TokenRequired`]).
     tokens: Option<TokenProvider>,
     state: Mutex<State>,
@@ -137,11 +163,33 @@ pub async fn connect_sse(
     connect_sse_with(rt, connector, url, config, None).await
 }
 
+/// [`connect_sse_with`] opening each connection to the machine's current target (so an
+/// http → https redirect on the default ports can be followed when `config` allows it).
+pub(crate) async fn connect_sse_dial(
+    rt: Rt,
+    dial: Dial,
+    url: &str,
+    config: transport::ClientConfig,
+    tokens: Option<TokenProvider>,
+) -> Result<(Link, SseLinkHandle, Option<String>), ClientError> {
+    connect_sse_inner(rt, dial, url, config, tokens).await
+}
+
 /// [`connect_sse`] with a bearer-token provider: its first token goes on the GET, and a `401`
 /// asks it once more (see [`TokenProvider`]).
 pub async fn connect_sse_with(
     rt: Rt,
     connector: Connector,
+    url: &str,
+    config: transport::ClientConfig,
+    tokens: Option<TokenProvider>,
+) -> Result<(Link, SseLinkHandle, Option<String>), ClientError> {
+    connect_sse_inner(rt, Dial::Fixed(connector), url, config, tokens).await
+}
+
+async fn connect_sse_inner(
+    rt: Rt,
+    dial: Dial,
     url: &str,
     mut config: transport::ClientConfig,
     tokens: Option<TokenProvider>,
@@ -159,7 +207,7 @@ pub async fn connect_sse_with(
     let (ready_tx, ready_rx) = async_channel::bounded(1);
     let pump = Arc::new(Pump {
         rt: rt.clone(),
-        connector,
+        dial,
         tokens,
         state: Mutex::new(State {
             machine,
@@ -365,7 +413,22 @@ impl Pump {
     }
 
     async fn run_connection(self: Arc<Self>, id: ClientConnectionId, ctl: Arc<ConnCtl>) {
-        let connected = ctl.closed.run((self.connector)()).await;
+        let dialed = match &self.dial {
+            Dial::Fixed(connector) => connector(),
+            Dial::Targeted(connector) => {
+                let target = {
+                    let st = self.lock();
+                    let (host, port) = st.machine.server_address();
+                    ConnectTarget {
+                        host,
+                        port,
+                        tls_server_name: st.machine.tls_server_name(),
+                    }
+                };
+                connector(target)
+            }
+        };
+        let connected = ctl.closed.run(dialed).await;
         let (mut reader, mut writer) = match connected {
             None => return,
             Some(Ok(c)) => c,

@@ -69,6 +69,12 @@ pub struct ClientConfig {
     /// A bearer token, sent as `Authorization: Bearer …` on the GET and every POST (it replaces
     /// an `Authorization` of [`headers`](Self::headers)); [`Client::handle_token`] changes it.
     pub bearer_token: Option<String>,
+    /// Whether a redirect of the GET from `http://host/…` to `https://host/…` on the default
+    /// ports (80 → 443) is followed, as the reference client does. Only a driver that can open
+    /// TLS connections may turn it on (then [`Client::tls_server_name`] turns `Some` and every
+    /// later connection must be TLS); off, such a redirect is [`ClientError::Redirect`] saying
+    /// to connect to the https URL.
+    pub follow_https_upgrade: bool,
     /// Whether a `401` may be answered by one token refresh: the request that got it waits,
     /// [`ClientEvent::TokenRequired`] asks the driver for a fresh token, and the request is
     /// retried once with it. Off, a `401` fails at once with [`ClientError::Unauthorized`].
@@ -108,6 +114,7 @@ impl Default for ClientConfig {
             max_error_body_bytes: DEFAULT_MAX_ERROR_BODY_BYTES,
             bearer_token: None,
             refresh_token_on_401: false,
+            follow_https_upgrade: false,
         }
     }
 }
@@ -728,7 +735,14 @@ impl Client {
                 return;
             }
         };
-        if target.origin() != self.sse_url.origin() {
+        let https_upgrade = target.scheme() == "https"
+            && self.sse_url.scheme() == "http"
+            && target.host_str() == self.sse_url.host_str()
+            && self.sse_url.port_or_known_default() == Some(80)
+            && target.port_or_known_default() == Some(443);
+        if target.origin() != self.sse_url.origin()
+            && !(https_upgrade && self.config.follow_https_upgrade)
+        {
             let reason = if target.scheme() == "https"
                 && self.sse_url.scheme() == "http"
                 && target.host_str() == self.sse_url.host_str()
@@ -755,6 +769,10 @@ impl Client {
             path_and_query.push_str(q);
         }
         self.target.path_and_query = path_and_query;
+        if https_upgrade {
+            // Same host, default ports: the authority (no port) stays, the scheme becomes TLS.
+            self.target.authority = target.host_str().unwrap_or_default().to_string();
+        }
         self.sse_url = target;
         self.events.push_back(ClientEvent::Close(self.stream));
         self.reopen_stream();
