@@ -49,13 +49,18 @@ async fn connect(
     url: &str,
     token: Option<&str>,
 ) -> Result<mcp_sse_glue::Client, ConnectError> {
+    connect_on(exec, url, ClientOptions::default(), config(token)).await
+}
+
+async fn connect_on(
+    exec: Exec,
+    url: &str,
+    options: ClientOptions,
+    config: ClientConfig,
+) -> Result<mcp_sse_glue::Client, ConnectError> {
     match exec {
-        Exec::Smol => {
-            mcp_sse_smol::connect_with(url, ClientOptions::default(), config(token)).await
-        }
-        Exec::Tokio => {
-            mcp_sse_tokio::connect_with(url, ClientOptions::default(), config(token)).await
-        }
+        Exec::Smol => mcp_sse_smol::connect_with(url, options, config).await,
+        Exec::Tokio => mcp_sse_tokio::connect_with(url, options, config).await,
     }
 }
 
@@ -205,15 +210,9 @@ fn run_refresh(exec: Exec) {
                 bearer: Some(provider),
                 ..ClientOptions::default()
             };
-            let client = match exec {
-                Exec::Smol => {
-                    mcp_sse_smol::connect_with(&url, client_options, ClientConfig::default()).await
-                }
-                Exec::Tokio => {
-                    mcp_sse_tokio::connect_with(&url, client_options, ClientConfig::default()).await
-                }
-            }
-            .expect("connects after one refresh");
+            let client = connect_on(exec, &url, client_options, ClientConfig::default())
+                .await
+                .expect("connects after one refresh");
             let params = json!({"name": "whoami"}).as_object().cloned();
             let whoami = || client.request("tools/call", params.clone(), CallOptions::default());
             assert_eq!(

@@ -44,6 +44,7 @@ mod head_reader;
 pub mod headers;
 mod input;
 pub mod limits;
+pub mod out_queue;
 pub mod request_decoder;
 pub mod response_decoder;
 pub mod server_connection;
@@ -56,6 +57,7 @@ pub use limits::{
     Limits, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CHUNK_LINE_BYTES, DEFAULT_MAX_HEADERS,
     DEFAULT_MAX_HEAD_BYTES,
 };
+pub use out_queue::OutQueue;
 pub use request_decoder::{RequestDecoder, RequestEvent};
 pub use response_decoder::{ResponseDecoder, ResponseEvent, ResponseExpectation};
 pub use server_connection::{ConnectionConfig, ServerConnection};

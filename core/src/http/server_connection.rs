@@ -48,14 +48,13 @@
 //! assert_eq!(conn.deadline(), Some(now + Duration::from_secs(60)));
 //! ```
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
 use super::RequestEvent;
-use super::{encode_chunk_header, encode_last_chunk, HttpError, Limits, RequestDecoder};
+use super::{encode_chunk_header, encode_last_chunk, HttpError, Limits, OutQueue, RequestDecoder};
 
 /// Default time allowed to receive a complete request head (and its body) once its first byte
 /// arrived (slow-loris protection).
@@ -120,18 +119,13 @@ pub struct ServerConnection {
     config: Arc<ConnectionConfig>,
     decoder: RequestDecoder,
     state: State,
-    out: VecDeque<Bytes>,
-    out_bytes: usize,
+    out: OutQueue,
     /// When the current head started arriving, or when the connection went idle.
     phase_started: Instant,
     /// The peer ended its input: answer what is buffered, then close.
     eof: bool,
     /// The server wants this connection closed after the response in flight.
     close_after_response: bool,
-    /// Output (or the close) has been announced by [`take_wakeup`](Self::take_wakeup) and not
-    /// yet drained by `poll_transmit`.
-    wakeup_reported: bool,
-    wakeup_due: bool,
 }
 
 impl ServerConnection {
@@ -143,13 +137,10 @@ impl ServerConnection {
             decoder: RequestDecoder::new(config.limits),
             config,
             state: State::Requests { in_flight: None },
-            out: VecDeque::new(),
-            out_bytes: 0,
+            out: OutQueue::default(),
             phase_started: now,
             eof: false,
             close_after_response: false,
-            wakeup_reported: false,
-            wakeup_due: false,
         }
     }
 
@@ -206,7 +197,7 @@ impl ServerConnection {
             let State::Requests { in_flight } = &mut self.state else {
                 return Ok(None);
             };
-            if !self.eof && self.out_bytes > self.config.max_queued_reply_bytes {
+            if !self.eof && self.out.queued_bytes() > self.config.max_queued_reply_bytes {
                 return Ok(None);
             }
             match self.decoder.poll_event()? {
@@ -436,23 +427,14 @@ impl ServerConnection {
     /// Takes the next bytes to write. After taking answers that were backed up, call
     /// [`poll_request`](Self::poll_request) again: the pipelined requests resume.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
-        match self.out.pop_front() {
-            Some(b) => {
-                self.out_bytes -= b.len();
-                Some(b)
-            }
-            None => {
-                self.wakeup_reported = false;
-                None
-            }
-        }
+        self.out.pop()
     }
 
     /// Whether something new to write (or the close) has appeared since the driver was last
     /// told; cleared by this call, and re-armed once `poll_transmit` has found the queue
     /// empty. A driver reports one "transmit" per `true`, so it never polls idle connections.
     pub fn take_wakeup(&mut self) -> bool {
-        std::mem::take(&mut self.wakeup_due)
+        self.out.take_wakeup()
     }
 
     /// Queues already framed bytes (a ping comment chunk of a stream, for instance).
@@ -470,12 +452,12 @@ impl ServerConnection {
 
     /// Bytes queued and not yet taken.
     pub fn queued_bytes(&self) -> usize {
-        self.out_bytes
+        self.out.queued_bytes()
     }
 
     /// Whether answers are backed up past [`ConnectionConfig::max_queued_reply_bytes`].
     pub fn is_backed_up(&self) -> bool {
-        self.out_bytes > self.config.max_queued_reply_bytes
+        self.out.queued_bytes() > self.config.max_queued_reply_bytes
     }
 
     /// Whether the driver should read more: `false` while a request connection's answers are
@@ -522,19 +504,11 @@ impl ServerConnection {
     }
 
     fn push(&mut self, bytes: Bytes) {
-        if bytes.is_empty() {
-            return;
-        }
-        self.out_bytes += bytes.len();
-        self.out.push_back(bytes);
-        self.wake();
+        self.out.push(bytes);
     }
 
     fn wake(&mut self) {
-        if !self.wakeup_reported {
-            self.wakeup_reported = true;
-            self.wakeup_due = true;
-        }
+        self.out.wake();
     }
 }
 

@@ -11,12 +11,11 @@
 //!   [`Server::poll_transmit`](super::Server::poll_transmit) as for a connection;
 //! - keep-alive, pipelining, the head and keep-alive timeouts are the host's.
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::http::{self, HttpError, ResponseHead, ServerConnection};
+use crate::http::{self, HttpError, OutQueue, ResponseHead, ServerConnection};
 use crate::sse::{Encoder, OutgoingEvent};
 
 /// A reply computed from a request head, sent once the body has been read.
@@ -33,6 +32,17 @@ impl Reply {
             status,
             headers: Vec::new(),
             body,
+        }
+    }
+
+    /// This reply for a host server: the same status, headers and body, less its framing.
+    fn for_host(&self) -> HostResponse {
+        let mut headers = self.headers.clone();
+        headers.retain(|(k, _)| !is_hop_by_hop(k));
+        HostResponse {
+            status: self.status,
+            headers,
+            body: HostBody::Full(Bytes::from_static(self.body.as_bytes())),
         }
     }
 }
@@ -81,10 +91,8 @@ pub(super) struct HostExchange {
     response: Option<HostResponse>,
     state: ExchangeState,
     body_bytes: usize,
-    out: VecDeque<Bytes>,
-    out_bytes: usize,
-    wakeup_reported: bool,
-    wakeup_due: bool,
+    /// A stream's frames.
+    out: OutQueue,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,10 +111,7 @@ impl HostExchange {
             response: None,
             state: ExchangeState::Request,
             body_bytes: 0,
-            out: VecDeque::new(),
-            out_bytes: 0,
-            wakeup_reported: false,
-            wakeup_due: false,
+            out: OutQueue::default(),
         }
     }
 
@@ -122,7 +127,8 @@ impl HostExchange {
     pub(super) fn take_response(&mut self) -> Option<HostResponse> {
         let r = self.response.take();
         if r.is_some() && self.out.is_empty() {
-            self.wakeup_reported = false;
+            // Re-arms the wake-up: the next frame (or the end) is told again.
+            let _ = self.out.pop();
         }
         r
     }
@@ -130,24 +136,16 @@ impl HostExchange {
     fn answer(&mut self, response: HostResponse) {
         if self.state == ExchangeState::Request {
             self.response = Some(response);
-            self.wake();
+            self.out.wake();
         }
     }
 
     fn push(&mut self, bytes: Bytes) {
-        if bytes.is_empty() {
-            return;
-        }
-        self.out_bytes += bytes.len();
-        self.out.push_back(bytes);
-        self.wake();
+        self.out.push(bytes);
     }
 
     fn wake(&mut self) {
-        if !self.wakeup_reported {
-            self.wakeup_reported = true;
-            self.wakeup_due = true;
-        }
+        self.out.wake();
     }
 }
 
@@ -175,13 +173,7 @@ impl Framing {
                 }
             }),
             Framing::Host(x) => {
-                let mut headers = reply.headers.clone();
-                headers.retain(|(k, _)| !is_hop_by_hop(k));
-                x.answer(HostResponse {
-                    status: reply.status,
-                    headers,
-                    body: HostBody::Full(Bytes::from_static(reply.body.as_bytes())),
-                });
+                x.answer(reply.for_host());
                 x.state = ExchangeState::Done;
             }
         }
@@ -193,13 +185,7 @@ impl Framing {
             Framing::Http1(c) => c.fail_with(err, |keep_alive| encode_reply(reply, keep_alive)),
             Framing::Host(x) => {
                 if !matches!(err, HttpError::UnexpectedEof) {
-                    let mut headers = reply.headers.clone();
-                    headers.retain(|(k, _)| !is_hop_by_hop(k));
-                    x.answer(HostResponse {
-                        status: reply.status,
-                        headers,
-                        body: HostBody::Full(Bytes::from_static(reply.body.as_bytes())),
-                    });
+                    x.answer(reply.for_host());
                 }
                 x.state = ExchangeState::Done;
                 x.wake();
@@ -327,25 +313,20 @@ impl Framing {
     pub(super) fn poll_transmit(&mut self) -> Option<Bytes> {
         match self {
             Framing::Http1(c) => c.poll_transmit(),
-            Framing::Host(x) => match x.out.pop_front() {
-                Some(b) => {
-                    x.out_bytes -= b.len();
-                    Some(b)
+            Framing::Host(x) => {
+                if x.response.is_some() && x.out.is_empty() {
+                    // The answer itself is still to be taken: keep the wake-up it caused.
+                    return None;
                 }
-                None => {
-                    if x.response.is_none() {
-                        x.wakeup_reported = false;
-                    }
-                    None
-                }
-            },
+                x.out.pop()
+            }
         }
     }
 
     pub(super) fn queued_bytes(&self) -> usize {
         match self {
             Framing::Http1(c) => c.queued_bytes(),
-            Framing::Host(x) => x.out_bytes,
+            Framing::Host(x) => x.out.queued_bytes(),
         }
     }
 
@@ -398,7 +379,7 @@ impl Framing {
     pub(super) fn take_wakeup(&mut self) -> bool {
         match self {
             Framing::Http1(c) => c.take_wakeup(),
-            Framing::Host(x) => std::mem::take(&mut x.wakeup_due),
+            Framing::Host(x) => x.out.take_wakeup(),
         }
     }
 }
