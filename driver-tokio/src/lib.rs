@@ -21,14 +21,33 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use mcp_sse_glue::io::{ByteRead, ByteWrite, Connection};
-use mcp_sse_glue::{BoxFuture, Rt, Runtime};
+use mcp_sse_glue::{Rt, Runtime};
 use tokio::io::{AsyncWriteExt, Interest};
 
+/// The sans-IO core (transport and session machines, configurations), for what the re-exports
+/// below do not cover.
+pub use mcp_sse_glue::core;
+/// A JSON-RPC error object: what a handler or callback answers with, and
+/// [`Error::to_error_object`]'s form of a client error.
+pub use mcp_sse_glue::core::jsonrpc::ErrorObject;
+/// The typed MCP messages (2025-11-25): `CallToolRequestParams`, `CallToolResult`, `Tool`,
+/// `CreateMessageRequestParams`, `LoggingLevel`, … as the typed API takes and returns them.
+pub use mcp_sse_glue::core::mcp;
+/// The transport settings [`connect_with`] takes (headers, timeouts, limits).
+pub use mcp_sse_glue::core::transport::ClientConfig as TransportConfig;
+/// Why the client transport failed (inside [`Error::Transport`] and [`ConnectError::Transport`]).
+pub use mcp_sse_glue::core::transport::ClientError;
+/// `schemars`, for `#[derive(JsonSchema)]` on typed tools' argument and output types.
+pub use mcp_sse_glue::schemars;
+/// `serde_json` (its `Value`, `Map`, and the [`json!`] macro).
+pub use mcp_sse_glue::serde_json;
+pub use mcp_sse_glue::serde_json::json;
 pub use mcp_sse_glue::{
-    CallOptions, Client, ClientOptions, ConnectError, Elicited, Handler, IncomingMessage,
-    McpServer, PromptDef, PromptOutput, PromptRegistrationError, RequestContext,
-    ResourceRegistrationError, ServerBuilder, ServerOptions, Serving, SseServer, ToolDef,
-    ToolError, ToolOutput, ToolRegistrationError, ToolsHandle,
+    BoxFuture, Call, CallOptions, Client, ClientInfo, ClientOptions, ConnectError, Elicited, Error,
+    Handler, IncomingMessage, LoggingCallback, McpServer, MessageHandler, Params, ProgressCallback,
+    PromptDef, PromptOutput, PromptRegistrationError, ReconnectPolicy, RequestCallback,
+    RequestContext, ResourceRegistrationError, ServerBuilder, ServerOptions, Serving, SessionEvent,
+    SseServer, TokenProvider, ToolDef, ToolError, ToolOutput, ToolRegistrationError, ToolsHandle,
 };
 
 /// The most one TCP read takes. A read buffer is allocated only once the socket is readable,
