@@ -2,16 +2,63 @@
 //! sockets of the current tokio runtime), plus the public entry points. Call them inside a
 //! tokio runtime.
 //!
-//! ```no_run
-//! use mcp_sse_tokio::{connect_over_sse, ClientOptions, ServerBuilder};
-//! tokio::runtime::Runtime::new().unwrap().block_on(async {
-//!     let server = ServerBuilder::new("demo", "1.0.0").build();
-//!     let client = connect_over_sse(server, ClientOptions::default()).await.unwrap();
-//!     let tools = client.request("tools/list", None, Default::default()).await.unwrap();
-//!     println!("{tools}");
-//!     client.close().await;
-//! });
+//! # Quick start
+//!
+//! `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! mcp-sse-tokio = "0.1"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! serde = { version = "1", features = ["derive"] }
+//! schemars = "1"
 //! ```
+//!
+//! A typed tool and a client calling it (everything else comes from this crate: the MCP types
+//! in [`mcp`], [`Error`], [`ErrorObject`], [`json!`]):
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use mcp_sse_tokio::mcp::CallToolRequestParams;
+//! use mcp_sse_tokio::{connect_over_sse, json, ClientOptions, Error, ServerBuilder, ToolDef};
+//! use schemars::JsonSchema;
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize, JsonSchema)]
+//! struct Add {
+//!     a: i64,
+//!     b: i64,
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let server = ServerBuilder::new("calc", "1.0.0")
+//!         .typed_tool(ToolDef::new("add").description("Add two integers."), |_ctx, Add { a, b }| async move {
+//!             Ok(a + b)
+//!         })?
+//!         .build();
+//!
+//!     // In process over the real HTTP+SSE bytes; `Client::connect("http://…/sse", options)` over TCP.
+//!     let client = connect_over_sse(server, ClientOptions::default()).await?;
+//!     let add = CallToolRequestParams::new("add").with_argument("a", 2).with_argument("b", 3);
+//!     let result = client.call_tool(&add).await?; // with the client's default timeout
+//!     assert_eq!(result.structured_content, Some(json!({"result": 5})));
+//!
+//!     // Per call: `.timeout(..)`, `.progress(..)`. A failure is one typed `Error`: here the
+//!     // server's own JSON-RPC error (this server has no resources).
+//!     match client.read_resource("memo://x").timeout(Duration::from_secs(5)).await {
+//!         Err(Error::Rpc(e)) => assert_eq!(e.message, "Method not found"),
+//!         other => panic!("{other:?}"),
+//!     }
+//!     client.close().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! To serve it on TCP instead: `mcp_sse_tokio::serve(tokio::net::TcpListener::bind("127.0.0.1:8000").await?, server, ServerOptions::default())?`
+//! (see `examples/server.rs`). [`mcp_sse_smol`](https://docs.rs/mcp-sse-smol) has the
+//! same functions on the other executor.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

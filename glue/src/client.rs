@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use foldhash::HashMap;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, Notification, RequestId};
+use mcp_sse_core::mcp::rpc::{self, RequestMethod};
 use mcp_sse_core::session::{
     self, ClientEvent, ClientSession, OutputSchemas, Reconnect, ReconnectPolicy, ReconnectStep,
     RequestError as Error, RequestOptions, ServerRequestKind,
@@ -32,6 +33,20 @@ pub type SessionCallback = Arc<dyn Fn(SessionEvent) + Send + Sync>;
 /// closes it.
 pub type Relink =
     Arc<dyn Fn() -> BoxFuture<'static, Result<(Link, Option<Closer>), Error>> + Send + Sync>;
+
+/// A [`RequestCallback`] from a typed one: the params decoded as `R::Params` (the core's
+/// [`rpc::decode_params`]), the result encoded back ([`rpc::encode_result`]).
+fn typed_callback<R, F, Fut>(f: F) -> RequestCallback
+where
+    R: RequestMethod + 'static,
+    F: Fn(R::Params) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<R::Result, ErrorObject>> + Send + 'static,
+{
+    Arc::new(move |params: Params| {
+        let fut = rpc::decode_params::<R>(params).map(&f);
+        Box::pin(async move { rpc::encode_result::<R>(&fut?.await?) })
+    })
+}
 
 /// A change in the client's session, with [`ClientOptions::reconnect`] on.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +155,81 @@ fn session_config(options: &ClientOptions) -> session::ClientConfig {
 }
 
 impl ClientOptions {
+    /// Answers `sampling/createMessage` with a typed callback (declares `sampling`). Params that
+    /// do not fit [`CreateMessageRequestParams`](mcp_sse_core::mcp::CreateMessageRequestParams)
+    /// are answered `-32602` without calling it.
+    pub fn on_sampling<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(mcp_sse_core::mcp::CreateMessageRequestParams) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<
+                Output = Result<mcp_sse_core::mcp::CreateMessageResult, ErrorObject>,
+            > + Send
+            + 'static,
+    {
+        self.sampling_callback = Some(typed_callback::<rpc::CreateMessage, _, _>(f));
+        self
+    }
+
+    /// Answers `roots/list` with a typed callback (declares `roots: {listChanged: true}`).
+    pub fn on_list_roots<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<mcp_sse_core::mcp::ListRootsResult, ErrorObject>>
+            + Send
+            + 'static,
+    {
+        self.list_roots_callback = Some(typed_callback::<rpc::ListRoots, _, _>(move |_| f()));
+        self
+    }
+
+    /// Answers `elicitation/create` with a typed callback (declares `elicitation`, form and
+    /// URL modes).
+    pub fn on_elicitation<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(mcp_sse_core::mcp::ElicitRequestParams) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<mcp_sse_core::mcp::ElicitResult, ErrorObject>>
+            + Send
+            + 'static,
+    {
+        self.elicitation_callback = Some(typed_callback::<rpc::Elicit, _, _>(f));
+        self
+    }
+
+    /// Receives each log message (`notifications/message`), typed; one whose params do not fit
+    /// is not passed on (the message handler still sees it).
+    pub fn on_log<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(mcp_sse_core::mcp::LoggingMessageNotificationParams) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let f = Arc::new(f);
+        self.logging_callback = Some(Arc::new(move |v: Value| {
+            let f = f.clone();
+            Box::pin(async move {
+                if let Ok(p) = serde_json::from_value(v) {
+                    f(p).await;
+                }
+            })
+        }));
+        self
+    }
+
+    /// Receives every server notification and transport problem ([`IncomingMessage`]).
+    pub fn on_message<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(IncomingMessage) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.message_handler = Some(Arc::new(move |m| Box::pin(f(m))));
+        self
+    }
+
+    /// The default timeout of every request ([`ClientOptions::read_timeout`]).
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
     /// The capabilities the callbacks declare.
     pub fn capabilities(&self) -> Value {
         session::ClientConfig::capabilities_for(

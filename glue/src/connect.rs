@@ -26,6 +26,16 @@ pub enum ConnectError {
     Initialize(Error),
 }
 
+impl From<ConnectError> for Error {
+    /// One error type for callers: the handshake's own error, or the transport's.
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::Transport(e) => Error::Transport(e),
+            ConnectError::Initialize(e) => e,
+        }
+    }
+}
+
 /// 16 bytes from the operating system's random source, for session ids.
 pub fn os_random() -> [u8; 16] {
     let mut b = [0u8; 16];

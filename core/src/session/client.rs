@@ -610,7 +610,7 @@ impl ClientSession {
                 // The caller sees the reason, and the server's result.
                 let error = RequestError::Handshake {
                     error: err.clone(),
-                    result: Some(value),
+                    result: Some(Box::new(value)),
                 };
                 self.fail_initialize(id, error, err);
                 return;

@@ -71,8 +71,8 @@ pub enum RequestError {
     Handshake {
         /// What was wrong.
         error: InitializeError,
-        /// The server's result, verbatim.
-        result: Option<Value>,
+        /// The server's result, verbatim (boxed: it keeps the error small).
+        result: Option<Box<Value>>,
     },
     /// The request's params could not be encoded as a JSON object.
     #[error("invalid params for '{method}': {message}")]
@@ -121,7 +121,7 @@ impl RequestError {
             RequestError::Handshake { error, result } => {
                 let e = ErrorObject::internal_error(error.to_string());
                 match result {
-                    Some(v) => e.with_data(v.clone()),
+                    Some(v) => e.with_data(Value::clone(v)),
                     None => e,
                 }
             }
@@ -224,6 +224,12 @@ mod tests {
             ErrorObject::internal_error("invalid ping result: bad")
         );
         assert!(d.rpc().is_none() && !d.is_timeout() && !d.is_closed());
+    }
+
+    #[test]
+    fn stays_small_enough_to_return_by_value() {
+        // clippy's `result_large_err` bound: a request's `Result` must not carry a huge error.
+        assert!(std::mem::size_of::<RequestError>() <= 128);
     }
 
     #[test]
