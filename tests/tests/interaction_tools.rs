@@ -569,6 +569,15 @@ interaction_test!(
         let c = h.connect(server, ClientOptions::default()).await;
         c.client.list_tools(None).await.expect("tools/list");
         let r = c.client.call_tool(&typed_call("forecast")).await;
+        assert!(
+            matches!(
+                &r,
+                Err(mcp_sse_glue::Error::OutputSchema(
+                    mcp_sse_core::session::OutputSchemaError::Invalid { tool, .. }
+                )) if tool == "forecast"
+            ),
+            "{r:?}"
+        );
         assert_eq!(
             r.rpc_form(),
             Err(ErrorObject::new(
