@@ -4,9 +4,13 @@
 //! - ids run 1, 2, 3, … per session, `initialize` is 1; requests without params omit `params`;
 //! - requests sent before the handshake completes are **queued** (their deadlines run from the
 //!   `send_request` call) and go out right after the single `notifications/initialized`;
-//! - a deadline expiry resolves the request with -32001 `Request '<method>' timed out` and sends
-//!   `notifications/cancelled` (reason `timed out after <t>s`), except for `initialize`;
-//! - connection loss resolves every pending request with -32000 `Connection closed`;
+//! - a deadline expiry resolves the request with [`RequestError::Timeout`] (the reference's
+//!   -32001 `Request '<method>' timed out`) and sends `notifications/cancelled` (reason
+//!   `timed out after <t>s`), except for `initialize`;
+//! - connection loss resolves every pending request with [`RequestError::Closed`] (-32000
+//!   `Connection closed`);
+//! - every failure is a [`RequestError`] saying why (the server's error, a timeout, the
+//!   connection, the transport), decided here, so callers never read codes;
 //! - responses are matched by id **exactly**: our ids are integers, so a response with the string
 //!   id `"7"` does not resolve request `7` (the reference coerces; we keep JSON types apart) and is
 //!   dropped like any response for an unknown or late id.
