@@ -2,7 +2,7 @@
 //!
 //! `cargo run -p mcp-sse-tokio --example typed_add` prints `Some(Object {"result": Number(42)})`.
 
-use mcp_sse_core::mcp::CallToolRequestParams;
+use mcp_sse_tokio::mcp::CallToolRequestParams;
 use mcp_sse_tokio::{Client, ClientConnect, ClientOptions, ServerBuilder, ToolDef};
 use schemars::JsonSchema;
 use serde::Deserialize;
