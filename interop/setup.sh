@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the real MCP SDKs used by the interop tests (cli/tests/interop_*.rs):
-#   - Python: a venv at target/interop/venv with mcp==$MCP_PY_VERSION and uvicorn;
+#   - Python: a venv at <target>/interop/venv with mcp==$MCP_PY_VERSION and uvicorn;
 #   - Node:   @modelcontextprotocol/sdk@$MCP_TS_VERSION, the MCP Inspector (its CLI mode),
-#             server-everything and mcp-remote, pinned, under target/interop/node.
+#             server-everything and mcp-remote, pinned, under <target>/interop/node.
+# <target> is $CARGO_TARGET_DIR when set (a relative one is taken from the repository root),
+# else the repository's target/.
 # Idempotent (a marker file records the installed versions) and safe to run concurrently
-# (everything happens under an exclusive flock on target/interop/setup.lock).
+# (everything happens under an exclusive flock on <target>/interop/setup.lock).
 # On success prints two lines:  python=<path>  and  node=<folder holding node_modules>.
 set -euo pipefail
 
@@ -16,7 +18,9 @@ EVERYTHING_VERSION="2026.8.31"
 MCP_REMOTE_VERSION="0.15.1"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-dir="$root/target/interop"
+target="${CARGO_TARGET_DIR:-$root/target}"
+[[ "$target" == /* ]] || target="$root/$target"
+dir="$target/interop"
 venv="$dir/venv"
 node_dir="$dir/node"
 marker="$dir/installed"

@@ -597,7 +597,7 @@ fn cmd_probe(url: &str, args: ClientArgs) -> Result<(), Failure> {
                 key.to_string(),
                 match listed {
                     Ok(v) => v[key].clone(),
-                    Err(e) => json!({ "error": error_json(&e) }),
+                    Err(e) => json!({ "error": error_json(&e.to_error_object()) }),
                 },
             );
         }
@@ -670,6 +670,7 @@ fn cmd_call(url: &str, tool: &str, json_args: &str, args: ClientArgs) -> Result<
                 Ok(())
             }
             Err(e) => {
+                let e = e.to_error_object();
                 if args.json {
                     say(json!({ "error": error_json(&e) }))?;
                 }

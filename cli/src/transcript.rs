@@ -96,7 +96,14 @@ pub async fn run(client: &Client, out: &mut (dyn Write + Send)) -> usize {
             }
             Err(e) => {
                 failures += 1;
-                line(out, &format!("!! {name} failed: {} {}", e.code, e.message));
+                line(
+                    out,
+                    &format!(
+                        "!! {name} failed: {} {}",
+                        e.to_error_object().code,
+                        e.to_error_object().message
+                    ),
+                );
             }
         }
     }
@@ -123,7 +130,11 @@ pub async fn run(client: &Client, out: &mut (dyn Write + Send)) -> usize {
                 failures += 1;
                 line(
                     out,
-                    &format!("!! {method} failed: {} {}", e.code, e.message),
+                    &format!(
+                        "!! {method} failed: {} {}",
+                        e.to_error_object().code,
+                        e.to_error_object().message
+                    ),
                 );
             }
         }

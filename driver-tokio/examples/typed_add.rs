@@ -2,8 +2,8 @@
 //!
 //! `cargo run -p mcp-sse-tokio --example typed_add` prints `Some(Object {"result": Number(42)})`.
 
-use mcp_sse_core::mcp::CallToolRequestParams;
-use mcp_sse_tokio::{CallOptions, Client, ClientConnect, ClientOptions, ServerBuilder, ToolDef};
+use mcp_sse_tokio::mcp::CallToolRequestParams;
+use mcp_sse_tokio::{Client, ClientConnect, ClientOptions, ServerBuilder, ToolDef};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let add = CallToolRequestParams::new("add")
         .with_argument("a", 20)
         .with_argument("b", 22);
-    let result = client.call_tool(&add, CallOptions::default()).await?;
+    let result = client.call_tool(&add).await?;
     println!("{:?}", result.structured_content);
 
     client.close().await;

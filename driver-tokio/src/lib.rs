@@ -2,16 +2,63 @@
 //! sockets of the current tokio runtime), plus the public entry points. Call them inside a
 //! tokio runtime.
 //!
-//! ```no_run
-//! use mcp_sse_tokio::{connect_over_sse, ClientOptions, ServerBuilder};
-//! tokio::runtime::Runtime::new().unwrap().block_on(async {
-//!     let server = ServerBuilder::new("demo", "1.0.0").build();
-//!     let client = connect_over_sse(server, ClientOptions::default()).await.unwrap();
-//!     let tools = client.request("tools/list", None, Default::default()).await.unwrap();
-//!     println!("{tools}");
-//!     client.close().await;
-//! });
+//! # Quick start
+//!
+//! `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! mcp-sse-tokio = "0.1"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! serde = { version = "1", features = ["derive"] }
+//! schemars = "1"
 //! ```
+//!
+//! A typed tool and a client calling it (everything else comes from this crate: the MCP types
+//! in [`mcp`], [`Error`], [`ErrorObject`], [`json!`]):
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use mcp_sse_tokio::mcp::CallToolRequestParams;
+//! use mcp_sse_tokio::{connect_over_sse, json, ClientOptions, Error, ServerBuilder, ToolDef};
+//! use schemars::JsonSchema;
+//! use serde::Deserialize;
+//!
+//! #[derive(Deserialize, JsonSchema)]
+//! struct Add {
+//!     a: i64,
+//!     b: i64,
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let server = ServerBuilder::new("calc", "1.0.0")
+//!         .typed_tool(ToolDef::new("add").description("Add two integers."), |_ctx, Add { a, b }| async move {
+//!             Ok(a + b)
+//!         })?
+//!         .build();
+//!
+//!     // In process over the real HTTP+SSE bytes; `Client::connect("http://…/sse", options)` over TCP.
+//!     let client = connect_over_sse(server, ClientOptions::default()).await?;
+//!     let add = CallToolRequestParams::new("add").with_argument("a", 2).with_argument("b", 3);
+//!     let result = client.call_tool(&add).await?; // with the client's default timeout
+//!     assert_eq!(result.structured_content, Some(json!({"result": 5})));
+//!
+//!     // Per call: `.timeout(..)`, `.progress(..)`. A failure is one typed `Error`: here the
+//!     // server's own JSON-RPC error (this server has no resources).
+//!     match client.read_resource("memo://x").timeout(Duration::from_secs(5)).await {
+//!         Err(Error::Rpc(e)) => assert_eq!(e.message, "Method not found"),
+//!         other => panic!("{other:?}"),
+//!     }
+//!     client.close().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! To serve it on TCP instead: `mcp_sse_tokio::serve(tokio::net::TcpListener::bind("127.0.0.1:8000").await?, server, ServerOptions::default())?`
+//! (see `examples/server.rs`). [`mcp_sse_smol`](https://docs.rs/mcp-sse-smol) has the
+//! same functions on the other executor.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -21,14 +68,33 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use mcp_sse_glue::io::{ByteRead, ByteWrite, Connection};
-use mcp_sse_glue::{BoxFuture, Rt, Runtime};
+use mcp_sse_glue::{Rt, Runtime};
 use tokio::io::{AsyncWriteExt, Interest};
 
+/// The sans-IO core (transport and session machines, configurations), for what the re-exports
+/// below do not cover.
+pub use mcp_sse_glue::core;
+/// A JSON-RPC error object: what a handler or callback answers with, and
+/// [`Error::to_error_object`]'s form of a client error.
+pub use mcp_sse_glue::core::jsonrpc::ErrorObject;
+/// The typed MCP messages (2025-11-25): `CallToolRequestParams`, `CallToolResult`, `Tool`,
+/// `CreateMessageRequestParams`, `LoggingLevel`, … as the typed API takes and returns them.
+pub use mcp_sse_glue::core::mcp;
+/// The transport settings [`connect_with`] takes (headers, timeouts, limits).
+pub use mcp_sse_glue::core::transport::ClientConfig as TransportConfig;
+/// Why the client transport failed (inside [`Error::Transport`] and [`ConnectError::Transport`]).
+pub use mcp_sse_glue::core::transport::ClientError;
+/// `schemars`, for `#[derive(JsonSchema)]` on typed tools' argument and output types.
+pub use mcp_sse_glue::schemars;
+/// `serde_json` (its `Value`, `Map`, and the [`json!`] macro).
+pub use mcp_sse_glue::serde_json;
+pub use mcp_sse_glue::serde_json::json;
 pub use mcp_sse_glue::{
-    CallOptions, Client, ClientOptions, ConnectError, Elicited, Handler, IncomingMessage,
-    McpServer, PromptDef, PromptOutput, PromptRegistrationError, RequestContext,
-    ResourceRegistrationError, ServerBuilder, ServerOptions, Serving, SseServer, ToolDef,
-    ToolError, ToolOutput, ToolRegistrationError, ToolsHandle,
+    BoxFuture, Call, CallOptions, Client, ClientInfo, ClientOptions, ConnectError, Elicited, Error,
+    Handler, IncomingMessage, LoggingCallback, McpServer, MessageHandler, Params, ProgressCallback,
+    PromptDef, PromptOutput, PromptRegistrationError, ReconnectPolicy, RequestCallback,
+    RequestContext, ResourceRegistrationError, ServerBuilder, ServerOptions, Serving, SessionEvent,
+    SseServer, TokenProvider, ToolDef, ToolError, ToolOutput, ToolRegistrationError, ToolsHandle,
 };
 
 /// The most one TCP read takes. A read buffer is allocated only once the socket is readable,

@@ -689,7 +689,7 @@ impl Harness {
                 }
                 Err(e) => {
                     if let Some(id) = id {
-                        self.session.fail_request(&id, e.to_error_object());
+                        self.session.fail_request(&id, e);
                     }
                 }
             }
@@ -738,7 +738,7 @@ impl Harness {
                 transport::ClientEvent::SendFailed(token, e) => {
                     let id = self.tokens.remove(&token);
                     if let (Some(id), false) = (id, matches!(e, ClientError::Closed)) {
-                        self.session.fail_request(&id, e.to_error_object());
+                        self.session.fail_request(&id, e);
                     }
                 }
                 transport::ClientEvent::Closed(_) => {

@@ -442,7 +442,8 @@ impl Harness {
             5 => {
                 let e = g.error()?;
                 if let Some(id) = g.pick(&self.client_ledger.order)? {
-                    self.client.fail_request(&id, e);
+                    self.client
+                        .fail_request(&id, mcp_sse_core::session::RequestError::Rpc(e));
                 }
             }
             6 => {

@@ -6,10 +6,12 @@ use std::time::{Duration, Instant};
 
 use foldhash::HashMap;
 use mcp_sse_core::jsonrpc::{ErrorObject, Message, Notification, RequestId};
+use mcp_sse_core::mcp::rpc::{self, RequestMethod};
 use mcp_sse_core::session::{
     self, ClientEvent, ClientSession, OutputSchemas, Reconnect, ReconnectPolicy, ReconnectStep,
-    RequestOptions, ServerRequestKind,
+    RequestError as Error, RequestOptions, ServerRequestKind,
 };
+use mcp_sse_core::transport::ClientError;
 use serde_json::{json, Value};
 
 use crate::cancel::CancelFlag;
@@ -30,13 +32,27 @@ pub type SessionCallback = Arc<dyn Fn(SessionEvent) + Send + Sync>;
 /// Opens a new transport to the same server for a reconnection: a fresh link, and what
 /// closes it.
 pub type Relink =
-    Arc<dyn Fn() -> BoxFuture<'static, Result<(Link, Option<Closer>), ErrorObject>> + Send + Sync>;
+    Arc<dyn Fn() -> BoxFuture<'static, Result<(Link, Option<Closer>), Error>> + Send + Sync>;
+
+/// A [`RequestCallback`] from a typed one: the params decoded as `R::Params` (the core's
+/// [`rpc::decode_params`]), the result encoded back ([`rpc::encode_result`]).
+fn typed_callback<R, F, Fut>(f: F) -> RequestCallback
+where
+    R: RequestMethod + 'static,
+    F: Fn(R::Params) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<R::Result, ErrorObject>> + Send + 'static,
+{
+    Arc::new(move |params: Params| {
+        let fut = rpc::decode_params::<R>(params).map(&f);
+        Box::pin(async move { rpc::encode_result::<R>(&fut?.await?) })
+    })
+}
 
 /// A change in the client's session, with [`ClientOptions::reconnect`] on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SessionEvent {
     /// The event stream dropped: requests in flight failed with
-    /// [`ErrorObject::session_lost`]; a reconnection follows.
+    /// [`Error::SessionLost`]; a reconnection follows.
     Lost {
         /// Why the stream ended, as the transport said.
         cause: String,
@@ -80,7 +96,7 @@ pub struct ClientOptions {
     pub protocol_version: String,
     /// Whether to reconnect when the event stream drops ([`ReconnectPolicy::Off`] by default:
     /// the client then ends, as the reference's). With a backoff policy, requests in flight
-    /// fail at once with [`ErrorObject::session_lost`] (never re-sent), and the client opens a
+    /// fail at once with [`Error::SessionLost`] (never re-sent), and the client opens a
     /// new stream and runs `initialize` again; [`ClientOptions::on_session`] hears of it.
     /// Applies to the SSE transport (TCP and in process).
     pub reconnect: ReconnectPolicy,
@@ -139,6 +155,81 @@ fn session_config(options: &ClientOptions) -> session::ClientConfig {
 }
 
 impl ClientOptions {
+    /// Answers `sampling/createMessage` with a typed callback (declares `sampling`). Params that
+    /// do not fit [`CreateMessageRequestParams`](mcp_sse_core::mcp::CreateMessageRequestParams)
+    /// are answered `-32602` without calling it.
+    pub fn on_sampling<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(mcp_sse_core::mcp::CreateMessageRequestParams) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<
+                Output = Result<mcp_sse_core::mcp::CreateMessageResult, ErrorObject>,
+            > + Send
+            + 'static,
+    {
+        self.sampling_callback = Some(typed_callback::<rpc::CreateMessage, _, _>(f));
+        self
+    }
+
+    /// Answers `roots/list` with a typed callback (declares `roots: {listChanged: true}`).
+    pub fn on_list_roots<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<mcp_sse_core::mcp::ListRootsResult, ErrorObject>>
+            + Send
+            + 'static,
+    {
+        self.list_roots_callback = Some(typed_callback::<rpc::ListRoots, _, _>(move |_| f()));
+        self
+    }
+
+    /// Answers `elicitation/create` with a typed callback (declares `elicitation`, form and
+    /// URL modes).
+    pub fn on_elicitation<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(mcp_sse_core::mcp::ElicitRequestParams) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<mcp_sse_core::mcp::ElicitResult, ErrorObject>>
+            + Send
+            + 'static,
+    {
+        self.elicitation_callback = Some(typed_callback::<rpc::Elicit, _, _>(f));
+        self
+    }
+
+    /// Receives each log message (`notifications/message`), typed; one whose params do not fit
+    /// is not passed on (the message handler still sees it).
+    pub fn on_log<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(mcp_sse_core::mcp::LoggingMessageNotificationParams) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let f = Arc::new(f);
+        self.logging_callback = Some(Arc::new(move |v: Value| {
+            let f = f.clone();
+            Box::pin(async move {
+                if let Ok(p) = serde_json::from_value(v) {
+                    f(p).await;
+                }
+            })
+        }));
+        self
+    }
+
+    /// Receives every server notification and transport problem ([`IncomingMessage`]).
+    pub fn on_message<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(IncomingMessage) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.message_handler = Some(Arc::new(move |m| Box::pin(f(m))));
+        self
+    }
+
+    /// The default timeout of every request ([`ClientOptions::read_timeout`]).
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
     /// The capabilities the callbacks declare.
     pub fn capabilities(&self) -> Value {
         session::ClientConfig::capabilities_for(
@@ -156,8 +247,9 @@ pub enum LinkItem {
     Message(Message),
     /// A message that could not be parsed; the link goes on.
     Invalid(String),
-    /// The message that carried this request could not be delivered: fail exactly it.
-    SendFailed(RequestId, ErrorObject),
+    /// The message that carried this request could not be delivered: fail exactly it, with
+    /// the transport's reason.
+    SendFailed(RequestId, ClientError),
 }
 
 /// The two ends a transport gives the client: messages out, items in. The link is finished
@@ -193,7 +285,7 @@ impl std::fmt::Debug for CallOptions {
 pub type Closer = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
 
 struct Waiter {
-    tx: async_channel::Sender<Result<Value, ErrorObject>>,
+    tx: async_channel::Sender<Result<Value, Error>>,
     progress: Option<ProgressCallback>,
 }
 
@@ -262,7 +354,7 @@ impl Client {
         link: Link,
         options: ClientOptions,
         closer: Option<Closer>,
-    ) -> Result<Client, ErrorObject> {
+    ) -> Result<Client, Error> {
         Self::start_with(rt, link, options, closer, None).await
     }
 
@@ -274,7 +366,7 @@ impl Client {
         options: ClientOptions,
         closer: Option<Closer>,
         relink: Option<Relink>,
-    ) -> Result<Client, ErrorObject> {
+    ) -> Result<Client, Error> {
         let config = session_config(&options);
         let schedule = Reconnect::new(options.reconnect);
         let inner = Arc::new(Inner {
@@ -333,14 +425,16 @@ impl Client {
         relock(&self.inner.initialize_result).clone()
     }
 
-    /// Sends a request and waits for its result. Dropping the future cancels the request
-    /// (`notifications/cancelled` with reason `caller cancelled`).
+    /// Sends a request and waits for its raw JSON result: the escape hatch under the typed
+    /// methods ([`Client::call_tool`], …), for any method. Dropping the future cancels the
+    /// request (`notifications/cancelled` with reason `caller cancelled`). The [`Error`] says
+    /// why it failed; [`Error::to_error_object`] gives the JSON-RPC form.
     pub async fn request(
         &self,
         method: &str,
         params: Params,
         opts: CallOptions,
-    ) -> Result<Value, ErrorObject> {
+    ) -> Result<Value, Error> {
         let (tx, rx) = async_channel::bounded(1);
         let now = Instant::now();
         let ropts = RequestOptions {
@@ -361,7 +455,7 @@ impl Client {
             }
             r
         });
-        let id = res.map_err(|e| e.to_error_object())?;
+        let id = res?;
         let mut guard = CancelOnDrop {
             inner: self.inner.clone(),
             id: Some(id.clone()),
@@ -374,17 +468,17 @@ impl Client {
     }
 
     /// Sends a notification.
-    pub async fn notify(&self, method: &str, params: Params) -> Result<(), ErrorObject> {
+    pub async fn notify(&self, method: &str, params: Params) -> Result<(), Error> {
         let (res, msgs, events) = self
             .inner
             .with_machine(|m| m.send_notification(method, params));
-        res.map_err(|e| e.to_error_object())?;
+        res?;
         self.inner.after(msgs, events).await;
         Ok(())
     }
 
     /// Closes the connection and waits until the server side has unwound. Pending requests fail
-    /// with -32000.
+    /// with [`Error::Closed`].
     pub async fn close(&self) {
         self.inner.closing.cancel();
         let closer = relock(&self.inner.closer).take();
@@ -434,11 +528,11 @@ impl Inner {
 
     /// Sends `initialize` on the current session and waits for its result (bounded by the
     /// read timeout).
-    async fn handshake(self: &Arc<Self>) -> Result<(), ErrorObject> {
+    async fn handshake(self: &Arc<Self>) -> Result<(), Error> {
         let (tx, rx) = async_channel::bounded(1);
         let now = Instant::now();
         let (id, msgs, events) = self.with_machine(|m| m.initialize(now));
-        let id = id.map_err(|e| e.to_error_object())?;
+        let id = id?;
         relock(&self.waiters).insert(id.clone(), Waiter { tx, progress: None });
         self.after(msgs, events).await;
         let deadline = self.options.read_timeout.map(|t| now + t);
@@ -471,15 +565,15 @@ impl Inner {
     async fn wait(
         self: &Arc<Self>,
         id: &RequestId,
-        rx: &async_channel::Receiver<Result<Value, ErrorObject>>,
+        rx: &async_channel::Receiver<Result<Value, Error>>,
         mut deadline: Option<Instant>,
-    ) -> Result<Value, ErrorObject> {
+    ) -> Result<Value, Error> {
         loop {
             match recv_until(&self.rt, rx, deadline).await {
                 Recv::Value(r) => return r,
                 Recv::Closed => {
                     relock(&self.waiters).remove(id);
-                    return Err(ErrorObject::connection_closed());
+                    return Err(Error::Closed);
                 }
                 Recv::Deadline => {
                     let (next, msgs, events) = self.with_machine(|m| {
@@ -610,21 +704,24 @@ impl Inner {
             if self.reconnecting.load(Ordering::SeqCst) {
                 // A reconnection's link ended during its handshake: that try failed; the
                 // reconnection task, waiting for the handshake, goes on from there.
-                self.fail_all(ErrorObject::connection_closed()).await;
+                self.fail_all(Error::Closed).await;
                 return;
             }
             let reconnect = self.relink.is_some()
                 && relock(&self.schedule).enabled()
                 && !self.closing.is_cancelled();
             if !reconnect {
-                self.fail_all(ErrorObject::connection_closed()).await;
+                self.fail_all(Error::Closed).await;
                 self.reader_done.cancel();
                 return;
             }
             let cause = relock(&self.last_transport_error)
                 .take()
                 .unwrap_or_else(|| "the event stream ended".to_string());
-            self.fail_all(ErrorObject::session_lost(&cause)).await;
+            self.fail_all(Error::SessionLost {
+                cause: cause.clone(),
+            })
+            .await;
             self.tell(SessionEvent::Lost { cause });
             let step = relock(&self.schedule).handle_lost(Instant::now());
             let this = self.clone();
@@ -635,7 +732,7 @@ impl Inner {
 
     /// Fails what the lost link leaves: the session's pending requests (with `error`), anyone
     /// still waiting, and the handlers of server requests.
-    async fn fail_all(self: &Arc<Self>, error: ErrorObject) {
+    async fn fail_all(self: &Arc<Self>, error: Error) {
         let (_, _msgs, events) =
             self.with_machine(|m| m.handle_connection_lost_with(error.clone()));
         self.dispatch(events).await;

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use mcp_sse_core::jsonrpc::{ErrorObject, Message};
+use mcp_sse_core::jsonrpc::Message;
+use mcp_sse_core::session::RequestError as Error;
 use mcp_sse_core::transport::{self, ClientError, SessionId};
 
 use crate::client::{Client, ClientOptions, Closer, Link, LinkItem, Relink};
@@ -22,9 +23,19 @@ pub enum ConnectError {
     /// The transport could not be set up (HTTP status, no endpoint, bad URL, …).
     #[error("transport: {0}")]
     Transport(#[from] ClientError),
-    /// The `initialize` handshake failed.
+    /// The `initialize` handshake failed (the server refused it, timed out, is incompatible).
     #[error("initialize failed: {0}")]
-    Initialize(ErrorObject),
+    Initialize(Error),
+}
+
+impl From<ConnectError> for Error {
+    /// One error type for callers: the handshake's own error, or the transport's.
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::Transport(e) => Error::Transport(e),
+            ConnectError::Initialize(e) => e,
+        }
+    }
 }
 
 /// 16 bytes from the operating system's random source, for session ids.
@@ -270,7 +281,7 @@ async fn start_over(
         Box::pin(async move {
             let (link, closer) = open_link(rt, connector, &url, config, server, tokens)
                 .await
-                .map_err(|e| e.to_error_object())?;
+                .map_err(Error::Transport)?;
             Ok((link, Some(closer)))
         })
     });

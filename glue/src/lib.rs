@@ -50,7 +50,13 @@ pub use mcp_sse_core as core;
 pub use mcp_sse_core::schemars;
 pub use mcp_sse_core::session::typed_elicit::Elicited;
 pub use mcp_sse_core::session::ReconnectPolicy;
+/// Why a client request failed: the server's JSON-RPC error, a timeout, the connection closed,
+/// the session lost, the transport, a result that does not decode, an output-schema violation.
+/// Decided by the core's session machine; [`Error::to_error_object`] gives the JSON-RPC form.
+pub use mcp_sse_core::session::RequestError as Error;
 pub use rt::{recv_until, BoxFuture, Recv, Rt, Runtime};
+/// `serde_json`, whose `Value`, `Map` and `json!` the raw API takes.
+pub use serde_json;
 pub use serve::{serve_with, ServerOptions, Serving, ACCEPT_BACKOFF, SHUTDOWN_FLUSH_TIMEOUT};
 pub use server::{ClientInfo, Handler, McpServer, Params, RequestContext, RequestData};
 pub use sse_client::{
@@ -58,3 +64,4 @@ pub use sse_client::{
     TokenProvider, LINK_CAPACITY,
 };
 pub use sse_server::SseServer;
+pub use typed::Call;

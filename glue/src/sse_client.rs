@@ -242,10 +242,7 @@ async fn connect_sse_inner(
                 res
             };
             if let (Err(e), Some(id)) = (res, id) {
-                let _ = out
-                    .inbound
-                    .send(LinkItem::SendFailed(id, e.to_error_object()))
-                    .await;
+                let _ = out.inbound.send(LinkItem::SendFailed(id, e)).await;
             }
             out.clone().process().await;
         }
@@ -393,10 +390,7 @@ impl Pump {
                 // link closes next and every pending request fails with -32000 `Connection
                 // closed`, as the session layer words it; this message did not fail on its own.
                 if let (Some(id), false) = (id, matches!(e, ClientError::Closed)) {
-                    let _ = self
-                        .inbound
-                        .send(LinkItem::SendFailed(id, e.to_error_object()))
-                        .await;
+                    let _ = self.inbound.send(LinkItem::SendFailed(id, e)).await;
                 }
             }
             ClientEvent::Closed(err) => {

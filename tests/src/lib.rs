@@ -594,6 +594,20 @@ macro_rules! interaction_test {
     };
 }
 
+/// A client result with its error in the JSON-RPC form the reference's client raises
+/// ([`mcp_sse_glue::Error::to_error_object`]), for assertions that pin that form (codes,
+/// messages, data) as the Python suite does.
+pub trait RpcForm<T> {
+    /// The result, its error as an [`ErrorObject`](mcp_sse_core::jsonrpc::ErrorObject).
+    fn rpc_form(&self) -> Result<T, mcp_sse_core::jsonrpc::ErrorObject>;
+}
+
+impl<T: Clone> RpcForm<T> for Result<T, mcp_sse_glue::Error> {
+    fn rpc_form(&self) -> Result<T, mcp_sse_core::jsonrpc::ErrorObject> {
+        self.clone().map_err(|e| e.to_error_object())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,6 +119,8 @@ fn run(exec: Exec) {
                 .request("tools/call", params.clone(), CallOptions::default())
                 .await
                 .expect_err("refused");
+            assert!(matches!(e, mcp_sse_glue::Error::Transport(_)), "{e:?}");
+            let e = e.to_error_object();
             assert_eq!(e.code, -32000, "{e:?}");
             assert!(e.message.contains("requires authentication"), "{e:?}");
             open.store(true, Ordering::SeqCst);
@@ -232,6 +234,8 @@ fn run_refresh(exec: Exec) {
             *valid.lock().expect("lock") = vec!["t3".into()];
             *current.lock().expect("lock") = Err("the refresh token was revoked".into());
             let e = whoami().await.expect_err("no token");
+            assert!(matches!(e, mcp_sse_glue::Error::Transport(_)), "{e:?}");
+            let e = e.to_error_object();
             assert_eq!(e.code, -32000, "{e:?}");
             assert!(e.message.contains("token provider failed"), "{e:?}");
             assert!(e.message.contains("revoked"), "{e:?}");

@@ -254,21 +254,30 @@ fn fault_test(exec: Exec, fault: Fault, expect_cause: &'static str) {
                 .await;
             let err = r.expect_err("the call must fail");
             if fault == Fault::NeverAnswer {
-                assert_eq!(err.code, codes::REQUEST_TIMEOUT, "{err:?}");
+                assert!(err.is_timeout(), "{err:?}");
+                assert_eq!(
+                    err.to_error_object().code,
+                    codes::REQUEST_TIMEOUT,
+                    "{err:?}"
+                );
                 client.close().await;
                 return;
             }
-            assert_eq!(err.code, codes::CONNECTION_CLOSED, "{err:?}");
+            assert_eq!(
+                err.to_error_object().code,
+                codes::CONNECTION_CLOSED,
+                "{err:?}"
+            );
             // Later calls fail at once instead of hanging.
             let again = client.request("ping", None, CallOptions::default()).await;
-            assert_eq!(again.map_err(|e| e.code), Err(codes::CONNECTION_CLOSED));
+            assert_eq!(again, Err(mcp_sse_glue::Error::Closed));
             // `close` returns once the client has handled everything the transport delivered.
             client.close().await;
             // The cause reaches the caller (when its own message failed with it) or the message
             // handler (when the transport ended under a delivered message), or both.
             let seen = seen.lock().unwrap().clone();
             assert!(
-                err.message.contains(expect_cause) || seen.iter().any(|e| e.contains(expect_cause)),
+                err.to_error_object().message.contains(expect_cause) || seen.iter().any(|e| e.contains(expect_cause)),
                 "{fault:?}: cause {expect_cause:?} not reported; call got {err:?}, handler saw {seen:?}"
             );
         }

@@ -431,8 +431,9 @@ scripted_test!(
         assert_eq!(server.drain().await, Vec::<Value>::new());
         server.to_client.close();
         let err = next(&done).await.expect_err("initialize times out");
+        assert!(err.is_timeout(), "{err:?}");
         assert_eq!(
-            err,
+            err.to_error_object(),
             ErrorObject::new(codes::REQUEST_TIMEOUT, "Request 'initialize' timed out")
         );
     }

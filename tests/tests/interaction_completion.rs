@@ -51,6 +51,7 @@ async fn complete(c: &mcp_sse_glue::Client, params: Value) -> Result<Value, Erro
         CallOptions::default(),
     )
     .await
+    .map_err(|e| e.to_error_object())
 }
 
 mcp_sse_tests::interaction_test!(

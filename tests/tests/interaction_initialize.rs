@@ -172,7 +172,7 @@ mcp_sse_tests::interaction_test!(
                 .await
                 .expect_err(method);
             assert_eq!(
-                err,
+                err.to_error_object(),
                 ErrorObject::new(codes::METHOD_NOT_FOUND, "Method not found")
                     .with_data(json!(method))
             );
@@ -387,8 +387,12 @@ scripted_test!(
         assert_eq!(server.drain().await, Vec::<Value>::new());
         drop(server);
         let err = next(&done).await.expect_err("initialize must fail");
+        assert!(
+            matches!(err, mcp_sse_glue::Error::Handshake { .. }),
+            "{err:?}"
+        );
         assert_eq!(
-            err,
+            err.to_error_object(),
             ErrorObject::new(
                 codes::INTERNAL_ERROR,
                 "Unsupported protocol version from the server: 1999-01-01"

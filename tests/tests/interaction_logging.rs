@@ -131,7 +131,7 @@ mcp_sse_tests::interaction_test!(
         // A level that is not one of the eight is invalid params (test_wire.py).
         let err = set("verbose").await.expect_err("invalid level");
         assert_eq!(
-            err,
+            err.to_error_object(),
             ErrorObject::new(codes::INVALID_PARAMS, "Invalid request parameters")
                 .with_data(json!(""))
         );

@@ -6,6 +6,7 @@ use common_inter2::*;
 use mcp_sse_core::jsonrpc::{codes, ErrorObject};
 use mcp_sse_glue::{CallOptions, Client, ClientOptions, ServerBuilder};
 use mcp_sse_tests::interaction_test;
+use mcp_sse_tests::RpcForm;
 use serde_json::{json, Value};
 
 /// Lists `method` following `nextCursor` until it is absent; returns every page.
@@ -202,7 +203,7 @@ interaction_test!(
                 )
                 .await;
             assert_eq!(
-                r,
+                r.rpc_form(),
                 Err(ErrorObject::new(codes::INVALID_PARAMS, "Invalid cursor").with_data(json!(bad))),
                 "cursor {bad:?}"
             );
@@ -224,7 +225,7 @@ interaction_test!(
             )
             .await;
         assert_eq!(
-            r,
+            r.rpc_form(),
             Err(ErrorObject::new(codes::INVALID_PARAMS, "Invalid cursor"))
         );
         assert_eq!(

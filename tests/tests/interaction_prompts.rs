@@ -8,6 +8,7 @@ use mcp_sse_core::jsonrpc::{codes, ErrorObject};
 use mcp_sse_core::session::ServerFeatures;
 use mcp_sse_glue::{CallOptions, ClientOptions, ServerBuilder};
 use mcp_sse_tests::interaction_test;
+use mcp_sse_tests::RpcForm;
 use serde_json::{json, Value};
 
 fn get(name: &str, arguments: Option<Value>) -> mcp_sse_glue::Params {
@@ -175,7 +176,7 @@ interaction_test!(
             .request("prompts/get", get("nope", None), CallOptions::default())
             .await;
         assert_eq!(
-            r,
+            r.rpc_form(),
             Err(ErrorObject::new(
                 codes::INVALID_PARAMS,
                 "Unknown prompt: nope"
@@ -205,7 +206,7 @@ interaction_test!(
             .request("prompts/get", get("ghost", None), CallOptions::default())
             .await;
         assert_eq!(
-            r,
+            r.rpc_form(),
             Err(ErrorObject::new(codes::INVALID_PARAMS, "Prompt not found")
                 .with_data(json!({"name": "ghost"})))
         );
@@ -354,7 +355,7 @@ interaction_test!(
                 )
                 .await;
             assert_eq!(
-                r,
+                r.rpc_form(),
                 Err(
                     ErrorObject::new(codes::INVALID_PARAMS, "Missing required arguments: code")
                         .with_data(json!({"missing": ["code"]}))
@@ -383,7 +384,7 @@ interaction_test!(
             )
             .await;
         assert_eq!(
-            r,
+            r.rpc_form(),
             Err(ErrorObject::new(
                 codes::INVALID_PARAMS,
                 "Invalid arguments for prompt review: limit: value is not of type \"integer\""

@@ -7,6 +7,7 @@ use common_inter2::*;
 use mcp_sse_core::jsonrpc::{codes, ErrorObject};
 use mcp_sse_glue::{CallOptions, ClientOptions, ServerBuilder};
 use mcp_sse_tests::interaction_test;
+use mcp_sse_tests::RpcForm;
 use serde_json::json;
 
 fn read(uri: &str) -> mcp_sse_glue::Params {
@@ -129,7 +130,7 @@ interaction_test!(
                 .request("resources/read", read(uri), CallOptions::default())
                 .await;
             assert_eq!(
-                r,
+                r.rpc_form(),
                 Err(
                     ErrorObject::new(codes::INVALID_PARAMS, "Resource not found")
                         .with_data(json!({"uri": uri}))
@@ -162,7 +163,7 @@ interaction_test!(
             )
             .await;
         assert_eq!(
-            r,
+            r.rpc_form(),
             Err(ErrorObject::new(-32002, "Access denied")
                 .with_data(json!({"uri": "file:///locked"})))
         );
@@ -303,7 +304,7 @@ interaction_test!(
                 .request(m, read("file:///w"), CallOptions::default())
                 .await;
             assert_eq!(
-                r,
+                r.rpc_form(),
                 Err(
                     ErrorObject::new(codes::METHOD_NOT_FOUND, "Method not found")
                         .with_data(json!(m))
@@ -432,7 +433,7 @@ interaction_test!(
                 .await;
             // The reference's text; the panic's own ("nope") stays on the server.
             assert_eq!(
-                r,
+                r.rpc_form(),
                 Err(ErrorObject::new(
                     codes::INTERNAL_ERROR,
                     format!("Error reading resource {uri}")

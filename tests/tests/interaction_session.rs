@@ -3,6 +3,7 @@
 
 mod common_inter2;
 
+use mcp_sse_tests::RpcForm;
 use std::time::Duration;
 
 use common_inter2::*;
@@ -76,7 +77,7 @@ interaction_test!(
             .request("tools/call", obj(json!({"name": "block"})), timeout(200))
             .await;
         assert_eq!(
-            r,
+            r.rpc_form(),
             Err(ErrorObject::new(
                 codes::REQUEST_TIMEOUT,
                 "Request 'tools/call' timed out"
@@ -119,14 +120,14 @@ interaction_test!(
         );
         let (tool, prompt) = futures_lite::future::zip(tool, prompt).await;
         assert_eq!(
-            tool,
+            tool.rpc_form(),
             Err(ErrorObject::new(
                 codes::REQUEST_TIMEOUT,
                 "Request 'tools/call' timed out"
             ))
         );
         assert_eq!(
-            prompt,
+            prompt.rpc_form(),
             Err(ErrorObject::new(
                 codes::REQUEST_TIMEOUT,
                 "Request 'prompts/get' timed out"
@@ -315,7 +316,7 @@ interaction_test!(
         };
         let (r, ()) = futures_lite::future::zip(in_flight, closer).await;
         assert_eq!(
-            r,
+            r.rpc_form(),
             Err(ErrorObject::new(
                 codes::CONNECTION_CLOSED,
                 "Connection closed"
@@ -325,7 +326,10 @@ interaction_test!(
         next(&dropped_rx).await;
         // Later requests fail the same way.
         assert_eq!(
-            client.request("ping", None, CallOptions::default()).await,
+            client
+                .request("ping", None, CallOptions::default())
+                .await
+                .rpc_form(),
             Err(ErrorObject::new(
                 codes::CONNECTION_CLOSED,
                 "Connection closed"
@@ -372,18 +376,31 @@ interaction_test!(
                 CallOptions::default(),
             )
         };
-        assert_eq!(req("tools/call", json!({"name": 5})).await, invalid);
-        assert_eq!(req("resources/read", json!({"uri": 7})).await, invalid);
-        assert_eq!(req("resources/read", Value::Null).await, invalid);
         assert_eq!(
-            req("logging/setLevel", json!({"level": "verbose"})).await,
+            req("tools/call", json!({"name": 5})).await.rpc_form(),
             invalid
         );
         assert_eq!(
-            req("logging/setLevel", json!({"level": "INFO"})).await,
+            req("resources/read", json!({"uri": 7})).await.rpc_form(),
             invalid
         );
-        assert_eq!(req("logging/setLevel", Value::Null).await, invalid);
+        assert_eq!(req("resources/read", Value::Null).await.rpc_form(), invalid);
+        assert_eq!(
+            req("logging/setLevel", json!({"level": "verbose"}))
+                .await
+                .rpc_form(),
+            invalid
+        );
+        assert_eq!(
+            req("logging/setLevel", json!({"level": "INFO"}))
+                .await
+                .rpc_form(),
+            invalid
+        );
+        assert_eq!(
+            req("logging/setLevel", Value::Null).await.rpc_form(),
+            invalid
+        );
         assert_eq!(
             req("logging/setLevel", json!({"level": "warning"})).await,
             Ok(json!({}))

@@ -8,6 +8,7 @@ use mcp_sse_core::jsonrpc::{codes, ErrorObject};
 use mcp_sse_core::mcp::CallToolRequestParams;
 use mcp_sse_glue::{CallOptions, ClientOptions, ServerBuilder, ToolError};
 use mcp_sse_tests::interaction_test;
+use mcp_sse_tests::RpcForm;
 use serde_json::{json, Value};
 
 fn echo_schema() -> Value {
@@ -381,7 +382,7 @@ interaction_test!(
                 CallOptions::default(),
             )
             .await;
-        assert_eq!(r, Err(invalid.clone()));
+        assert_eq!(r.rpc_form(), Err(invalid.clone()));
         let r = c
             .client
             .request(
@@ -390,12 +391,12 @@ interaction_test!(
                 CallOptions::default(),
             )
             .await;
-        assert_eq!(r, Err(invalid.clone()));
+        assert_eq!(r.rpc_form(), Err(invalid.clone()));
         let r = c
             .client
             .request("tools/call", None, CallOptions::default())
             .await;
-        assert_eq!(r, Err(invalid));
+        assert_eq!(r.rpc_form(), Err(invalid));
         // No arguments at all is an empty argument object.
         let r = c
             .client
@@ -566,16 +567,19 @@ interaction_test!(
             json!({"content": [{"type": "text", "text": "warm"}], "structuredContent": {"temperature": "warm"}}),
         );
         let c = h.connect(server, ClientOptions::default()).await;
-        c.client
-            .list_tools(None, CallOptions::default())
-            .await
-            .expect("tools/list");
-        let r = c
-            .client
-            .call_tool(&typed_call("forecast"), CallOptions::default())
-            .await;
+        c.client.list_tools(None).await.expect("tools/list");
+        let r = c.client.call_tool(&typed_call("forecast")).await;
+        assert!(
+            matches!(
+                &r,
+                Err(mcp_sse_glue::Error::OutputSchema(
+                    mcp_sse_core::session::OutputSchemaError::Invalid { tool, .. }
+                )) if tool == "forecast"
+            ),
+            "{r:?}"
+        );
         assert_eq!(
-            r,
+            r.rpc_form(),
             Err(ErrorObject::new(
                 codes::INTERNAL_ERROR,
                 "Invalid structured content returned by tool forecast: \
@@ -583,11 +587,7 @@ interaction_test!(
             ))
         );
         // A tool without an output schema is not checked; the raw request is never checked.
-        assert!(c
-            .client
-            .call_tool(&typed_call("plain"), CallOptions::default())
-            .await
-            .is_ok());
+        assert!(c.client.call_tool(&typed_call("plain")).await.is_ok());
         assert!(call(&c.client, "forecast", json!({})).await.is_ok());
         assert_eq!(
             methods.get(),
@@ -607,16 +607,10 @@ interaction_test!(
             json!({"content": [{"type": "text", "text": "warm"}]}),
         );
         let c = h.connect(server, ClientOptions::default()).await;
-        c.client
-            .list_tools(None, CallOptions::default())
-            .await
-            .expect("tools/list");
-        let r = c
-            .client
-            .call_tool(&typed_call("forecast"), CallOptions::default())
-            .await;
+        c.client.list_tools(None).await.expect("tools/list");
+        let r = c.client.call_tool(&typed_call("forecast")).await;
         assert_eq!(
-            r,
+            r.rpc_form(),
             Err(ErrorObject::new(
                 codes::INTERNAL_ERROR,
                 "Tool forecast has an output schema but did not return structured content"
@@ -641,19 +635,16 @@ interaction_test!(
         // Uncached: an error result needs no listing either.
         let r = c
             .client
-            .call_tool(&typed_call("forecast"), CallOptions::default())
+            .call_tool(&typed_call("forecast"))
             .await
             .expect("an isError result is a result");
         assert_eq!(serde_json::to_value(&r).unwrap(), failure);
         assert_eq!(methods.get(), ["tools/call"]);
         // Cached: still unchecked.
-        c.client
-            .list_tools(None, CallOptions::default())
-            .await
-            .expect("tools/list");
+        c.client.list_tools(None).await.expect("tools/list");
         let r = c
             .client
-            .call_tool(&typed_call("forecast"), CallOptions::default())
+            .call_tool(&typed_call("forecast"))
             .await
             .expect("an isError result is a result");
         assert_eq!(r.is_error, Some(true));
@@ -674,7 +665,7 @@ interaction_test!(
         for _ in 0..2 {
             let r = c
                 .client
-                .call_tool(&typed_call("forecast"), CallOptions::default())
+                .call_tool(&typed_call("forecast"))
                 .await
                 .expect("a valid result");
             assert_eq!(r.structured_content, Some(json!({"temperature": 21.5})));
@@ -685,7 +676,7 @@ interaction_test!(
         // A tool the server does not list is checked against nothing, and listed for once only.
         for _ in 0..2 {
             c.client
-                .call_tool(&typed_call("unlisted"), CallOptions::default())
+                .call_tool(&typed_call("unlisted"))
                 .await
                 .expect("unchecked");
         }
@@ -724,7 +715,7 @@ interaction_test!(
         for _ in 0..2 {
             let r = c
                 .client
-                .call_tool(&typed_call("forecast"), CallOptions::default())
+                .call_tool(&typed_call("forecast"))
                 .await
                 .expect("the call succeeded");
             assert_eq!(
@@ -762,10 +753,7 @@ interaction_test!(
         let names = |c: &mcp_sse_glue::Client| {
             let c = c.clone();
             async move {
-                let r = c
-                    .list_tools(None, CallOptions::default())
-                    .await
-                    .expect("tools/list");
+                let r = c.list_tools(None).await.expect("tools/list");
                 r.tools.into_iter().map(|t| t.name).collect::<Vec<_>>()
             }
         };

@@ -171,7 +171,11 @@ fn cut_under_load(exec: Exec) {
             assert_eq!(all.len(), 8);
             for r in &all {
                 let e = r.as_ref().expect_err("in flight at the cut");
-                assert!(e.is_session_lost(), "{e:?}");
+                assert!(
+                    matches!(e, mcp_sse_glue::Error::SessionLost { .. })
+                        && e.to_error_object().is_session_lost(),
+                    "{e:?}"
+                );
             }
             match next_event(&ev_rx).await {
                 SessionEvent::Lost { cause } => assert!(!cause.is_empty()),
@@ -232,7 +236,8 @@ fn gives_up(exec: Exec) {
                     .request("ping", None, CallOptions::default())
                     .await
                     .expect_err("closed for good");
-                assert_eq!(e.code, -32000, "{e:?}");
+                assert!(e.is_closed(), "{e:?}");
+                assert_eq!(e.to_error_object().code, -32000, "{e:?}");
                 client.close().await;
             }
         },

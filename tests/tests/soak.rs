@@ -222,6 +222,7 @@ async fn tracked_call(
             stats.ok.fetch_add(1, Ordering::SeqCst);
         }
         Err(e) => {
+            let e = e.to_error_object();
             let expected = match kind {
                 Kind::Timeout => e.code == codes::REQUEST_TIMEOUT,
                 Kind::Unknown => e.code == codes::METHOD_NOT_FOUND,

@@ -188,7 +188,6 @@ interaction_test!(
                 &mcp_sse_core::mcp::CallToolRequestParams::new("add")
                     .with_argument("a", -5)
                     .with_argument("b", 2),
-                CallOptions::default(),
             )
             .await
             .expect("call_tool");
@@ -424,7 +423,10 @@ interaction_test!(
                 CallOptions::default(),
             )
             .await;
-        assert_eq!(r.map_err(|e| e.code), Err(codes::INVALID_PARAMS));
+        assert_eq!(
+            r.map_err(|e| e.rpc().map(|e| e.code)),
+            Err(Some(codes::INVALID_PARAMS))
+        );
         c.close().await;
     }
 );

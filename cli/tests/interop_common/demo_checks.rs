@@ -107,7 +107,9 @@ pub async fn call(client: &Client, name: &str, args: Value, opts: CallOptions) -
         Ok(v) => v,
         Err(e) => panic!(
             "tools/call {name} failed: {} {} {:?}",
-            e.code, e.message, e.data
+            e.to_error_object().code,
+            e.to_error_object().message,
+            e.to_error_object().data
         ),
     }
 }
@@ -214,7 +216,10 @@ pub async fn check_timeout_then_call(client: &Client) {
         progress: None,
     };
     match client.request("tools/call", Some(params), opts).await {
-        Err(e) => assert_eq!(e.code, codes::REQUEST_TIMEOUT, "{e:?}"),
+        Err(e) => {
+            assert!(e.is_timeout(), "{e:?}");
+            assert_eq!(e.to_error_object().code, codes::REQUEST_TIMEOUT, "{e:?}")
+        }
         Ok(v) => panic!("slow(30) with a 500 ms timeout returned {v}"),
     }
     expect_text(

@@ -37,6 +37,34 @@ pub trait NotificationMethod {
     type Params: Serialize + DeserializeOwned;
 }
 
+/// The typed params of a request from the peer; params that do not fit are the `-32602` the
+/// peer is answered (with serde's reason as `data`). Absent params read as `{}`.
+///
+/// ```
+/// use mcp_sse_core::mcp::rpc::{decode_params, CreateMessage};
+/// let bad = decode_params::<CreateMessage>(None).unwrap_err();
+/// assert_eq!(bad.code, -32602);
+/// ```
+pub fn decode_params<R: RequestMethod>(
+    params: Option<serde_json::Map<String, serde_json::Value>>,
+) -> Result<R::Params, crate::jsonrpc::ErrorObject> {
+    serde_json::from_value(serde_json::Value::Object(params.unwrap_or_default())).map_err(|e| {
+        crate::jsonrpc::ErrorObject::invalid_params_with(
+            "Invalid request parameters",
+            Some(serde_json::Value::from(e.to_string())),
+        )
+    })
+}
+
+/// A typed result as the JSON the peer is sent; one that cannot be encoded is a `-32603`.
+pub fn encode_result<R: RequestMethod>(
+    result: &R::Result,
+) -> Result<serde_json::Value, crate::jsonrpc::ErrorObject> {
+    serde_json::to_value(result).map_err(|e| {
+        crate::jsonrpc::ErrorObject::internal_error(format!("invalid {} result: {e}", R::METHOD))
+    })
+}
+
 macro_rules! requests {
     ($($(#[$doc:meta])* $name:ident = $method:path, $params:ty => $result:ty;)*) => {$(
         $(#[$doc])*

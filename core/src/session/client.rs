@@ -4,9 +4,13 @@
 //! - ids run 1, 2, 3, … per session, `initialize` is 1; requests without params omit `params`;
 //! - requests sent before the handshake completes are **queued** (their deadlines run from the
 //!   `send_request` call) and go out right after the single `notifications/initialized`;
-//! - a deadline expiry resolves the request with -32001 `Request '<method>' timed out` and sends
-//!   `notifications/cancelled` (reason `timed out after <t>s`), except for `initialize`;
-//! - connection loss resolves every pending request with -32000 `Connection closed`;
+//! - a deadline expiry resolves the request with [`RequestError::Timeout`] (the reference's
+//!   -32001 `Request '<method>' timed out`) and sends `notifications/cancelled` (reason
+//!   `timed out after <t>s`), except for `initialize`;
+//! - connection loss resolves every pending request with [`RequestError::Closed`] (-32000
+//!   `Connection closed`);
+//! - every failure is a [`RequestError`] saying why (the server's error, a timeout, the
+//!   connection, the transport), decided here, so callers never read codes;
 //! - responses are matched by id **exactly**: our ids are integers, so a response with the string
 //!   id `"7"` does not resolve request `7` (the reference coerces; we keep JSON types apart) and is
 //!   dropped like any response for an unknown or late id.
@@ -19,7 +23,7 @@ use serde_json::{Map, Value};
 
 use super::outgoing::{cancelled_notification, timeout_reason, OutgoingRequests};
 use super::{
-    SessionError, DEFAULT_MAX_EVENTS, DEFAULT_MAX_INCOMING, DEFAULT_MAX_OUTBOUND,
+    RequestError, SessionError, DEFAULT_MAX_EVENTS, DEFAULT_MAX_INCOMING, DEFAULT_MAX_OUTBOUND,
     DEFAULT_MAX_PENDING,
 };
 use crate::jsonrpc::{
@@ -236,8 +240,9 @@ pub enum ClientEvent {
     Response {
         /// The request's id.
         id: RequestId,
-        /// The result or error (server error, -32001 timeout, -32000 connection closed).
-        result: Result<Value, ErrorObject>,
+        /// The result, or why it failed (the server's error, a timeout, the connection closed,
+        /// the session lost, the transport failing to send it).
+        result: Result<Value, RequestError>,
     },
     /// `notifications/progress` for a pending request sent with `progress: true`.
     Progress {
@@ -289,7 +294,7 @@ enum Phase {
     /// Handshake done.
     Ready,
     /// Handshake failed with this error.
-    Failed(ErrorObject),
+    Failed(RequestError),
     /// Connection lost.
     Closed,
 }
@@ -504,7 +509,8 @@ impl ClientSession {
     /// a non-2xx answer): the request resolves at once with `error`, and no
     /// `notifications/cancelled` is sent (the server never saw it). Returns whether it was
     /// pending.
-    pub fn fail_request(&mut self, id: &RequestId, error: ErrorObject) -> bool {
+    pub fn fail_request(&mut self, id: &RequestId, error: impl Into<RequestError>) -> bool {
+        let error = error.into();
         let Some(key) = self.requests.key_of(id) else {
             return false;
         };
@@ -514,7 +520,8 @@ impl ClientSession {
         if Some(key) == self.init_key {
             self.init_key = None;
             // Like any failed handshake: held requests resolve too, and the session is unusable.
-            self.fail_initialize(id.clone(), error.clone(), InitializeError::Rejected(error));
+            let reason = InitializeError::Rejected(error.to_error_object());
+            self.fail_initialize(id.clone(), error, reason);
             return true;
         }
         self.events.push_back(ClientEvent::Response {
@@ -559,7 +566,7 @@ impl ClientSession {
             Message::Error(ErrorResponse {
                 id: Some(id),
                 error,
-            }) => self.resolve(&id, Err(error)),
+            }) => self.resolve(&id, Err(RequestError::Rpc(error))),
             Message::Error(e) => self.push_soft(ClientEvent::InvalidMessage {
                 reason: "error response without an id",
                 message: Message::Error(e),
@@ -569,7 +576,7 @@ impl ClientSession {
         }
     }
 
-    fn resolve(&mut self, id: &RequestId, result: Result<Value, ErrorObject>) {
+    fn resolve(&mut self, id: &RequestId, result: Result<Value, RequestError>) {
         // Unknown, late or differently-typed ids are dropped.
         let Some(key) = self.requests.key_of(id) else {
             return;
@@ -587,12 +594,13 @@ impl ClientSession {
         }
     }
 
-    fn finish_initialize(&mut self, id: RequestId, result: Result<Value, ErrorObject>) {
+    fn finish_initialize(&mut self, id: RequestId, result: Result<Value, RequestError>) {
         self.init_key = None;
         let value = match result {
             Ok(value) => value,
             Err(e) => {
-                self.fail_initialize(id, e.clone(), InitializeError::Rejected(e));
+                let reason = InitializeError::Rejected(e.to_error_object());
+                self.fail_initialize(id, e, reason);
                 return;
             }
         };
@@ -603,8 +611,11 @@ impl ClientSession {
                     Some(v) => InitializeError::UnsupportedProtocolVersion(v.to_owned()),
                     None => InitializeError::InvalidResult,
                 };
-                // The caller sees the reason as the message and the server's result as data.
-                let error = ErrorObject::internal_error(err.to_string()).with_data(value);
+                // The caller sees the reason, and the server's result.
+                let error = RequestError::Handshake {
+                    error: err.clone(),
+                    result: Some(Box::new(value)),
+                };
                 self.fail_initialize(id, error, err);
                 return;
             }
@@ -627,7 +638,7 @@ impl ClientSession {
     }
 
     /// Resolves `initialize` and every held request with `error`; the session becomes unusable.
-    fn fail_initialize(&mut self, id: RequestId, error: ErrorObject, err: InitializeError) {
+    fn fail_initialize(&mut self, id: RequestId, error: RequestError, err: InitializeError) {
         self.events.push_back(ClientEvent::Response {
             id,
             result: Err(error.clone()),
@@ -787,13 +798,13 @@ impl ClientSession {
     /// request being handled gets [`ClientEvent::ServerRequestCancelled`]; one whose
     /// [`ClientEvent::ServerRequest`] was not polled yet is withdrawn.
     pub fn handle_connection_lost(&mut self) {
-        self.handle_connection_lost_with(ErrorObject::connection_closed());
+        self.handle_connection_lost_with(RequestError::Closed);
     }
 
     /// [`ClientSession::handle_connection_lost`], resolving the pending requests with `error`
-    /// instead of `-32000 Connection closed` (e.g. [`ErrorObject::session_lost`] when the
+    /// instead of [`RequestError::Closed`] (e.g. [`RequestError::SessionLost`] when the
     /// driver reconnects).
-    pub fn handle_connection_lost_with(&mut self, error: ErrorObject) {
+    pub fn handle_connection_lost_with(&mut self, error: RequestError) {
         if self.phase == Phase::Closed {
             return;
         }
@@ -826,7 +837,10 @@ impl ClientSession {
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some((key, pending)) = self.requests.pop_expired(now) {
             let id = RequestId::from(key);
-            let error = ErrorObject::request_timeout(&pending.method);
+            let error = RequestError::Timeout {
+                method: pending.method.to_string(),
+                timeout: pending.timeout,
+            };
             if Some(key) == self.init_key {
                 self.init_key = None;
                 self.fail_initialize(id, error, InitializeError::TimedOut);

@@ -30,6 +30,7 @@ mod client;
 mod outgoing;
 mod output_schema;
 mod reconnect;
+mod request_error;
 pub mod sampling_checks;
 mod server;
 pub mod typed_elicit;
@@ -47,6 +48,7 @@ pub use client::{
 };
 pub use output_schema::{OutputSchemaError, OutputSchemas};
 pub use reconnect::{Reconnect, ReconnectPolicy, ReconnectStep};
+pub use request_error::RequestError;
 pub use server::{
     LogLevel, ServerConfig, ServerEvent, ServerFeatures, ServerNotification, ServerSession,
 };

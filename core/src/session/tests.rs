@@ -223,8 +223,12 @@ fn client_rejects_unsupported_server_version() {
         panic!("{events:?}")
     };
     assert_eq!(
-        err.message,
+        err.to_error_object().message,
         "Unsupported protocol version from the server: 1999-01-01"
+    );
+    assert!(
+        matches!(err, RequestError::Handshake { error: InitializeError::UnsupportedProtocolVersion(v), result: Some(_) } if v == "1999-01-01"),
+        "{err:?}"
     );
     assert_eq!(
         events[1],
@@ -310,10 +314,10 @@ fn client_timeout_resolves_32001_and_sends_cancelled() {
         client_events(&mut c),
         [ClientEvent::Response {
             id: id.clone(),
-            result: Err(ErrorObject::new(
-                codes::REQUEST_TIMEOUT,
-                "Request 'tools/call' timed out"
-            )),
+            result: Err(RequestError::Timeout {
+                method: "tools/call".into(),
+                timeout: Some(Duration::from_millis(500)),
+            }),
         }]
     );
     assert_eq!(
@@ -370,7 +374,10 @@ fn client_initialize_timeout_sends_no_cancellation() {
         [
             ClientEvent::Response {
                 id: 1.into(),
-                result: Err(ErrorObject::request_timeout("initialize")),
+                result: Err(RequestError::Timeout {
+                    method: "initialize".into(),
+                    timeout: Some(Duration::from_secs(1)),
+                }),
             },
             ClientEvent::InitializeFailed(InitializeError::TimedOut),
         ]
@@ -435,11 +442,11 @@ fn client_connection_lost_fails_everything_with_32000() {
         [
             ClientEvent::Response {
                 id: a,
-                result: Err(ErrorObject::connection_closed())
+                result: Err(RequestError::Closed)
             },
             ClientEvent::Response {
                 id: b,
-                result: Err(ErrorObject::connection_closed())
+                result: Err(RequestError::Closed)
             },
         ]
     );
@@ -600,7 +607,9 @@ fn client_string_and_number_ids_are_distinct_and_unknown_ids_dropped() {
         client_events(&mut c),
         [ClientEvent::Response {
             id: 2.into(),
-            result: Err(ErrorObject::new(5, "no").with_data(json!([1])))
+            result: Err(RequestError::Rpc(
+                ErrorObject::new(5, "no").with_data(json!([1]))
+            ))
         }]
     );
 }
@@ -1431,7 +1440,10 @@ fn end_to_end_timeout_cancels_server_handler() {
         client_events(&mut c),
         [ClientEvent::Response {
             id,
-            result: Err(ErrorObject::request_timeout("tools/call"))
+            result: Err(RequestError::Timeout {
+                method: "tools/call".into(),
+                timeout: Some(Duration::from_secs(1)),
+            })
         }]
     );
     // Ping still works afterwards, even from a server with no handlers.

@@ -196,7 +196,8 @@ impl Pair {
         }
     }
 
-    /// The client's resolutions of `id` seen so far (removed from `client_events`).
+    /// The client's resolutions of `id` seen so far (removed from `client_events`), errors in
+    /// their JSON-RPC form.
     pub fn take_responses(
         &mut self,
         id: &RequestId,
@@ -204,7 +205,7 @@ impl Pair {
         let mut out = Vec::new();
         self.client_events.retain(|e| match e {
             ClientEvent::Response { id: r, result } if r == id => {
-                out.push(result.clone());
+                out.push(result.clone().map_err(|e| e.to_error_object()));
                 false
             }
             _ => true,
@@ -355,7 +356,7 @@ impl Pair {
                 }
                 Err(e) => {
                     if let Some(id) = id {
-                        self.session.fail_request(&id, e.to_error_object());
+                        self.session.fail_request(&id, e.clone());
                     }
                 }
             }
@@ -410,7 +411,7 @@ impl Pair {
                 transport::ClientEvent::SendFailed(token, e) => {
                     let id = self.tokens.remove(&token);
                     if let (Some(id), false) = (id, matches!(e, ClientError::Closed)) {
-                        self.session.fail_request(&id, e.to_error_object());
+                        self.session.fail_request(&id, e.clone());
                     }
                     self.transport_log
                         .push(transport::ClientEvent::SendFailed(token, e));

@@ -23,7 +23,7 @@ pub fn obj(v: Value) -> Map<String, Value> {
     }
 }
 
-/// `tools/call` of `name` with `args`.
+/// `tools/call` of `name` with `args`, its error in the JSON-RPC form.
 pub async fn call(client: &Client, name: &str, args: Value) -> Result<Value, ErrorObject> {
     client
         .request(
@@ -32,6 +32,7 @@ pub async fn call(client: &Client, name: &str, args: Value) -> Result<Value, Err
             CallOptions::default(),
         )
         .await
+        .map_err(|e| e.to_error_object())
 }
 
 /// A `CallToolResult` with one text block.
@@ -336,7 +337,10 @@ impl ScriptedServer {
 pub fn start_scripted(
     h: &Harness,
     options: ClientOptions,
-) -> (ScriptedServer, Receiver<Result<Client, ErrorObject>>) {
+) -> (
+    ScriptedServer,
+    Receiver<Result<Client, mcp_sse_glue::Error>>,
+) {
     let rt = h.rt();
     let (c_out_tx, c_out_rx) = mcp_sse_glue::queue::bounded::<Message>(64);
     let (c_in_tx, c_in_rx) = mcp_sse_glue::queue::bounded::<LinkItem>(64);

@@ -31,7 +31,7 @@ pub fn map(v: Value) -> Map<String, Value> {
     obj(v).unwrap_or_default()
 }
 
-/// `tools/call` of `name` with `arguments`.
+/// `tools/call` of `name` with `arguments`, its error in the JSON-RPC form.
 pub async fn call(client: &Client, name: &str, arguments: Value) -> Result<Value, ErrorObject> {
     client
         .request(
@@ -40,6 +40,7 @@ pub async fn call(client: &Client, name: &str, arguments: Value) -> Result<Value
             CallOptions::default(),
         )
         .await
+        .map_err(|e| e.to_error_object())
 }
 
 /// A request callback (sampling, roots, elicitation) from a closure.
