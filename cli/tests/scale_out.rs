@@ -248,7 +248,7 @@ async fn echo(client: &Client, text: &str) -> Result<String, String> {
         .await
     {
         Ok(v) => Ok(texts(&v).join("")),
-        Err(e) => Err(format!("{} {}", e.code, e.message)),
+        Err(e) => Err(e.to_string()),
     }
 }
 
