@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, RwLock};
 
 use mcp_sse_core::jsonrpc::ErrorObject;
-use mcp_sse_core::mcp::methods;
+use mcp_sse_core::mcp::rpc::{self, NotificationMethod};
 use mcp_sse_core::router::typed::TypedTool;
 use mcp_sse_core::router::typed_prompt::TypedPrompt;
 use mcp_sse_core::router::{Route, Router};
@@ -605,7 +605,7 @@ impl Handler for Dispatch {
         method: String,
         params: Params,
     ) -> BoxFuture<'static, ()> {
-        if method == methods::NOTIFICATIONS_INITIALIZED {
+        if method == <rpc::Initialized as NotificationMethod>::METHOD {
             let mut sessions = relock(&self.shared.sessions);
             sessions.retain(SessionHandle::is_live);
             sessions.push(ctx.session_handle());
