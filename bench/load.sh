@@ -20,10 +20,15 @@ IDLE_SESSIONS=${IDLE_SESSIONS:-10000}
 SERVER_SECS=${SERVER_SECS:-900}
 RESULTS=$OUT/load.jsonl
 : >"$RESULTS"
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# Each idle session is a GET and a kept-alive POST connection on both sides of 127.0.0.1.
 need=$((IDLE_SESSIONS * 4 + 1024))
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
-  ulimit -n "$need" 2>/dev/null || echo "warning: fd limit $(ulimit -n) < $need; large runs may fail" >&2
+cur=$(ulimit -n)
+if [ "$cur" != unlimited ] && [ "$cur" -lt "$need" ]; then
+  ulimit -Hn "$need" 2>/dev/null || true # root may raise the hard limit too
+  ulimit -n "$need" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
+    echo "warning: fd limit $(ulimit -n) < $need; lower IDLE_SESSIONS or raise the hard limit" >&2
+  fi
 fi
 bench_build
 
