@@ -38,7 +38,7 @@
 mod body;
 pub mod chunked;
 pub mod error;
-mod framing;
+pub(crate) mod framing;
 pub mod head;
 mod head_reader;
 pub mod headers;

@@ -59,6 +59,14 @@ impl OutQueue {
         }
     }
 
+    /// Re-arms the wake-up if nothing is queued (the driver has taken everything there is, as
+    /// a `pop` returning `None` would tell).
+    pub fn rearm(&mut self) {
+        if self.out.is_empty() {
+            self.reported = false;
+        }
+    }
+
     /// Asks for a wake-up without output (the connection finished, an answer is ready).
     pub fn wake(&mut self) {
         if !self.reported {

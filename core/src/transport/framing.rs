@@ -126,9 +126,9 @@ impl HostExchange {
 
     pub(super) fn take_response(&mut self) -> Option<HostResponse> {
         let r = self.response.take();
-        if r.is_some() && self.out.is_empty() {
-            // Re-arms the wake-up: the next frame (or the end) is told again.
-            let _ = self.out.pop();
+        if r.is_some() {
+            // The next frame (or the end) is told again.
+            self.out.rearm();
         }
         r
     }

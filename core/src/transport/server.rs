@@ -945,11 +945,12 @@ impl Server {
         // A declared length over the limit is refused from the head, as our own decoder does
         // (after the route, so a 405 still wins over the 413).
         let limit = self.config.http_limits.max_body_bytes;
-        let too_large = head
-            .headers
-            .get_str("content-length")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .is_some_and(|n| n > limit as u64);
+        // The same framing rule as our decoder's (a bad or conflicting length is the host's
+        // to refuse; hyper does).
+        let too_large = matches!(
+            http::framing::request_framing(&head.headers),
+            Ok(http::framing::BodyFraming::Length(n)) if n > limit as u64
+        );
         let routed = self.route(head, mount.as_ref().unwrap_or(&self.mount));
         self.start_request(id, routed, now);
         if too_large {
